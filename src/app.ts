@@ -1,0 +1,75 @@
+// Wires the boxes of DESIGN.md together from one configuration and runs them.
+import type { Logger } from 'pino';
+import { parseAllowList, parseEndpoint, type Endpoint } from './config/addresses.js';
+import type { Config } from './config/schema.js';
+import { Forwarder, upstreamsFromResolvConf } from './dns/forwarder.js';
+import { DnsServer } from './dns/server.js';
+import type { Instance } from './registry/instance.js';
+import { Registry } from './registry/registry.js';
+import { STATIC_OWNER_PREFIX, staticInstances } from './sources/static.js';
+import { nsName, type ZoneSettings } from './zone/view.js';
+
+export interface Seamark {
+  registry: Registry;
+  dns: DnsServer;
+  stop(): Promise<void>;
+}
+
+export async function startSeamark(config: Config, log: Logger): Promise<Seamark> {
+  const listen = config.dns.map((text) => parseEndpoint(text));
+  const registry = new Registry();
+  registry.replaceByPrefix(STATIC_OWNER_PREFIX, [...staticInstances(config.hosts), ...nameServerInstances(config.zones, listen)]);
+
+  const upstreams = config.upstreams.length > 0 ? config.upstreams.map((text) => parseEndpoint(text, 53)) : upstreamsFromResolvConf(listen);
+  if (upstreams.length === 0) log.warn('no upstream resolvers (none configured, none usable in /etc/resolv.conf): names outside the zones get REFUSED');
+  const forwarder = new Forwarder({
+    upstreams,
+    timeoutMs: config.forwardTimeout * 1000,
+    cacheSize: config.forwardCacheSize,
+    payloadSize: config.udpPayloadMax,
+    log,
+  });
+
+  const zone: ZoneSettings = {
+    zones: config.zones,
+    ttl: config.ttl,
+    negativeTtl: config.negativeTtl,
+    failOpen: config.failOpen,
+    serialBase: Math.floor(Date.now() / 1000),
+  };
+  const dns = new DnsServer({
+    listen,
+    registry,
+    zone,
+    forwarder,
+    forwardAllow: parseAllowList(config.forwardAllow),
+    axfrAllow: parseAllowList(config.axfrAllow),
+    udpPayloadMax: config.udpPayloadMax,
+    tcpIdleTimeoutMs: config.tcpIdleTimeout * 1000,
+    log,
+  });
+  await dns.start();
+  log.info({ zones: config.zones, upstreams: upstreams.map((u) => `${u.address}:${u.port}`), hosts: config.hosts.length }, 'seamark started');
+
+  return {
+    registry,
+    dns,
+    async stop() {
+      await dns.stop();
+    },
+  };
+}
+
+/** `ns.<zone>` answers with the DNS listen addresses that are not wildcards, so the apex NS has an address. */
+function nameServerInstances(zones: readonly string[], listen: readonly Endpoint[]): Instance[] {
+  const addresses = [...new Set(listen.map((e) => e.address).filter((a) => a !== '0.0.0.0' && a !== '::'))];
+  if (addresses.length === 0) return [];
+  return zones.map((zone) => ({
+    owner: `${STATIC_OWNER_PREFIX}${nsName(zone)}`,
+    source: 'config',
+    names: [nsName(zone)],
+    addresses,
+    srv: [],
+    healthy: true,
+  }));
+}

@@ -1,0 +1,199 @@
+// Builds the one effective configuration from the file, the environment and
+// the command line (in that order of precedence) and validates it.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml } from 'yaml';
+import { ConfigSchema, type Config } from './schema.js';
+import { parseAllowList, parseEndpoint } from './addresses.js';
+import { canonicalAddress, isInZone, nameProblem, normalizeName, qualifyName } from '../registry/names.js';
+
+export class ConfigError extends Error {}
+
+interface Option {
+  key: keyof Config;
+  flag: string;
+  env: string;
+  /** Repeatable flag; comma-separated in the environment. */
+  list?: boolean;
+  value: string;
+  help: string;
+}
+
+/** Every setting that has a flag and an environment variable. The rest live in the file only. */
+export const OPTIONS: readonly Option[] = [
+  { key: 'dns', flag: 'dns', env: 'SEAMARK_DNS', list: true, value: 'addr:port', help: 'DNS listener, UDP and TCP (repeatable; IPv6 as [::1]:8053) [127.0.0.1:8053]' },
+  { key: 'http', flag: 'http', env: 'SEAMARK_HTTP', value: 'addr:port', help: 'HTTP API listener, or "off" [127.0.0.1:8080]' },
+  { key: 'zones', flag: 'zone', env: 'SEAMARK_ZONE', list: true, value: 'name', help: 'zone served with authority (repeatable; the first is the default for relative names) [docker]' },
+  { key: 'dataDir', flag: 'data-dir', env: 'SEAMARK_DATA_DIR', value: 'dir', help: 'directory of the record store [./data]' },
+  { key: 'upstreams', flag: 'upstream', env: 'SEAMARK_UPSTREAM', list: true, value: 'addr:port', help: 'resolver for names outside the zones (repeatable) [from /etc/resolv.conf]' },
+  { key: 'logLevel', flag: 'log-level', env: 'SEAMARK_LOG_LEVEL', value: 'level', help: 'fatal, error, warn, info, debug, trace or silent [info]' },
+  { key: 'ttl', flag: 'ttl', env: 'SEAMARK_TTL', value: 'seconds', help: 'default TTL of answers [30]' },
+  { key: 'negativeTtl', flag: 'negative-ttl', env: 'SEAMARK_NEGATIVE_TTL', value: 'seconds', help: 'TTL of NXDOMAIN/NODATA answers (SOA minimum) [5]' },
+  { key: 'forwardAllow', flag: 'forward-allow', env: 'SEAMARK_FORWARD_ALLOW', list: true, value: 'cidr', help: 'clients allowed to have names forwarded (repeatable) [loopback, RFC 1918, RFC 4193, link-local]' },
+  { key: 'axfrAllow', flag: 'axfr-allow', env: 'SEAMARK_AXFR_ALLOW', list: true, value: 'cidr', help: 'clients allowed to transfer zones with AXFR (repeatable) [loopback]' },
+];
+
+export interface LoadedConfig {
+  config: Config;
+  /** The file it came from, if any. */
+  file?: string;
+}
+
+export interface CommandLine {
+  help: boolean;
+  version: boolean;
+  configFile?: string;
+  /** Values given as flags, by config key. */
+  flags: Partial<Record<keyof Config, string | string[]>>;
+}
+
+export function parseCommandLine(argv: string[]): CommandLine {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean', short: 'v' },
+    config: { type: 'string', short: 'c' },
+  };
+  for (const option of OPTIONS) options[option.flag] = { type: 'string', multiple: option.list === true };
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options, allowPositionals: false, strict: true }));
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message}; see seamark --help`);
+  }
+  const flags: CommandLine['flags'] = {};
+  for (const option of OPTIONS) {
+    const value = values[option.flag];
+    if (value !== undefined) flags[option.key] = value as string | string[];
+  }
+  return {
+    help: values.help === true,
+    version: values.version === true,
+    configFile: typeof values.config === 'string' ? values.config : undefined,
+    flags,
+  };
+}
+
+export function helpText(): string {
+  const width = Math.max(...OPTIONS.map((o) => `--${o.flag} <${o.value}>`.length), '--config <file>'.length) + 2;
+  const line = (left: string, right: string) => `  ${left.padEnd(width)}${right}`;
+  return [
+    'seamark — service-discovery DNS server for container hosts',
+    '',
+    'Usage: seamark [options]',
+    '',
+    'Options (each also settable in the config file and as the environment variable shown):',
+    line('--config <file>', 'YAML (or JSON) configuration file; env SEAMARK_CONFIG'),
+    ...OPTIONS.map((o) => line(`--${o.flag} <${o.value}>`, `${o.help}; env ${o.env}${o.list ? ' (comma-separated)' : ''}`)),
+    line('-h, --help', 'show this help'),
+    line('-v, --version', 'print the version'),
+    '',
+    'Precedence: flags over environment over file over defaults.',
+    'Example: seamark --dns 127.0.0.1:8053 --dns [::1]:8053 --zone docker --upstream 127.0.0.1:53',
+  ].join('\n');
+}
+
+export function loadConfig(commandLine: CommandLine, env: NodeJS.ProcessEnv): LoadedConfig {
+  const file = commandLine.configFile ?? nonEmpty(env.SEAMARK_CONFIG);
+  const merged: Record<string, unknown> = file === undefined ? {} : readConfigFile(file);
+  const origins = new Map<string, string>(Object.keys(merged).map((key) => [key, `file ${file}`]));
+
+  for (const option of OPTIONS) {
+    const fromEnv = nonEmpty(env[option.env]);
+    const fromFlag = commandLine.flags[option.key];
+    if (fromFlag !== undefined) {
+      merged[option.key] = fromFlag;
+      origins.set(option.key, `--${option.flag}`);
+    } else if (fromEnv !== undefined) {
+      merged[option.key] = option.list ? fromEnv.split(',').map((s) => s.trim()).filter(Boolean) : fromEnv;
+      origins.set(option.key, option.env);
+    }
+  }
+
+  const converted = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, merged));
+  const firstError = Value.Errors(ConfigSchema, converted).First();
+  if (firstError !== undefined) {
+    const key = pathToKey(firstError.path);
+    const top = firstError.path.split('/')[1] ?? '';
+    const origin = origins.get(top);
+    const shown = firstError.value === undefined ? '' : ` = ${JSON.stringify(firstError.value)}`;
+    throw new ConfigError(`invalid configuration: ${key || 'top level'}${shown}: ${firstError.message}${origin ? ` (from ${origin})` : ''}`);
+  }
+  const config = converted as Config;
+  checkMeaning(config, origins);
+  return { config, file };
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read configuration file ${file}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text, { prettyErrors: true });
+  } catch (error) {
+    throw new ConfigError(`configuration file ${file} is not valid YAML/JSON: ${(error as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`configuration file ${file} must hold a mapping of settings, not ${Array.isArray(parsed) ? 'a list' : typeof parsed}`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Checks what the schema cannot: addresses, names and CIDRs; normalises zones and host names in place. */
+function checkMeaning(config: Config, origins: Map<string, string>): void {
+  const fail = (key: string, value: unknown, reason: string): never => {
+    const origin = origins.get(key.split(/[.[]/)[0] ?? key);
+    throw new ConfigError(`invalid configuration: ${key} = ${JSON.stringify(value)}: ${reason}${origin ? ` (from ${origin})` : ''}`);
+  };
+  const check = (key: string, value: unknown, test: () => void) => {
+    try {
+      test();
+    } catch (error) {
+      fail(key, value, (error as Error).message);
+    }
+  };
+  config.dns.forEach((listen, i) => check(`dns[${i}]`, listen, () => parseEndpoint(listen)));
+  if (config.http !== 'off') check('http', config.http, () => parseEndpoint(config.http));
+  config.upstreams.forEach((upstream, i) => check(`upstreams[${i}]`, upstream, () => parseEndpoint(upstream, 53)));
+  check('forwardAllow', config.forwardAllow, () => parseAllowList(config.forwardAllow));
+  check('axfrAllow', config.axfrAllow, () => parseAllowList(config.axfrAllow));
+  config.zones = config.zones.map((zone, i) => {
+    const problem = nameProblem(zone);
+    if (problem !== undefined) fail(`zones[${i}]`, zone, `not a valid DNS name: it ${problem}`);
+    return normalizeName(zone);
+  });
+  config.hosts.forEach((host, i) => {
+    host.names = host.names.map((name, j) => {
+      const problem = nameProblem(name);
+      if (problem !== undefined) fail(`hosts[${i}].names[${j}]`, name, `not a valid DNS name: it ${problem}`);
+      const qualified = qualifyName(name, config.zones);
+      if (!config.zones.some((zone) => isInZone(qualified, zone))) {
+        fail(`hosts[${i}].names[${j}]`, name, `is outside the served zones (${config.zones.join(', ')})`);
+      }
+      if (qualified.length > 253) fail(`hosts[${i}].names[${j}]`, name, `is longer than 253 characters once qualified (${qualified})`);
+      return qualified;
+    });
+    host.addresses = host.addresses.map((address, j) => {
+      const canonical = canonicalAddress(address);
+      if (canonical === undefined) fail(`hosts[${i}].addresses[${j}]`, address, 'not an IPv4 or IPv6 address');
+      return canonical as string;
+    });
+  });
+}
+
+function pathToKey(path: string): string {
+  return path
+    .split('/')
+    .filter(Boolean)
+    .map((part, i) => (/^\d+$/.test(part) ? `[${part}]` : i === 0 ? part : `.${part}`))
+    .join('');
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}

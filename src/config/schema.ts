@@ -1,0 +1,70 @@
+// The configuration's shape: one TypeBox schema gives the TypeScript type,
+// the defaults and the validation of the file, the environment and the flags.
+import { Type, type Static } from '@sinclair/typebox';
+
+const Strict = { additionalProperties: false } as const;
+
+export const SrvSchema = Type.Object(
+  {
+    service: Type.String({ minLength: 1, maxLength: 62, pattern: '^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$' }),
+    protocol: Type.String({ default: 'tcp', minLength: 1, maxLength: 62, pattern: '^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$' }),
+    port: Type.Integer({ minimum: 1, maximum: 65535 }),
+    priority: Type.Integer({ default: 0, minimum: 0, maximum: 65535 }),
+    weight: Type.Integer({ default: 0, minimum: 0, maximum: 65535 }),
+  },
+  Strict,
+);
+
+export const StaticHostSchema = Type.Object(
+  {
+    names: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    addresses: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    ttl: Type.Optional(Type.Integer({ minimum: 0, maximum: 2147483647 })),
+    srv: Type.Array(SrvSchema, { default: [] }),
+  },
+  Strict,
+);
+
+const LogLevel = Type.Union(
+  ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+  { default: 'info' },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    /** DNS listeners, `address:port` (IPv6 in brackets); UDP and TCP on each. */
+    dns: Type.Array(Type.String(), { default: ['127.0.0.1:8053'], minItems: 1 }),
+    /** HTTP API listener, `address:port`, or `off`. */
+    http: Type.String({ default: '127.0.0.1:8080' }),
+    zones: Type.Array(Type.String({ minLength: 1 }), { default: ['docker'], minItems: 1 }),
+    dataDir: Type.String({ default: './data', minLength: 1 }),
+    upstreams: Type.Array(Type.String(), { default: [] }),
+    logLevel: LogLevel,
+    /** Default answer TTL, seconds. */
+    ttl: Type.Integer({ default: 30, minimum: 0, maximum: 2147483647 }),
+    /** Negative-answer TTL (SOA MINIMUM), seconds. */
+    negativeTtl: Type.Integer({ default: 5, minimum: 0, maximum: 2147483647 }),
+    /** Largest UDP answer sent to an EDNS client, bytes. */
+    udpPayloadMax: Type.Integer({ default: 1232, minimum: 512, maximum: 65535 }),
+    /** Seconds a TCP connection may stay idle. */
+    tcpIdleTimeout: Type.Number({ default: 10, exclusiveMinimum: 0, maximum: 3600 }),
+    /** Clients that may have names outside the zones forwarded (CIDRs). */
+    forwardAllow: Type.Array(Type.String(), {
+      default: ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7', '169.254.0.0/16', 'fe80::/10'],
+    }),
+    /** Seconds to wait for one upstream before trying the next. */
+    forwardTimeout: Type.Number({ default: 2, exclusiveMinimum: 0, maximum: 60 }),
+    /** Forwarded answers kept in the cache, entries. */
+    forwardCacheSize: Type.Integer({ default: 10000, minimum: 0, maximum: 10000000 }),
+    /** Clients that may transfer a zone with AXFR (CIDRs). */
+    axfrAllow: Type.Array(Type.String(), { default: ['127.0.0.0/8', '::1/128'] }),
+    /** When every instance of a name is unhealthy, answer them all rather than nothing. */
+    failOpen: Type.Boolean({ default: true }),
+    /** Hosts served from this file, owner `config:<first name>`. */
+    hosts: Type.Array(StaticHostSchema, { default: [] }),
+  },
+  Strict,
+);
+
+export type Config = Static<typeof ConfigSchema>;
+export type StaticHost = Static<typeof StaticHostSchema>;

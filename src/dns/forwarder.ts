@@ -1,0 +1,319 @@
+// Forwards names outside the zones to upstream resolvers, over UDP (TCP when
+// the client asked over TCP and UDP came back truncated), with a bounded
+// cache that honours the upstream TTLs and serves them counted down.
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { connect } from 'node:net';
+import { randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
+import type { Endpoint } from '../config/addresses.js';
+import { parseEndpoint } from '../config/addresses.js';
+import { RRType, Rcode } from '../zone/records.js';
+import { HEADER_SIZE, readRecordHeader, skipName, ttlOffsets, type Query } from './wire.js';
+
+export interface ForwarderOptions {
+  upstreams: Endpoint[];
+  timeoutMs: number;
+  cacheSize: number;
+  /** Largest UDP payload announced upstream. */
+  payloadSize: number;
+  log: Logger;
+  onUpstreamError?: (upstream: string) => void;
+  onCache?: (hit: boolean) => void;
+}
+
+interface CachedAnswer {
+  /** The upstream's response with ID 0. */
+  message: Buffer;
+  questionEnd: number;
+  ttlOffsets: number[];
+  ttls: number[];
+  storedAt: number;
+}
+
+interface Pending {
+  upstream: Endpoint;
+  question: Buffer;
+  done: (response: Buffer | undefined) => void;
+}
+
+/** Longest time an upstream answer is kept, seconds, whatever its TTL. */
+const MAX_CACHE_TTL = 86400;
+
+export class Forwarder {
+  private readonly cache: LRUCache<string, CachedAnswer> | undefined;
+  private readonly inFlight = new Map<string, Promise<CachedAnswer | Buffer | undefined>>();
+  private readonly pending = new Map<number, Pending>();
+  private readonly sockets = new Map<4 | 6, UdpSocket>();
+  private preferred = 0;
+
+  constructor(private readonly options: ForwarderOptions) {
+    this.cache = options.cacheSize > 0 ? new LRUCache({ max: options.cacheSize }) : undefined;
+  }
+
+  get upstreams(): readonly Endpoint[] {
+    return this.options.upstreams;
+  }
+
+  /**
+   * The upstream answer to `query`, with the client's ID and question, or
+   * undefined when every upstream failed (the caller answers SERVFAIL).
+   */
+  async resolve(message: Buffer, query: Query, viaTcp: boolean): Promise<Buffer | undefined> {
+    const key = `${query.name}|${query.type}|${query.class}|${query.edns ? (query.edns.dnssecOk ? 2 : 1) : 0}|${query.checkingDisabled ? 1 : 0}`;
+    const cached = this.cache?.get(key);
+    if (cached !== undefined) {
+      const answer = this.fromCache(cached, message, query);
+      if (answer !== undefined) {
+        this.options.onCache?.(true);
+        return answer;
+      }
+      this.cache?.delete(key);
+    }
+    this.options.onCache?.(false);
+
+    let flight = this.inFlight.get(key);
+    if (flight === undefined) {
+      flight = this.ask(message, query, viaTcp, key).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, flight);
+    }
+    const result = await flight;
+    if (result === undefined) return undefined;
+    if (Buffer.isBuffer(result)) return withClientHeader(result, message, query);
+    return this.fromCache(result, message, query);
+  }
+
+  close(): void {
+    for (const socket of this.sockets.values()) socket.close();
+    this.sockets.clear();
+    for (const pending of this.pending.values()) pending.done(undefined);
+    this.pending.clear();
+  }
+
+  /** Asks the upstreams in turn; a cacheable answer is stored and returned as a cache entry. */
+  private async ask(message: Buffer, query: Query, viaTcp: boolean, key: string): Promise<CachedAnswer | Buffer | undefined> {
+    const upstreamQuery = buildUpstreamQuery(message, query, this.options.payloadSize);
+    const count = this.options.upstreams.length;
+    for (let attempt = 0; attempt < count; attempt++) {
+      const index = (this.preferred + attempt) % count;
+      const upstream = this.options.upstreams[index] as Endpoint;
+      let response = await this.askUdp(upstream, upstreamQuery);
+      if (response !== undefined && isTruncated(response) && viaTcp) response = await this.askTcp(upstream, upstreamQuery);
+      const rcode = response === undefined ? undefined : response.readUInt16BE(2) & 0xf;
+      if (response === undefined || rcode === Rcode.SERVFAIL || rcode === Rcode.REFUSED) {
+        this.options.onUpstreamError?.(`${upstream.address}:${upstream.port}`);
+        this.options.log.debug({ upstream: `${upstream.address}:${upstream.port}`, name: query.name, rcode }, 'upstream failed');
+        continue;
+      }
+      this.preferred = index;
+      const ttl = isTruncated(response) ? 0 : cacheTtl(response);
+      const offsets = ttlOffsets(response);
+      if (ttl <= 0 || offsets === undefined || this.cache === undefined) return response;
+      const entry: CachedAnswer = {
+        message: response,
+        questionEnd: query.questionEnd,
+        ttlOffsets: offsets,
+        ttls: offsets.map((offset) => response.readUInt32BE(offset)),
+        storedAt: Date.now(),
+      };
+      this.cache.set(key, entry, { ttl: Math.min(ttl, MAX_CACHE_TTL) * 1000 });
+      return entry;
+    }
+    return undefined;
+  }
+
+  /** A copy of a cached answer for this client, TTLs counted down; undefined once a record has expired. */
+  private fromCache(entry: CachedAnswer, message: Buffer, query: Query): Buffer | undefined {
+    if (entry.questionEnd !== query.questionEnd) return undefined;
+    const elapsed = Math.floor((Date.now() - entry.storedAt) / 1000);
+    const answer = withClientHeader(entry.message, message, query);
+    for (let i = 0; i < entry.ttlOffsets.length; i++) {
+      const ttl = (entry.ttls[i] as number) - elapsed;
+      if (ttl <= 0) return undefined;
+      answer.writeUInt32BE(ttl, entry.ttlOffsets[i] as number);
+    }
+    return answer;
+  }
+
+  private askUdp(upstream: Endpoint, upstreamQuery: Buffer): Promise<Buffer | undefined> {
+    return new Promise((resolve) => {
+      const id = this.freeId();
+      const packet = Buffer.from(upstreamQuery);
+      packet.writeUInt16BE(id, 0);
+      const timer = setTimeout(() => finish(undefined), this.options.timeoutMs);
+      const finish = (response: Buffer | undefined) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        resolve(response);
+      };
+      this.pending.set(id, { upstream, question: packet.subarray(HEADER_SIZE, questionEndOf(packet)), done: finish });
+      this.socket(upstream.family).send(packet, upstream.port, upstream.address, (error) => {
+        if (error) {
+          this.options.log.debug({ err: error, upstream: upstream.address }, 'cannot send to upstream');
+          finish(undefined);
+        }
+      });
+    });
+  }
+
+  private askTcp(upstream: Endpoint, upstreamQuery: Buffer): Promise<Buffer | undefined> {
+    return new Promise((resolve) => {
+      const id = randomInt(0x10000);
+      const packet = Buffer.alloc(upstreamQuery.length + 2);
+      packet.writeUInt16BE(upstreamQuery.length, 0);
+      upstreamQuery.copy(packet, 2);
+      packet.writeUInt16BE(id, 2);
+      const socket = connect({ host: upstream.address, port: upstream.port });
+      let received = Buffer.alloc(0);
+      const finish = (response: Buffer | undefined) => {
+        socket.destroy();
+        resolve(response);
+      };
+      socket.setTimeout(this.options.timeoutMs, () => finish(undefined));
+      socket.on('error', () => finish(undefined));
+      socket.on('connect', () => socket.write(packet));
+      socket.on('data', (chunk) => {
+        received = Buffer.concat([received, chunk]);
+        if (received.length < 2) return;
+        const length = received.readUInt16BE(0);
+        if (received.length < length + 2) return;
+        const response = received.subarray(2, length + 2);
+        finish(response.length >= HEADER_SIZE && response.readUInt16BE(0) === id ? Buffer.from(response) : undefined);
+      });
+    });
+  }
+
+  private socket(family: 4 | 6): UdpSocket {
+    let socket = this.sockets.get(family);
+    if (socket === undefined) {
+      socket = createSocket(family === 4 ? 'udp4' : 'udp6');
+      socket.on('message', (response, remote) => this.onResponse(response, remote.address, remote.port));
+      socket.on('error', (error) => this.options.log.warn({ err: error }, 'forwarder socket error'));
+      socket.unref();
+      this.sockets.set(family, socket);
+    }
+    return socket;
+  }
+
+  private onResponse(response: Buffer, address: string, port: number): void {
+    if (response.length < HEADER_SIZE) return;
+    const pending = this.pending.get(response.readUInt16BE(0));
+    // Only the upstream asked, with the question asked, may answer (RFC 5452).
+    if (pending === undefined || pending.upstream.port !== port || !sameAddress(pending.upstream.address, address)) return;
+    if ((response.readUInt16BE(2) & 0x8000) === 0 || response.readUInt16BE(4) !== 1) return;
+    const end = HEADER_SIZE + pending.question.length;
+    if (end > response.length || !response.subarray(HEADER_SIZE, end).equals(pending.question)) return;
+    pending.done(Buffer.from(response));
+  }
+
+  private freeId(): number {
+    for (;;) {
+      const id = randomInt(0x10000);
+      if (!this.pending.has(id)) return id;
+    }
+  }
+}
+
+/** The header and question seamark sends upstream: the client's question, RD set, and an OPT when the client used EDNS. */
+function buildUpstreamQuery(message: Buffer, query: Query, payloadSize: number): Buffer {
+  const packet = Buffer.alloc(query.questionEnd + (query.edns ? 11 : 0));
+  message.copy(packet, 0, 0, query.questionEnd);
+  packet.writeUInt16BE(0x0100 | (query.checkingDisabled ? 0x0010 : 0), 2);
+  packet.writeUInt16BE(1, 4);
+  packet.writeUInt32BE(0, 6);
+  packet.writeUInt16BE(query.edns ? 1 : 0, 10);
+  // Lower-case the question so that answers are shared by clients whatever their 0x20 case.
+  for (let i = HEADER_SIZE; i < query.questionEnd - 4; i++) {
+    const c = packet[i] as number;
+    if (c >= 0x41 && c <= 0x5a) packet[i] = c + 0x20;
+  }
+  if (query.edns) {
+    const o = query.questionEnd;
+    packet[o] = 0;
+    packet.writeUInt16BE(RRType.OPT, o + 1);
+    packet.writeUInt16BE(payloadSize, o + 3);
+    packet.writeUInt32BE(query.edns.dnssecOk ? 0x8000 : 0, o + 5);
+    packet.writeUInt16BE(0, o + 9);
+  }
+  return packet;
+}
+
+/** A copy of `response` with the client's ID and question bytes (its letter case). */
+function withClientHeader(response: Buffer, message: Buffer, query: Query): Buffer {
+  const answer = Buffer.from(response);
+  answer.writeUInt16BE(query.id, 0);
+  message.copy(answer, HEADER_SIZE, HEADER_SIZE, query.questionEnd - 4);
+  return answer;
+}
+
+function isTruncated(response: Buffer): boolean {
+  return (response.readUInt16BE(2) & 0x0200) !== 0;
+}
+
+function questionEndOf(packet: Buffer): number {
+  return (skipName(packet, HEADER_SIZE) ?? HEADER_SIZE) + 4;
+}
+
+/** Seconds an upstream answer may be cached: its smallest TTL, or for a negative answer the SOA's (RFC 2308). */
+export function cacheTtl(response: Buffer): number {
+  const rcode = response.readUInt16BE(2) & 0xf;
+  if (rcode !== Rcode.NOERROR && rcode !== Rcode.NXDOMAIN) return 0;
+  let offset = questionEndOf(response);
+  const answers = response.readUInt16BE(6);
+  const authority = response.readUInt16BE(8);
+  let smallest = Infinity;
+  let negativeTtl = 0;
+  for (let i = 0; i < answers + authority; i++) {
+    const record = readRecordHeader(response, offset);
+    if (record === undefined) return 0;
+    const ttl = response.readUInt32BE(record.ttlOffset);
+    if (i < answers) smallest = Math.min(smallest, ttl);
+    else if (record.type === RRType.SOA) {
+      const afterNames = skipName(response, skipName(response, record.rdataStart) ?? record.end);
+      const minimum = afterNames !== undefined && afterNames + 20 <= record.end ? response.readUInt32BE(afterNames + 16) : 0;
+      negativeTtl = Math.min(ttl, minimum);
+    }
+    offset = record.end;
+  }
+  if (rcode === Rcode.NOERROR && answers > 0) return smallest === Infinity ? 0 : smallest;
+  return negativeTtl;
+}
+
+function sameAddress(expected: string, actual: string): boolean {
+  return expected === actual || actual === `::ffff:${expected}`;
+}
+
+/**
+ * The host's resolvers from resolv.conf, less seamark's own DNS listeners so
+ * that it never forwards to itself.
+ */
+export function upstreamsFromResolvConf(ownListeners: readonly Endpoint[], path = '/etc/resolv.conf'): Endpoint[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  const local = new Set(Object.values(networkInterfaces()).flatMap((addresses) => (addresses ?? []).map((a) => a.address)));
+  const isLocal = (address: string) => local.has(address) || address.startsWith('127.') || address === '::1';
+  const upstreams: Endpoint[] = [];
+  for (const line of text.split('\n')) {
+    const match = /^\s*nameserver\s+(\S+)/.exec(line);
+    if (!match) continue;
+    let upstream: Endpoint;
+    try {
+      upstream = parseEndpoint((match[1] ?? '').replace(/%.*$/, ''), 53);
+    } catch {
+      continue;
+    }
+    const isOwn = ownListeners.some(
+      (own) =>
+        own.port === upstream.port &&
+        (own.address === upstream.address || ((own.address === '0.0.0.0' || own.address === '::') && isLocal(upstream.address))),
+    );
+    if (!isOwn) upstreams.push(upstream);
+  }
+  return upstreams;
+}

@@ -1,0 +1,412 @@
+// DNS wire format on Buffers, by offset: reading a query's header, question
+// and OPT record, and writing responses with name compression (SRV targets
+// excepted, RFC 2782) and truncation at RRset boundaries.
+import { ipv6ToBytes } from '../registry/names.js';
+import { RRType, Rcode, type ResourceRecord } from '../zone/records.js';
+
+export const HEADER_SIZE = 12;
+export const PLAIN_UDP_SIZE = 512;
+
+export interface Edns {
+  /** Requestor's UDP payload size (at least 512). */
+  payloadSize: number;
+  version: number;
+  dnssecOk: boolean;
+}
+
+export interface Query {
+  id: number;
+  opcode: number;
+  recursionDesired: boolean;
+  checkingDisabled: boolean;
+  /** Offset just past the question section. */
+  questionEnd: number;
+  /** Question name, lower case, no trailing dot, labels with "." or "\" escaped. */
+  name: string;
+  type: number;
+  class: number;
+  edns?: Edns;
+}
+
+export type ParseResult =
+  | { kind: 'query'; query: Query }
+  /** Not worth an answer: too short for a header, or a response. */
+  | { kind: 'drop' }
+  /** Answer only with this RCODE; `questionEnd` is set when the question itself parsed. */
+  | { kind: 'error'; id: number; opcode: number; rcode: number; recursionDesired: boolean; questionEnd?: number };
+
+/** Reads a query; never throws. */
+export function parseQuery(message: Buffer): ParseResult {
+  if (message.length < HEADER_SIZE) return { kind: 'drop' };
+  const id = message.readUInt16BE(0);
+  const flags = message.readUInt16BE(2);
+  if (flags & 0x8000) return { kind: 'drop' };
+  const opcode = (flags >> 11) & 0xf;
+  const recursionDesired = (flags & 0x0100) !== 0;
+  const qdcount = message.readUInt16BE(4);
+  const error = (rcode: number, questionEnd?: number): ParseResult => ({ kind: 'error', id, opcode, rcode, recursionDesired, questionEnd });
+  if (qdcount !== 1) return error(opcode !== 0 ? Rcode.NOTIMP : Rcode.FORMERR);
+
+  const question = readQuestionName(message, HEADER_SIZE);
+  if (question === undefined || question.end + 4 > message.length) return error(opcode !== 0 ? Rcode.NOTIMP : Rcode.FORMERR);
+  const questionEnd = question.end + 4;
+  if (opcode !== 0) return error(Rcode.NOTIMP, questionEnd);
+
+  let edns: Edns | undefined;
+  let offset = questionEnd;
+  const otherRecords = message.readUInt16BE(6) + message.readUInt16BE(8);
+  const additional = message.readUInt16BE(10);
+  for (let i = 0; i < otherRecords + additional; i++) {
+    const record = readRecordHeader(message, offset);
+    if (record === undefined) return error(Rcode.FORMERR, questionEnd);
+    if (record.type === RRType.OPT) {
+      // One OPT, in the additional section, owned by the root (RFC 6891 §6.1.1).
+      if (edns !== undefined || i < otherRecords || message[offset] !== 0) return error(Rcode.FORMERR, questionEnd);
+      if (!optionsAreWellFormed(message, record.rdataStart, record.end)) return error(Rcode.FORMERR, questionEnd);
+      edns = {
+        payloadSize: Math.max(record.class, PLAIN_UDP_SIZE),
+        version: message[record.ttlOffset + 1] ?? 0,
+        dnssecOk: ((message[record.ttlOffset + 2] ?? 0) & 0x80) !== 0,
+      };
+    }
+    offset = record.end;
+  }
+
+  return {
+    kind: 'query',
+    query: {
+      id,
+      opcode,
+      recursionDesired,
+      checkingDisabled: (flags & 0x0010) !== 0,
+      questionEnd,
+      name: question.name,
+      type: message.readUInt16BE(question.end),
+      class: message.readUInt16BE(question.end + 2),
+      edns,
+    },
+  };
+}
+
+/** The question name at `offset` (no compression allowed there), or undefined when malformed. */
+function readQuestionName(message: Buffer, offset: number): { name: string; end: number } | undefined {
+  let name = '';
+  let length = 0;
+  for (;;) {
+    const labelLength = message[offset];
+    if (labelLength === undefined || labelLength > 63) return undefined;
+    offset++;
+    if (labelLength === 0) break;
+    if (offset + labelLength > message.length) return undefined;
+    length += labelLength + 1;
+    if (length > 254) return undefined;
+    let label = '';
+    for (let i = 0; i < labelLength; i++) {
+      let code = message[offset + i] as number;
+      if (code >= 0x41 && code <= 0x5a) code += 0x20;
+      // Escape what would change the name's structure when joined with dots.
+      label += code === 0x2e ? '\\.' : code === 0x5c ? '\\\\' : String.fromCharCode(code);
+    }
+    name += name.length === 0 ? label : '.' + label;
+    offset += labelLength;
+  }
+  return { name, end: offset };
+}
+
+interface RecordHeader {
+  type: number;
+  class: number;
+  ttlOffset: number;
+  rdataStart: number;
+  end: number;
+}
+
+/** The fixed fields of the record at `offset`, or undefined when it runs past the end. */
+export function readRecordHeader(message: Buffer, offset: number): RecordHeader | undefined {
+  const nameEnd = skipName(message, offset);
+  if (nameEnd === undefined || nameEnd + 10 > message.length) return undefined;
+  const rdataLength = message.readUInt16BE(nameEnd + 8);
+  const end = nameEnd + 10 + rdataLength;
+  if (end > message.length) return undefined;
+  return {
+    type: message.readUInt16BE(nameEnd),
+    class: message.readUInt16BE(nameEnd + 2),
+    ttlOffset: nameEnd + 4,
+    rdataStart: nameEnd + 10,
+    end,
+  };
+}
+
+/** Offset past a (possibly compressed) name, or undefined when malformed. */
+export function skipName(message: Buffer, offset: number): number | undefined {
+  for (let labels = 0; labels < 128; labels++) {
+    const length = message[offset];
+    if (length === undefined) return undefined;
+    if (length === 0) return offset + 1;
+    if ((length & 0xc0) === 0xc0) return offset + 2 <= message.length ? offset + 2 : undefined;
+    if (length > 63) return undefined;
+    offset += length + 1;
+  }
+  return undefined;
+}
+
+function optionsAreWellFormed(message: Buffer, start: number, end: number): boolean {
+  let offset = start;
+  while (offset < end) {
+    if (offset + 4 > end) return false;
+    offset += 4 + message.readUInt16BE(offset + 2);
+  }
+  return offset === end;
+}
+
+/** Offsets of the TTL fields of every record but OPT: how cached upstream answers are aged. */
+export function ttlOffsets(message: Buffer): number[] | undefined {
+  if (message.length < HEADER_SIZE) return undefined;
+  let offset = HEADER_SIZE;
+  for (let i = message.readUInt16BE(4); i > 0; i--) {
+    const end = skipName(message, offset);
+    if (end === undefined || end + 4 > message.length) return undefined;
+    offset = end + 4;
+  }
+  const offsets: number[] = [];
+  const records = message.readUInt16BE(6) + message.readUInt16BE(8) + message.readUInt16BE(10);
+  for (let i = 0; i < records; i++) {
+    const record = readRecordHeader(message, offset);
+    if (record === undefined) return undefined;
+    if (record.type !== RRType.OPT) offsets.push(record.ttlOffset);
+    offset = record.end;
+  }
+  return offsets;
+}
+
+// ---------------------------------------------------------------------------
+// Writing
+
+export interface ResponseOptions {
+  /** The query being answered: its ID, RD and CD bits and question bytes are echoed. */
+  query: Buffer;
+  id: number;
+  opcode: number;
+  recursionDesired: boolean;
+  checkingDisabled?: boolean;
+  /** End of the question in `query`; 0 to send no question. */
+  questionEnd: number;
+  rcode: number;
+  authoritative: boolean;
+  recursionAvailable: boolean;
+  answers?: readonly ResourceRecord[];
+  authority?: readonly ResourceRecord[];
+  additional?: readonly ResourceRecord[];
+  /** Present when the client used EDNS: an OPT is added with our payload size. */
+  edns?: { payloadSize: number; dnssecOk: boolean };
+  /** Largest message allowed (UDP); larger answers are truncated with TC. */
+  maxSize: number;
+}
+
+const scratch = Buffer.alloc(65535);
+
+/** Writes a complete response; the result is a fresh Buffer the caller owns. */
+export function encodeResponse(options: ResponseOptions): Buffer {
+  const writer = new MessageWriter(scratch);
+  const { query, questionEnd } = options;
+  let flags = 0x8000 | (options.opcode << 11) | (options.rcode & 0xf);
+  if (options.authoritative) flags |= 0x0400;
+  if (options.recursionDesired) flags |= 0x0100;
+  if (options.recursionAvailable) flags |= 0x0080;
+  if (options.checkingDisabled) flags |= 0x0010;
+  writer.header(options.id, flags, questionEnd > 0 ? 1 : 0);
+  if (questionEnd > 0) writer.question(query, questionEnd);
+
+  const optSize = options.edns ? 11 : 0;
+  const limit = options.maxSize - optSize;
+  const afterQuestion = writer.offset;
+  const answerCount = writer.records(options.answers ?? []);
+  const authorityCount = writer.records(options.authority ?? []);
+  if (writer.offset > limit) {
+    // The answer does not fit: send none of it, with TC, so the client retries over TCP (RFC 2181 §9).
+    writer.offset = afterQuestion;
+    writer.forgetNamesFrom(afterQuestion);
+    writer.setCounts(0, 0, 0);
+    writer.setFlag(0x0200);
+  } else {
+    writer.setCounts(answerCount, authorityCount, 0);
+    const beforeAdditional = writer.offset;
+    const additionalCount = writer.records(options.additional ?? []);
+    if (writer.offset > limit) {
+      // Additional data is optional: leave it out rather than truncate.
+      writer.offset = beforeAdditional;
+      writer.forgetNamesFrom(beforeAdditional);
+    } else {
+      writer.setCounts(answerCount, authorityCount, additionalCount);
+    }
+  }
+  if (options.edns) writer.opt(options.edns.payloadSize, options.rcode >> 4, options.edns.dnssecOk);
+  return Buffer.from(scratch.subarray(0, writer.offset));
+}
+
+/** Writes records into `buffer` from `offset` onwards; used for responses and zone transfers. */
+export class MessageWriter {
+  offset = 0;
+  private readonly compression = new Map<string, number>();
+  private counts = [0, 0, 0];
+
+  constructor(private readonly buffer: Buffer) {}
+
+  header(id: number, flags: number, questions: number): void {
+    this.buffer.writeUInt16BE(id, 0);
+    this.buffer.writeUInt16BE(flags, 2);
+    this.buffer.writeUInt16BE(questions, 4);
+    this.buffer.fill(0, 6, 12);
+    this.offset = HEADER_SIZE;
+  }
+
+  /** Copies the question as the client sent it (keeping its letter case) and remembers its name for compression. */
+  question(query: Buffer, questionEnd: number): void {
+    query.copy(this.buffer, HEADER_SIZE, HEADER_SIZE, questionEnd);
+    this.rememberName(query, HEADER_SIZE, HEADER_SIZE);
+    this.offset = questionEnd;
+  }
+
+  setFlag(bit: number): void {
+    this.buffer.writeUInt16BE(this.buffer.readUInt16BE(2) | bit, 2);
+  }
+
+  setCounts(answers: number, authority: number, additional: number): void {
+    this.counts = [answers, authority, additional];
+    this.buffer.writeUInt16BE(answers, 6);
+    this.buffer.writeUInt16BE(authority, 8);
+    this.buffer.writeUInt16BE(additional, 10);
+  }
+
+  /** Writes records, returning how many; callers compare `offset` with their size limit. */
+  records(records: readonly ResourceRecord[]): number {
+    for (const record of records) {
+      if (this.offset > this.buffer.length - 600) throw new RangeError('message exceeds 64 KiB');
+      this.record(record);
+    }
+    return records.length;
+  }
+
+  opt(payloadSize: number, extendedRcode: number, dnssecOk: boolean): void {
+    const b = this.buffer;
+    let o = this.offset;
+    b[o++] = 0; // root
+    b.writeUInt16BE(RRType.OPT, o);
+    b.writeUInt16BE(payloadSize, o + 2);
+    b[o + 4] = extendedRcode & 0xff;
+    b[o + 5] = 0; // version
+    b.writeUInt16BE(dnssecOk ? 0x8000 : 0, o + 6);
+    b.writeUInt16BE(0, o + 8);
+    this.offset = o + 10;
+    const [answers = 0, authority = 0, additional = 0] = this.counts;
+    this.setCounts(answers, authority, additional + 1);
+  }
+
+  /** Forgets compression targets at or after `offset` once that part of the message is dropped. */
+  forgetNamesFrom(offset: number): void {
+    for (const [name, at] of this.compression) if (at >= offset) this.compression.delete(name);
+  }
+
+  private record(record: ResourceRecord): void {
+    const b = this.buffer;
+    this.name(record.name, true);
+    b.writeUInt16BE(record.type, this.offset);
+    b.writeUInt16BE(1, this.offset + 2);
+    b.writeUInt32BE(Math.min(record.ttl, 0x7fffffff) >>> 0, this.offset + 4);
+    const lengthAt = this.offset + 8;
+    this.offset += 10;
+    const rdataStart = this.offset;
+    switch (record.type) {
+      case RRType.A: {
+        const parts = record.address.split('.');
+        for (let i = 0; i < 4; i++) b[this.offset + i] = Number(parts[i]);
+        this.offset += 4;
+        break;
+      }
+      case RRType.AAAA:
+        ipv6ToBytes(record.address).copy(b, this.offset);
+        this.offset += 16;
+        break;
+      case RRType.PTR:
+      case RRType.NS:
+        this.name(record.target, true);
+        break;
+      case RRType.SRV:
+        b.writeUInt16BE(record.priority, this.offset);
+        b.writeUInt16BE(record.weight, this.offset + 2);
+        b.writeUInt16BE(record.port, this.offset + 4);
+        this.offset += 6;
+        this.name(record.target, false);
+        break;
+      case RRType.SOA:
+        this.name(record.mname, true);
+        this.name(record.rname, true);
+        b.writeUInt32BE(record.serial >>> 0, this.offset);
+        b.writeUInt32BE(record.refresh, this.offset + 4);
+        b.writeUInt32BE(record.retry, this.offset + 8);
+        b.writeUInt32BE(record.expire, this.offset + 12);
+        b.writeUInt32BE(record.minimum, this.offset + 16);
+        this.offset += 20;
+        break;
+    }
+    b.writeUInt16BE(this.offset - rdataStart, lengthAt);
+  }
+
+  /** Writes a normalised name; with `compress`, points at an earlier copy of its longest known suffix. */
+  private name(name: string, compress: boolean): void {
+    const b = this.buffer;
+    let rest = name;
+    while (rest.length > 0) {
+      if (compress) {
+        const pointer = this.compression.get(rest);
+        if (pointer !== undefined) {
+          b.writeUInt16BE(0xc000 | pointer, this.offset);
+          this.offset += 2;
+          return;
+        }
+      }
+      if (this.offset < 0x4000) this.compression.set(rest, this.offset);
+      const dot = rest.indexOf('.');
+      const label = dot < 0 ? rest : rest.slice(0, dot);
+      b[this.offset] = label.length;
+      b.write(label, this.offset + 1, 'latin1');
+      this.offset += 1 + label.length;
+      rest = dot < 0 ? '' : rest.slice(dot + 1);
+    }
+    b[this.offset++] = 0;
+  }
+
+  /** Registers every suffix of the wire name at `at` (copied from `source` at `sourceAt`) for compression. */
+  private rememberName(source: Buffer, sourceAt: number, at: number): void {
+    const parsed = readQuestionName(source, sourceAt);
+    if (parsed === undefined || parsed.name.includes('\\')) return;
+    let rest = parsed.name;
+    let offset = at;
+    while (rest.length > 0) {
+      this.compression.set(rest, offset);
+      const dot = rest.indexOf('.');
+      offset += (dot < 0 ? rest.length : dot) + 1;
+      rest = dot < 0 ? '' : rest.slice(dot + 1);
+    }
+  }
+}
+
+/** An encoded zone transfer: AXFR as a series of TCP messages of at most ~16 KiB each. */
+export function encodeTransfer(query: Buffer, id: number, questionEnd: number, records: readonly ResourceRecord[]): Buffer[] {
+  const messages: Buffer[] = [];
+  let index = 0;
+  while (index < records.length || messages.length === 0) {
+    const writer = new MessageWriter(scratch);
+    writer.header(id, 0x8000 | 0x0400, 1);
+    writer.question(query, questionEnd);
+    let count = 0;
+    while (index < records.length && writer.offset < 16000) {
+      writer.records([records[index] as ResourceRecord]);
+      index++;
+      count++;
+    }
+    writer.setCounts(count, 0, 0);
+    messages.push(Buffer.from(scratch.subarray(0, writer.offset)));
+  }
+  return messages;
+}

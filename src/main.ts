@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// The `seamark` command: read the configuration, start, stop on SIGINT/SIGTERM.
+import { readFileSync } from 'node:fs';
+import { startSeamark } from './app.js';
+import { ConfigError, helpText, loadConfig, parseCommandLine } from './config/load.js';
+import { createLogger } from './log.js';
+
+async function main(argv: string[]): Promise<number> {
+  let loaded;
+  try {
+    const commandLine = parseCommandLine(argv);
+    if (commandLine.help) {
+      process.stdout.write(helpText() + '\n');
+      return 0;
+    }
+    if (commandLine.version) {
+      process.stdout.write(version() + '\n');
+      return 0;
+    }
+    loaded = loadConfig(commandLine, process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`seamark: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+
+  const log = createLogger(loaded.config.logLevel);
+  let seamark;
+  try {
+    seamark = await startSeamark(loaded.config, log);
+  } catch (error) {
+    const message = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' || (error as NodeJS.ErrnoException).code === 'EACCES'
+      ? `cannot listen: ${(error as Error).message}`
+      : (error as Error).message;
+    log.fatal({ err: error }, message);
+    process.stderr.write(`seamark: ${message}\n`);
+    return 1;
+  }
+
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+  // Whatever hangs on, the process is gone within a second of the signal.
+  setTimeout(() => process.exit(0), 800).unref();
+  await seamark.stop();
+  return 0;
+}
+
+function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`seamark: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,23 @@
+// Which parts of seamark have finished their first load: what /readyz reports.
+
+export class Readiness {
+  private readonly parts = new Map<string, boolean>();
+
+  /** Declares a part that must become ready before seamark is. */
+  expect(part: string): void {
+    if (!this.parts.has(part)) this.parts.set(part, false);
+  }
+
+  markReady(part: string): void {
+    this.parts.set(part, true);
+  }
+
+  get ready(): boolean {
+    return [...this.parts.values()].every(Boolean);
+  }
+
+  /** Parts not ready yet. */
+  pending(): string[] {
+    return [...this.parts].filter(([, ready]) => !ready).map(([part]) => part);
+  }
+}

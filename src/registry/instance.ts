@@ -1,0 +1,29 @@
+// What every source produces and the registry holds: one container or one
+// hand-made host, with the names and addresses it is served under.
+
+export type Source = 'config' | 'manual' | 'docker';
+
+export interface SrvPort {
+  /** Service label without the underscore: a port name or the port number. */
+  service: string;
+  /** `tcp` or `udp` (any RFC 2782 protocol label), without the underscore. */
+  protocol: string;
+  port: number;
+  priority: number;
+  weight: number;
+}
+
+export interface Instance {
+  /** Unique key of the instance: `config:<name>`, `manual:<id>`, `docker:<id>`. */
+  owner: string;
+  source: Source;
+  /** Fully qualified, lower case, without the trailing dot. The first is the canonical host name. */
+  names: string[];
+  /** IPv4 and IPv6 addresses in their canonical text form. */
+  addresses: string[];
+  /** Answer TTL in seconds; the server default when absent. */
+  ttl?: number;
+  srv: SrvPort[];
+  /** Unhealthy instances leave the answers (unless every instance of a name is unhealthy). */
+  healthy: boolean;
+}

@@ -1,0 +1,121 @@
+// DNS name helpers shared by every box: normal form, validation, reverse names.
+import { isIPv4, isIPv6 } from 'node:net';
+
+/** Lower case, no trailing dot: the form every index is keyed by. */
+export function normalizeName(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
+/** Why `name` is not a valid DNS host name, or undefined when it is. */
+export function nameProblem(name: string): string | undefined {
+  const bare = name.endsWith('.') ? name.slice(0, -1) : name;
+  if (bare.length === 0) return 'is empty';
+  if (bare.length > 253) return `is ${bare.length} characters long (at most 253)`;
+  for (const label of bare.split('.')) {
+    if (label.length === 0) return 'has an empty label';
+    if (label.length > 63) return `has a label of ${label.length} characters ("${label.slice(0, 20)}…", at most 63)`;
+    if (!/^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?$/i.test(label)) {
+      return `has label "${label}" with characters outside a-z, 0-9, "-" and "_", or starting or ending with "-"`;
+    }
+  }
+  return undefined;
+}
+
+/** Whether `name` is `zone` or below it (both normalised). */
+export function isInZone(name: string, zone: string): boolean {
+  return name === zone || name.endsWith('.' + zone);
+}
+
+/** Canonical text of an address (lower case, compressed IPv6), or undefined if it is not one. */
+export function canonicalAddress(address: string): string | undefined {
+  if (isIPv4(address)) {
+    const parts = address.split('.').map(Number);
+    return parts.join('.');
+  }
+  if (isIPv6(address)) return ipv6ToText(ipv6ToBytes(address));
+  return undefined;
+}
+
+export function ipv6ToBytes(address: string): Buffer {
+  const bytes = Buffer.alloc(16);
+  let text = address;
+  const zone = text.indexOf('%');
+  if (zone >= 0) text = text.slice(0, zone);
+  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two hex groups.
+  const lastColon = text.lastIndexOf(':');
+  const tail = text.slice(lastColon + 1);
+  if (tail.includes('.')) {
+    const [a, b, c, d] = tail.split('.').map(Number) as [number, number, number, number];
+    text = text.slice(0, lastColon + 1) + ((a << 8) | b).toString(16) + ':' + ((c << 8) | d).toString(16);
+  }
+  const [head, rest] = text.split('::') as [string, string | undefined];
+  const headGroups = head === '' ? [] : head.split(':');
+  const tailGroups = rest === undefined || rest === '' ? [] : rest.split(':');
+  const groups =
+    rest === undefined
+      ? headGroups
+      : [...headGroups, ...new Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
+  groups.forEach((group, i) => bytes.writeUInt16BE(parseInt(group, 16), i * 2));
+  return bytes;
+}
+
+/** RFC 5952 text: lower case, longest run of zero groups as "::". */
+export function ipv6ToText(bytes: Uint8Array): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
+  let bestStart = -1;
+  let bestLength = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength && j - i >= 2) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return hex.slice(0, bestStart).join(':') + '::' + hex.slice(bestStart + bestLength).join(':');
+}
+
+/** The in-addr.arpa / ip6.arpa name of an address (normalised form). */
+export function reverseName(address: string): string {
+  if (isIPv4(address)) return address.split('.').reverse().join('.') + '.in-addr.arpa';
+  const nibbles: string[] = [];
+  for (const byte of ipv6ToBytes(address)) nibbles.push((byte >> 4).toString(16), (byte & 15).toString(16));
+  return nibbles.reverse().join('.') + '.ip6.arpa';
+}
+
+/** The address a reverse name stands for, or undefined when it names a network, not one host. */
+export function addressFromReverseName(name: string): string | undefined {
+  if (name.endsWith('.in-addr.arpa')) {
+    const parts = name.slice(0, -'.in-addr.arpa'.length).split('.');
+    if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255)) return undefined;
+    return parts.reverse().join('.');
+  }
+  if (name.endsWith('.ip6.arpa')) {
+    const nibbles = name.slice(0, -'.ip6.arpa'.length).split('.');
+    if (nibbles.length !== 32 || !nibbles.every((n) => /^[0-9a-f]$/.test(n))) return undefined;
+    const hex = nibbles.reverse().join('');
+    return ipv6ToText(Buffer.from(hex, 'hex'));
+  }
+  return undefined;
+}
+
+/**
+ * The fully qualified form of a configured or submitted name: a name that
+ * ends in a served zone (with or without the trailing dot) is taken as is,
+ * any other is relative to the first zone.
+ */
+export function qualifyName(name: string, zones: readonly string[]): string {
+  const normal = normalizeName(name);
+  if (zones.some((zone) => isInZone(normal, zone))) return normal;
+  if (name.endsWith('.')) return normal; // absolute, outside every zone: left for the caller to reject
+  return `${normal}.${zones[0] ?? ''}`;
+}

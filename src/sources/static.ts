@@ -1,0 +1,18 @@
+// Hosts listed in the configuration file: records that live in version control.
+import type { StaticHost } from '../config/schema.js';
+import type { Instance } from '../registry/instance.js';
+
+export const STATIC_OWNER_PREFIX = 'config:';
+
+/** One instance per configured host, owner `config:<first name>`; names and addresses were normalised by the config loader. */
+export function staticInstances(hosts: readonly StaticHost[]): Instance[] {
+  return hosts.map((host) => ({
+    owner: `${STATIC_OWNER_PREFIX}${host.names[0]}`,
+    source: 'config',
+    names: host.names,
+    addresses: host.addresses,
+    ttl: host.ttl,
+    srv: host.srv,
+    healthy: true,
+  }));
+}

@@ -1,0 +1,64 @@
+// Resource records as the zone view produces them and the wire encoder writes them.
+
+export const RRType = {
+  A: 1,
+  NS: 2,
+  CNAME: 5,
+  SOA: 6,
+  PTR: 12,
+  TXT: 16,
+  AAAA: 28,
+  SRV: 33,
+  OPT: 41,
+  IXFR: 251,
+  AXFR: 252,
+  ANY: 255,
+} as const;
+
+export const RRClass = { IN: 1, ANY: 255 } as const;
+
+export const Rcode = {
+  NOERROR: 0,
+  FORMERR: 1,
+  SERVFAIL: 2,
+  NXDOMAIN: 3,
+  NOTIMP: 4,
+  REFUSED: 5,
+  BADVERS: 16,
+} as const;
+
+interface Base {
+  /** Owner name, normalised (lower case, no trailing dot). */
+  name: string;
+  ttl: number;
+}
+
+export type ResourceRecord =
+  | (Base & { type: typeof RRType.A; address: string })
+  | (Base & { type: typeof RRType.AAAA; address: string })
+  | (Base & { type: typeof RRType.PTR; target: string })
+  | (Base & { type: typeof RRType.NS; target: string })
+  | (Base & { type: typeof RRType.SRV; priority: number; weight: number; port: number; target: string })
+  | (Base & {
+      type: typeof RRType.SOA;
+      mname: string;
+      rname: string;
+      serial: number;
+      refresh: number;
+      retry: number;
+      expire: number;
+      minimum: number;
+    });
+
+/** What the zone view answers for one question it is authoritative for. */
+export interface ZoneResponse {
+  rcode: number;
+  answers: ResourceRecord[];
+  authority: ResourceRecord[];
+  additional: ResourceRecord[];
+}
+
+export const a = (name: string, ttl: number, address: string): ResourceRecord => ({ name, ttl, type: RRType.A, address });
+export const aaaa = (name: string, ttl: number, address: string): ResourceRecord => ({ name, ttl, type: RRType.AAAA, address });
+export const ptr = (name: string, ttl: number, target: string): ResourceRecord => ({ name, ttl, type: RRType.PTR, target });
+export const ns = (name: string, ttl: number, target: string): ResourceRecord => ({ name, ttl, type: RRType.NS, target });

@@ -1,0 +1,114 @@
+// Starts the real `seamark` command as a child process on free loopback ports.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+
+export const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+
+export interface RunningSeamark {
+  process: ChildProcess;
+  pid: number;
+  dnsPort: number;
+  httpPort: number;
+  dataDir: string;
+  /** Every log line so far, parsed. */
+  logs: Record<string, unknown>[];
+  stderr: string[];
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface StartOptions {
+  /** Settings written to a YAML config file (dns/http/dataDir are filled in unless given). */
+  config?: Record<string, unknown>;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  dataDir?: string;
+  /** Log line (msg) to wait for before resolving. */
+  waitFor?: string;
+  dnsPort?: number;
+}
+
+/** A port free for both UDP and TCP on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      });
+    });
+    const udpFree = await new Promise<boolean>((resolve) => {
+      const socket = createSocket('udp4');
+      socket.once('error', () => resolve(false));
+      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+    });
+    if (udpFree) return port;
+  }
+}
+
+export async function startSeamark(options: StartOptions = {}): Promise<RunningSeamark> {
+  const dir = mkdtempSync(join(tmpdir(), 'seamark-test-'));
+  const dnsPort = options.dnsPort ?? (await freePort());
+  const httpPort = await freePort();
+  const dataDir = options.dataDir ?? join(dir, 'data');
+  const config = {
+    dns: [`127.0.0.1:${dnsPort}`],
+    http: `127.0.0.1:${httpPort}`,
+    dataDir,
+    logLevel: 'debug',
+    ...options.config,
+  };
+  const configFile = join(dir, 'seamark.yaml');
+  writeFileSync(configFile, stringify(config));
+  const child = spawn(process.execPath, [MAIN, '--config', configFile, ...(options.args ?? [])], {
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  const stderr: string[] = [];
+  const waitFor = options.waitFor ?? 'seamark started';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const started = new Promise<void>((resolve, reject) => {
+    let pending = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      let newline;
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        try {
+          const entry = JSON.parse(line) as Record<string, unknown>;
+          logs.push(entry);
+          if (entry.msg === waitFor) resolve();
+        } catch {
+          stderr.push(line);
+        }
+      }
+    });
+    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+    void exited.then((code) => reject(new Error(`seamark exited with ${code} before "${waitFor}": ${stderr.join('')}`)));
+    setTimeout(() => reject(new Error(`seamark did not log "${waitFor}" within 15 s: ${stderr.join('')}`)), 15000).unref();
+  });
+  await started;
+  return {
+    process: child,
+    pid: child.pid as number,
+    dnsPort,
+    httpPort,
+    dataDir,
+    logs,
+    stderr,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
