@@ -2,7 +2,7 @@
 // the command line (in that order of precedence) and validates it.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Value } from '@sinclair/typebox/value';
+import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { ConfigSchema, type Config } from './schema.js';
 import { parseAllowList, parseEndpoint } from './addresses.js';
@@ -111,14 +111,8 @@ export function loadConfig(commandLine: CommandLine, env: NodeJS.ProcessEnv): Lo
   }
 
   const converted = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, merged));
-  const firstError = Value.Errors(ConfigSchema, converted).First();
-  if (firstError !== undefined) {
-    const key = pathToKey(firstError.path);
-    const top = firstError.path.split('/')[1] ?? '';
-    const origin = origins.get(top);
-    const shown = firstError.value === undefined ? '' : ` = ${JSON.stringify(firstError.value)}`;
-    throw new ConfigError(`invalid configuration: ${key || 'top level'}${shown}: ${firstError.message}${origin ? ` (from ${origin})` : ''}`);
-  }
+  const errors = Value.Errors(ConfigSchema, converted);
+  if (errors.length > 0) throw new ConfigError(describeSchemaError(errors, converted, origins));
   const config = converted as Config;
   checkMeaning(config, origins);
   return { config, file };
@@ -184,6 +178,30 @@ function checkMeaning(config: Config, origins: Map<string, string>): void {
       return canonical as string;
     });
   });
+}
+
+/** One sentence for the most telling schema error: the key, its value, what is wrong, where it came from. */
+function describeSchemaError(errors: ReturnType<typeof Value.Errors>, value: unknown, origins: Map<string, string>): string {
+  const unknownKey = errors.find((e) => e.keyword === 'boolean' && e.schemaPath.endsWith('additionalProperties'));
+  const error = unknownKey ?? errors.find((e) => e.keyword !== 'anyOf') ?? errors[0];
+  const path = error?.instancePath ?? '';
+  const key = pathToKey(path) || 'top level';
+  const origin = origins.get(path.split('/')[1] ?? '');
+  const from = origin ? ` (from ${origin})` : '';
+  if (error === unknownKey) return `invalid configuration: unknown setting "${key}"${from}; see config/seamark.example.yaml`;
+  const found = valueAt(value, path);
+  const allowed = (error?.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
+  const reason = allowed ? `must be one of ${allowed.join(', ')}` : (error?.message ?? 'is invalid');
+  return `invalid configuration: ${key}${found === undefined ? '' : ` = ${JSON.stringify(found)}`}: ${reason}${from}`;
+}
+
+function valueAt(value: unknown, path: string): unknown {
+  let current = value;
+  for (const part of path.split('/').filter(Boolean)) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current;
 }
 
 function pathToKey(path: string): string {

@@ -1,6 +1,6 @@
 // The configuration's shape: one TypeBox schema gives the TypeScript type,
 // the defaults and the validation of the file, the environment and the flags.
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 
 const Strict = { additionalProperties: false } as const;
 
@@ -25,10 +25,8 @@ export const StaticHostSchema = Type.Object(
   Strict,
 );
 
-const LogLevel = Type.Union(
-  ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
-  { default: 'info' },
-);
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LogLevel = Type.Unsafe<(typeof LOG_LEVELS)[number]>({ type: 'string', enum: [...LOG_LEVELS], default: 'info' });
 
 export const ConfigSchema = Type.Object(
   {
