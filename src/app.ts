@@ -6,18 +6,22 @@ import { Forwarder, upstreamsFromResolvConf } from './dns/forwarder.js';
 import { DnsServer } from './dns/server.js';
 import type { Instance } from './registry/instance.js';
 import { Registry } from './registry/registry.js';
+import { Readiness } from './readiness.js';
+import { startDockerSource } from './sources/docker/index.js';
 import { STATIC_OWNER_PREFIX, staticInstances } from './sources/static.js';
 import { nsName, type ZoneSettings } from './zone/view.js';
 
 export interface Seamark {
   registry: Registry;
   dns: DnsServer;
+  readiness: Readiness;
   stop(): Promise<void>;
 }
 
 export async function startSeamark(config: Config, log: Logger): Promise<Seamark> {
   const listen = config.dns.map((text) => parseEndpoint(text));
   const registry = new Registry();
+  const readiness = new Readiness();
   registry.replaceByPrefix(STATIC_OWNER_PREFIX, [...staticInstances(config.hosts), ...nameServerInstances(config.zones, listen)]);
 
   const upstreams = config.upstreams.length > 0 ? config.upstreams.map((text) => parseEndpoint(text, 53)) : upstreamsFromResolvConf(listen);
@@ -49,12 +53,17 @@ export async function startSeamark(config: Config, log: Logger): Promise<Seamark
     log,
   });
   await dns.start();
+  // After the DNS listeners, so a bad listen address fails start-up before anything runs in the background.
+  if (config.docker.trim().toLowerCase() !== 'off') readiness.expect('docker');
+  const docker = startDockerSource(config, registry, log, () => readiness.markReady('docker'));
   log.info({ zones: config.zones, upstreams: upstreams.map((u) => `${u.address}:${u.port}`), hosts: config.hosts.length }, 'seamark started');
 
   return {
     registry,
     dns,
+    readiness,
     async stop() {
+      await docker?.stop();
       await dns.stop();
     },
   };

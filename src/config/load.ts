@@ -32,6 +32,12 @@ export const OPTIONS: readonly Option[] = [
   { key: 'negativeTtl', flag: 'negative-ttl', env: 'SEAMARK_NEGATIVE_TTL', value: 'seconds', help: 'TTL of NXDOMAIN/NODATA answers (SOA minimum) [5]' },
   { key: 'forwardAllow', flag: 'forward-allow', env: 'SEAMARK_FORWARD_ALLOW', list: true, value: 'cidr', help: 'clients allowed to have names forwarded (repeatable) [loopback, RFC 1918, RFC 4193, link-local]' },
   { key: 'axfrAllow', flag: 'axfr-allow', env: 'SEAMARK_AXFR_ALLOW', list: true, value: 'cidr', help: 'clients allowed to transfer zones with AXFR (repeatable) [loopback]' },
+  { key: 'docker', flag: 'docker', env: 'SEAMARK_DOCKER', value: 'endpoint|off', help: 'Docker endpoint (unix:///var/run/docker.sock, tcp://host:2376 with DOCKER_CERT_PATH) or "off" [DOCKER_HOST, else /var/run/docker.sock]' },
+  { key: 'publishAll', flag: 'publish-all', env: 'SEAMARK_PUBLISH_ALL', value: 'true|false', help: 'publish every container; false: only those labelled seamark.enable=true [true]' },
+  { key: 'dockerNetworks', flag: 'docker-network', env: 'SEAMARK_DOCKER_NETWORKS', list: true, value: 'name', help: 'publish container addresses on this Docker network only (repeatable) [every network]' },
+  { key: 'dockerHostAddresses', flag: 'docker-host-address', env: 'SEAMARK_DOCKER_HOST_ADDRESSES', list: true, value: 'address', help: 'address published for host-network containers (repeatable) [none: skipped]' },
+  { key: 'dockerReconcile', flag: 'docker-reconcile', env: 'SEAMARK_DOCKER_RECONCILE', value: 'seconds', help: 'seconds between full reconciles with Docker, 0 for never [60]' },
+  { key: 'startingHealthy', flag: 'starting-healthy', env: 'SEAMARK_STARTING_HEALTHY', value: 'true|false', help: 'serve containers whose HEALTHCHECK is still starting [true]' },
 ];
 
 export interface LoadedConfig {
@@ -160,6 +166,11 @@ function checkMeaning(config: Config, origins: Map<string, string>): void {
     const problem = nameProblem(zone);
     if (problem !== undefined) fail(`zones[${i}]`, zone, `not a valid DNS name: it ${problem}`);
     return normalizeName(zone);
+  });
+  config.dockerHostAddresses = config.dockerHostAddresses.map((address, i) => {
+    const canonical = canonicalAddress(address);
+    if (canonical === undefined) fail(`dockerHostAddresses[${i}]`, address, 'not an IPv4 or IPv6 address');
+    return canonical as string;
   });
   config.hosts.forEach((host, i) => {
     host.names = host.names.map((name, j) => {

@@ -58,6 +58,18 @@ export const ConfigSchema = Type.Object(
     axfrAllow: Type.Array(Type.String(), { default: ['127.0.0.0/8', '::1/128'] }),
     /** When every instance of a name is unhealthy, answer them all rather than nothing. */
     failOpen: Type.Boolean({ default: true }),
+    /** Docker endpoint (`unix:///var/run/docker.sock`, a socket path, `tcp://host:2376`), `off`, or empty for DOCKER_HOST / the default socket. */
+    docker: Type.String({ default: '' }),
+    /** Publish every container; when false only those labelled `seamark.enable=true`. */
+    publishAll: Type.Boolean({ default: true }),
+    /** Docker networks whose addresses are published; empty: every network. */
+    dockerNetworks: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    /** Addresses published for host-network containers; empty: such containers are skipped. */
+    dockerHostAddresses: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    /** Seconds between full reconciles with the Docker daemon (0: never). */
+    dockerReconcile: Type.Number({ default: 60, minimum: 0, maximum: 86400 }),
+    /** Whether a container whose HEALTHCHECK is still `starting` is served. */
+    startingHealthy: Type.Boolean({ default: true }),
     /** Hosts served from this file, owner `config:<first name>`. */
     hosts: Type.Array(StaticHostSchema, { default: [] }),
   },

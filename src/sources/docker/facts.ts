@@ -1,0 +1,89 @@
+// The few facts about a container that decide how it is published, read from
+// `docker inspect` once so the naming rules work on plain data (and unit tests
+// need no daemon).
+import type { ContainerInspectInfo } from 'dockerode';
+
+export interface ContainerNetwork {
+  name: string;
+  ipv4?: string;
+  ipv6?: string;
+  aliases: string[];
+}
+
+export interface ContainerPort {
+  port: number;
+  protocol: string;
+}
+
+export interface ContainerFacts {
+  id: string;
+  /** Without Docker's leading slash. */
+  name: string;
+  /** The image as the container was created from it (`nginx:1.27`, `registry/x/app`). */
+  image: string;
+  labels: Record<string, string>;
+  /** `KEY=value` environment, as a map (the last one of a key wins, as in the process). */
+  env: Record<string, string>;
+  networkMode: string;
+  networks: ContainerNetwork[];
+  /** Exposed and published container ports. */
+  ports: ContainerPort[];
+  running: boolean;
+  paused: boolean;
+  /** HEALTHCHECK state: `starting`, `healthy`, `unhealthy`; absent without a HEALTHCHECK. */
+  health?: string;
+}
+
+/** Reads the facts from an inspect answer; tolerant of missing parts, since daemons and odd containers differ. */
+export function factsFromInspect(info: ContainerInspectInfo): ContainerFacts {
+  const config = info.Config ?? ({} as Partial<ContainerInspectInfo['Config']>);
+  const settings = info.NetworkSettings ?? ({} as Partial<ContainerInspectInfo['NetworkSettings']>);
+  const networks: ContainerNetwork[] = [];
+  for (const [name, network] of Object.entries(settings.Networks ?? {})) {
+    if (network === null || network === undefined) continue;
+    networks.push({
+      name,
+      ipv4: network.IPAddress || undefined,
+      ipv6: network.GlobalIPv6Address || undefined,
+      aliases: network.Aliases ?? [],
+    });
+  }
+  const portKeys = new Set([...Object.keys(config.ExposedPorts ?? {}), ...Object.keys(settings.Ports ?? {})]);
+  const ports: ContainerPort[] = [];
+  for (const key of portKeys) {
+    const port = parsePortKey(key);
+    if (port !== undefined) ports.push(port);
+  }
+  ports.sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
+  return {
+    id: info.Id,
+    name: (info.Name ?? '').replace(/^\//, ''),
+    image: config.Image ?? '',
+    labels: config.Labels ?? {},
+    env: envMap(config.Env ?? []),
+    networkMode: info.HostConfig?.NetworkMode ?? '',
+    networks,
+    ports,
+    running: info.State?.Running === true,
+    paused: info.State?.Paused === true,
+    health: info.State?.Health?.Status || undefined,
+  };
+}
+
+/** `80/tcp` → { port: 80, protocol: 'tcp' }; a port without a protocol is TCP, as in Docker. */
+export function parsePortKey(key: string): ContainerPort | undefined {
+  const match = /^(\d{1,5})(?:\/([a-z0-9]+))?$/i.exec(key.trim());
+  if (!match) return undefined;
+  const port = Number(match[1]);
+  if (port < 1 || port > 65535) return undefined;
+  return { port, protocol: (match[2] ?? 'tcp').toLowerCase() };
+}
+
+export function envMap(env: readonly string[]): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const entry of env) {
+    const equals = entry.indexOf('=');
+    if (equals > 0) map[entry.slice(0, equals)] = entry.slice(equals + 1);
+  }
+  return map;
+}

@@ -1,0 +1,36 @@
+// The Docker source as app.ts starts it: from the configuration to a running watcher.
+import Docker from 'dockerode';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
+import type { Registry } from '../../registry/registry.js';
+import { describeEndpoint, dockerOptions } from './endpoint.js';
+import { DockerWatcher } from './watcher.js';
+
+export { DOCKER_OWNER_PREFIX } from './publish.js';
+export { DockerWatcher } from './watcher.js';
+
+/** Starts following Docker unless `docker: off`; undefined when turned off. */
+export function startDockerSource(config: Config, registry: Registry, log: Logger, onFirstSync: () => void): DockerWatcher | undefined {
+  if (config.docker.trim().toLowerCase() === 'off') {
+    log.info('Docker source turned off (docker: off)');
+    return undefined;
+  }
+  const options = dockerOptions(config.docker, process.env);
+  const watcher = new DockerWatcher({
+    docker: new Docker(options),
+    endpoint: describeEndpoint(options),
+    registry,
+    settings: {
+      zones: config.zones,
+      publishAll: config.publishAll,
+      startingHealthy: config.startingHealthy,
+      networks: config.dockerNetworks,
+      hostAddresses: config.dockerHostAddresses,
+    },
+    reconcileMs: config.dockerReconcile * 1000,
+    log: log.child({ source: 'docker' }),
+    onFirstSync,
+  });
+  watcher.start();
+  return watcher;
+}

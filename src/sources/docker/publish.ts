@@ -1,0 +1,81 @@
+// One container → one registry instance (or the reason it is not published).
+import type { Instance, SrvPort } from '../../registry/instance.js';
+import { containerAddresses, selectNetworks, type AddressSettings } from './addresses.js';
+import type { ContainerFacts } from './facts.js';
+import { readWishes, type ContainerWishes } from './labels.js';
+import { containerNames, sanitizeLabel } from './naming.js';
+
+export const DOCKER_OWNER_PREFIX = 'docker:';
+
+export interface PublishSettings extends AddressSettings {
+  zones: readonly string[];
+  /** Every container unless it opts out; false: only `seamark.enable=true`. */
+  publishAll: boolean;
+  /** Whether HEALTHCHECK `starting` counts as healthy. */
+  startingHealthy: boolean;
+}
+
+export type Publication =
+  | { instance: Instance; problems: string[] }
+  | { skipped: string; problems: string[] };
+
+export function dockerOwner(containerId: string): string {
+  return DOCKER_OWNER_PREFIX + containerId;
+}
+
+/** Applies every rule of the README's Docker section to one container. */
+export function publishContainer(facts: ContainerFacts, settings: PublishSettings): Publication {
+  if (!facts.running) return { skipped: 'it is not running', problems: [] };
+  const wishes = readWishes(facts);
+  const problems = [...wishes.problems];
+  if (wishes.ignoredBecause !== undefined) return { skipped: `ignored by ${wishes.ignoredBecause}`, problems };
+  if (!settings.publishAll && !wishes.enabled) return { skipped: 'publishAll is off and it has no label seamark.enable=true', problems };
+
+  const networks = selectNetworks(facts, wishes.networks, settings);
+  const { addresses, reason } = containerAddresses(facts, networks, wishes.addresses, settings);
+  if (addresses.length === 0) return { skipped: `no address: ${reason ?? 'none found'}`, problems };
+
+  const naming = containerNames(facts, wishes, networks, settings.zones);
+  problems.push(...naming.problems);
+  if (naming.names.length === 0) return { skipped: 'no usable name', problems };
+
+  return {
+    instance: {
+      owner: dockerOwner(facts.id),
+      source: 'docker',
+      names: naming.names,
+      addresses,
+      ttl: wishes.ttl,
+      srv: containerSrv(facts, wishes),
+      healthy: isHealthy(facts, settings.startingHealthy),
+    },
+    problems,
+  };
+}
+
+/**
+ * SRV entries: each exposed or published port, under its name when a label
+ * names it (`seamark.srv.<name>`, registrator `SERVICE_<port>_NAME`), else
+ * under its number; plus named ports the image does not expose.
+ */
+export function containerSrv(facts: ContainerFacts, wishes: ContainerWishes): SrvPort[] {
+  const keys = new Set([...facts.ports.map((p) => `${p.port}/${p.protocol}`), ...wishes.portNames.keys()]);
+  const srv: SrvPort[] = [];
+  for (const key of keys) {
+    if (wishes.ignoredPorts.has(key)) continue;
+    const [portText = '', protocol = 'tcp'] = key.split('/');
+    const service = sanitizeLabel(wishes.portNames.get(key) ?? portText);
+    const protocolLabel = sanitizeLabel(protocol);
+    if (service === undefined || protocolLabel === undefined) continue;
+    srv.push({ service, protocol: protocolLabel, port: Number(portText), priority: 0, weight: 0 });
+  }
+  return srv;
+}
+
+/** Unhealthy and paused containers leave the answers; `starting` as configured. */
+export function isHealthy(facts: ContainerFacts, startingHealthy: boolean): boolean {
+  if (facts.paused) return false;
+  if (facts.health === 'unhealthy') return false;
+  if (facts.health === 'starting') return startingHealthy;
+  return true;
+}
