@@ -4,11 +4,15 @@ import { parseAllowList, parseEndpoint, type Endpoint } from './config/addresses
 import type { Config } from './config/schema.js';
 import { Forwarder, upstreamsFromResolvConf } from './dns/forwarder.js';
 import { DnsServer } from './dns/server.js';
+import { packageVersion, readToken, startHttpApi } from './http/server.js';
+import { createMetrics } from './metrics.js';
 import type { Instance } from './registry/instance.js';
 import { Registry } from './registry/registry.js';
 import { Readiness } from './readiness.js';
 import { startDockerSource } from './sources/docker/index.js';
+import { ManualSource, type ManualRecord } from './sources/manual.js';
 import { STATIC_OWNER_PREFIX, staticInstances } from './sources/static.js';
+import { DiskStore } from './store/disk.js';
 import { nsName, type ZoneSettings } from './zone/view.js';
 
 export interface Seamark {
@@ -22,7 +26,14 @@ export async function startSeamark(config: Config, log: Logger): Promise<Seamark
   const listen = config.dns.map((text) => parseEndpoint(text));
   const registry = new Registry();
   const readiness = new Readiness();
+  const metrics = createMetrics(registry);
   registry.replaceByPrefix(STATIC_OWNER_PREFIX, [...staticInstances(config.hosts), ...nameServerInstances(config.zones, listen)]);
+  // The store loads before anything listens: a corrupt store stops start-up with nothing served half-way.
+  readiness.expect('store');
+  const token = readToken(config);
+  const manual = new ManualSource({ store: new DiskStore<ManualRecord>(config.dataDir), registry, zones: config.zones, log });
+  await manual.start();
+  readiness.markReady('store');
 
   const upstreams = config.upstreams.length > 0 ? config.upstreams.map((text) => parseEndpoint(text, 53)) : upstreamsFromResolvConf(listen);
   if (upstreams.length === 0) log.warn('no upstream resolvers (none configured, none usable in /etc/resolv.conf): names outside the zones get REFUSED');
@@ -32,6 +43,8 @@ export async function startSeamark(config: Config, log: Logger): Promise<Seamark
     cacheSize: config.forwardCacheSize,
     payloadSize: config.udpPayloadMax,
     log,
+    onCache: metrics.onCache,
+    onUpstreamError: metrics.onUpstreamError,
   });
 
   const zone: ZoneSettings = {
@@ -51,11 +64,16 @@ export async function startSeamark(config: Config, log: Logger): Promise<Seamark
     udpPayloadMax: config.udpPayloadMax,
     tcpIdleTimeoutMs: config.tcpIdleTimeout * 1000,
     log,
+    onAnswer: metrics.onAnswer,
   });
   await dns.start();
   // After the DNS listeners, so a bad listen address fails start-up before anything runs in the background.
   if (config.docker.trim().toLowerCase() !== 'off') readiness.expect('docker');
   const docker = startDockerSource(config, registry, log, () => readiness.markReady('docker'));
+  const http =
+    config.http.trim().toLowerCase() === 'off'
+      ? undefined
+      : await startHttpApi({ config, token, manual, registry, zone, readiness, metrics, version: packageVersion(), log }, parseEndpoint(config.http));
   log.info({ zones: config.zones, upstreams: upstreams.map((u) => `${u.address}:${u.port}`), hosts: config.hosts.length }, 'seamark started');
 
   return {
@@ -63,6 +81,8 @@ export async function startSeamark(config: Config, log: Logger): Promise<Seamark
     dns,
     readiness,
     async stop() {
+      await http?.close();
+      manual.stop();
       await docker?.stop();
       await dns.stop();
     },

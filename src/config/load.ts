@@ -24,6 +24,8 @@ interface Option {
 export const OPTIONS: readonly Option[] = [
   { key: 'dns', flag: 'dns', env: 'SEAMARK_DNS', list: true, value: 'addr:port', help: 'DNS listener, UDP and TCP (repeatable; IPv6 as [::1]:8053) [127.0.0.1:8053]' },
   { key: 'http', flag: 'http', env: 'SEAMARK_HTTP', value: 'addr:port', help: 'HTTP API listener, or "off" [127.0.0.1:8080]' },
+  { key: 'token', flag: 'token', env: 'SEAMARK_TOKEN', value: 'secret', help: 'bearer token the HTTP API requires for writes; prefer the environment or --token-file, as flags show in ps [none]' },
+  { key: 'tokenFile', flag: 'token-file', env: 'SEAMARK_TOKEN_FILE', value: 'file', help: 'file holding the HTTP API token [none]' },
   { key: 'zones', flag: 'zone', env: 'SEAMARK_ZONE', list: true, value: 'name', help: 'zone served with authority (repeatable; the first is the default for relative names) [docker]' },
   { key: 'dataDir', flag: 'data-dir', env: 'SEAMARK_DATA_DIR', value: 'dir', help: 'directory of the record store [./data]' },
   { key: 'upstreams', flag: 'upstream', env: 'SEAMARK_UPSTREAM', list: true, value: 'addr:port', help: 'resolver for names outside the zones (repeatable) [from /etc/resolv.conf]' },

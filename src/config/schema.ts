@@ -34,6 +34,10 @@ export const ConfigSchema = Type.Object(
     dns: Type.Array(Type.String(), { default: ['127.0.0.1:8053'], minItems: 1 }),
     /** HTTP API listener, `address:port`, or `off`. */
     http: Type.String({ default: '127.0.0.1:8080' }),
+    /** Bearer token the HTTP API requires for writes (and reads from beyond loopback). A secret: never logged, redacted in /v1/config. */
+    token: Type.Optional(Type.String({ minLength: 1 })),
+    /** File holding the token (first line); used when `token` is not set. */
+    tokenFile: Type.Optional(Type.String({ minLength: 1 })),
     zones: Type.Array(Type.String({ minLength: 1 }), { default: ['docker'], minItems: 1 }),
     dataDir: Type.String({ default: './data', minLength: 1 }),
     upstreams: Type.Array(Type.String(), { default: [] }),

@@ -1,0 +1,29 @@
+// Bearer-token auth, added as a hook by each plugin that needs it: writes
+// always need the token when one is set; reads need it only from clients
+// beyond loopback.
+import { timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function isLoopback(address: string): boolean {
+  const bare = address.startsWith('::ffff:') ? address.slice(7) : address;
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  return bare === '::1';
+}
+
+/** An onRequest hook; `token` undefined means auth is off (only allowed on a loopback listener). */
+export function requireToken(token: string | undefined) {
+  const expected = token === undefined ? undefined : Buffer.from(token);
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (expected === undefined) return;
+    if (READ_METHODS.has(request.method) && isLoopback(request.socket.remoteAddress ?? '')) return;
+    const header = request.headers.authorization ?? '';
+    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7).trim() : '');
+    if (given.length === expected.length && timingSafeEqual(given, expected)) return;
+    const message =
+      header === '' ? 'this request needs "Authorization: Bearer <token>" (the token seamark was started with)' : 'the bearer token is wrong';
+    return reply.code(401).header('www-authenticate', 'Bearer').send({ statusCode: 401, error: 'Unauthorized', message });
+  };
+}

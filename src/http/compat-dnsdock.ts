@@ -1,0 +1,185 @@
+// DNSDock's HTTP API with its JSON shape, mapped onto manual records: a
+// service {name, image} answers at <name>.<image>.<zone> and <image>.<zone>,
+// plus each alias (relative to the zone, or fully qualified inside it).
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { RecordIdSchema, RecordInputError, type ManualRecordView, type ManualSource, type RecordFields } from '../sources/manual.js';
+import { requireToken } from './auth.js';
+import { ErrorSchema } from './errors.js';
+
+export interface DnsdockRoutesOptions {
+  manual: ManualSource;
+  token: string | undefined;
+}
+
+const ServiceSchema = Type.Object({
+  name: Type.String(),
+  image: Type.String(),
+  ips: Type.Array(Type.String()),
+  ttl: Type.Integer({ description: '-1: the default TTL' }),
+  aliases: Type.Array(Type.String()),
+});
+type Service = Static<typeof ServiceSchema>;
+
+const label = { maxLength: 63 };
+/** What DNSDock accepts: all optional, keys in any case; `ip` is DNSDock's older single-address field. */
+const ServiceInputSchema = Type.Object(
+  {
+    name: Type.Optional(Type.String(label)),
+    image: Type.Optional(Type.String(label)),
+    ips: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 64 })),
+    ip: Type.Optional(Type.String({ minLength: 1 })),
+    ttl: Type.Optional(Type.Integer({ minimum: -1, maximum: 2147483647 })),
+    aliases: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 64 })),
+  },
+  { additionalProperties: false },
+);
+type ServiceInput = Static<typeof ServiceInputSchema>;
+
+const IdParams = Type.Object({ id: RecordIdSchema });
+const NotFound = (id: string) => ({ statusCode: 404, error: 'Not Found', message: `no service with id "${id}"` });
+
+export const dnsdockRoutes: FastifyPluginAsyncTypebox<DnsdockRoutesOptions> = async (app, { manual, token }) => {
+  app.addHook('onRequest', requireToken(token));
+  // DNSDock's documented calls use `curl --data-ascii`, which sends JSON as form data.
+  app.addContentTypeParser(['application/x-www-form-urlencoded', 'text/plain'], { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (error) {
+      (error as { statusCode?: number }).statusCode = 400;
+      done(error as Error, undefined);
+    }
+  });
+  // DNSDock (Go's encoding/json) matches keys case-insensitively.
+  app.addHook('preValidation', async (request: FastifyRequest) => {
+    const body = request.body;
+    if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
+      request.body = Object.fromEntries(Object.entries(body).map(([key, value]) => [key.toLowerCase(), value]));
+    }
+  });
+  const tags = ['dnsdock'];
+
+  app.get(
+    '/services',
+    { schema: { tags, summary: 'DNSDock: every manual record as a service, by id', response: { 200: Type.Record(Type.String(), ServiceSchema) } } },
+    async () => Object.fromEntries(manual.list().map((record) => [record.id, serviceOf(record)])),
+  );
+
+  app.get(
+    '/services/:id',
+    { schema: { tags, summary: 'DNSDock: one service', params: IdParams, response: { 200: ServiceSchema, 404: ErrorSchema } } },
+    async (request, reply) => {
+      const record = manual.get(request.params.id);
+      return record === undefined ? reply.code(404).send(NotFound(request.params.id)) : serviceOf(record);
+    },
+  );
+
+  app.put(
+    '/services/:id',
+    {
+      schema: {
+        tags,
+        summary: 'DNSDock: add or replace a service',
+        params: IdParams,
+        body: ServiceInputSchema,
+        response: { 200: ServiceSchema, 400: ErrorSchema },
+      },
+    },
+    async (request) => {
+      const service = completeService(request.body);
+      const { record } = await manual.put(request.params.id, fieldsOf(service), { name: service.name, image: service.image, aliases: service.aliases });
+      return serviceOf(record);
+    },
+  );
+
+  app.patch(
+    '/services/:id',
+    {
+      schema: {
+        tags,
+        summary: 'DNSDock: change some fields of a service',
+        params: IdParams,
+        body: ServiceInputSchema,
+        response: { 200: ServiceSchema, 400: ErrorSchema, 404: ErrorSchema },
+      },
+    },
+    async (request, reply) => {
+      const current = manual.get(request.params.id);
+      if (current === undefined) return reply.code(404).send(NotFound(request.params.id));
+      const service = completeService({ ...serviceOf(current), ...request.body, ...(request.body.ip !== undefined && request.body.ips === undefined ? { ips: [] } : {}) });
+      const { record } = await manual.put(request.params.id, { ...fieldsOf(service), ...keptFields(current) }, {
+        name: service.name,
+        image: service.image,
+        aliases: service.aliases,
+      });
+      return serviceOf(record);
+    },
+  );
+
+  app.delete(
+    '/services/:id',
+    { schema: { tags, summary: 'DNSDock: remove a service', params: IdParams, response: { 200: Type.Object({}), 404: ErrorSchema } } },
+    async (request, reply) => ((await manual.remove(request.params.id)) ? {} : reply.code(404).send(NotFound(request.params.id))),
+  );
+
+  app.put(
+    '/set/ttl',
+    {
+      schema: {
+        tags,
+        summary: 'DNSDock: the TTL of DNSDock services that set none (in memory, as in DNSDock)',
+        body: Type.Integer({ minimum: 0, maximum: 2147483647 }),
+        response: { 200: Type.Object({}) },
+      },
+    },
+    async (request) => {
+      manual.setDnsdockTtl(request.body);
+      return {};
+    },
+  );
+
+  /** The DNS names a service gets: <name>.<image>, <image>, and each alias. */
+  function fieldsOf(service: Service): RecordFields {
+    const names = [
+      ...(service.name !== '' && service.image !== '' ? [`${service.name}.${service.image}`] : []),
+      ...(service.image !== '' ? [service.image] : service.name !== '' ? [service.name] : []),
+      ...service.aliases,
+    ];
+    if (names.length === 0) throw new RecordInputError('name', 'give a name, an image or an alias: the service needs a DNS name');
+    if (service.ips.length === 0) throw new RecordInputError('ips', 'give at least one address');
+    return { names, addresses: service.ips, srv: [], ...(service.ttl >= 0 ? { ttl: service.ttl } : {}) };
+  }
+
+};
+
+function completeService(input: ServiceInput & Partial<Service>): Service {
+  return {
+    name: (input.name ?? '').toLowerCase(),
+    image: (input.image ?? '').toLowerCase(),
+    ips: [...(input.ips ?? []), ...(input.ip === undefined ? [] : [input.ip])],
+    ttl: input.ttl ?? -1,
+    aliases: input.aliases ?? [],
+  };
+}
+
+/** What a DNSDock PATCH must not drop from a record: its SRV entries, health check and lease. */
+function keptFields(record: ManualRecordView): Partial<RecordFields> {
+  return {
+    srv: record.srv,
+    ...(record.check === undefined ? {} : { check: record.check }),
+    ...(record.lease === undefined ? {} : { lease: record.lease }),
+  };
+}
+
+/** A record in DNSDock's shape; records made elsewhere show their id as name and their names as aliases. */
+function serviceOf(record: ManualRecordView): Service {
+  const origin = record.dnsdock;
+  return {
+    name: origin?.name ?? record.id,
+    image: origin?.image ?? '',
+    ips: record.addresses,
+    ttl: record.ttl ?? -1,
+    aliases: origin?.aliases ?? record.names,
+  };
+}

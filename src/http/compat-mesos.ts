@@ -1,0 +1,153 @@
+// Mesos-DNS's read API with its JSON shapes, so scripts written against
+// Mesos-DNS keep working with only the host name changed.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Config } from '../config/schema.js';
+import { normalizeName, qualifyName } from '../registry/names.js';
+import type { Registry } from '../registry/registry.js';
+import { RRType, type ResourceRecord } from '../zone/records.js';
+import { lookup, nsName, zoneTransfer, type ZoneSettings } from '../zone/view.js';
+import { requireToken } from './auth.js';
+
+export interface MesosRoutesOptions {
+  registry: Registry;
+  zone: ZoneSettings;
+  config: Config;
+  version: string;
+  token: string | undefined;
+}
+
+const HostEntry = Type.Object({ host: Type.String(), ip: Type.String() });
+const ServiceEntry = Type.Object({ service: Type.String(), host: Type.String(), ip: Type.String(), port: Type.String() });
+const NameMap = Type.Record(Type.String(), Type.Array(Type.String()));
+
+/** Settings that are secrets: shown as "<redacted>" in /v1/config. */
+const SECRET_KEYS = new Set(['token']);
+
+export const mesosRoutes: FastifyPluginAsyncTypebox<MesosRoutesOptions> = async (app, { registry, zone, config, version, token }) => {
+  app.addHook('onRequest', requireToken(token));
+  const tags = ['mesos-dns'];
+  const fqdn = (name: string) => `${name}.`;
+
+  app.get(
+    '/version',
+    {
+      schema: {
+        tags,
+        summary: 'Mesos-DNS: the version',
+        response: { 200: Type.Object({ Service: Type.String(), URL: Type.String(), Version: Type.String() }) },
+      },
+    },
+    async () => ({ Service: 'seamark', URL: 'https://github.com/seamark/seamark', Version: version }),
+  );
+
+  app.get(
+    '/config',
+    {
+      schema: {
+        tags,
+        summary: 'Mesos-DNS: the effective configuration (secrets redacted); seamark\'s own settings under "Seamark"',
+        response: { 200: Type.Object({}, { additionalProperties: true }) },
+      },
+    },
+    async () => ({
+      Domain: config.zones[0],
+      TTL: config.ttl,
+      Port: Number(config.dns[0]?.split(':').pop()),
+      Resolvers: config.upstreams,
+      Timeout: config.forwardTimeout,
+      Listener: config.dns[0]?.replace(/:\d+$/, ''),
+      HttpPort: config.http === 'off' ? 0 : Number(config.http.split(':').pop()),
+      DnsOn: true,
+      HttpOn: config.http !== 'off',
+      SOAMname: fqdn(nsName(config.zones[0] ?? '')),
+      SOARname: fqdn(`hostmaster.${config.zones[0] ?? ''}`),
+      SOAMinttl: config.negativeTtl,
+      Seamark: redact(config),
+    }),
+  );
+
+  app.get(
+    '/hosts/:host',
+    {
+      schema: {
+        tags,
+        summary: 'Mesos-DNS: the addresses of a host name (A and AAAA); [] when there are none',
+        params: Type.Object({ host: Type.String({ minLength: 1, maxLength: 254 }) }),
+        response: { 200: Type.Array(HostEntry) },
+      },
+    },
+    async (request) => {
+      const name = qualifyName(request.params.host, zone.zones);
+      return [...answers(registry, zone, name, RRType.A), ...answers(registry, zone, name, RRType.AAAA)].flatMap((record) =>
+        'address' in record ? [{ host: fqdn(name), ip: record.address }] : [],
+      );
+    },
+  );
+
+  app.get(
+    '/services/:service',
+    {
+      schema: {
+        tags,
+        summary: 'Mesos-DNS: the SRV view of _service._proto.name (service, host, ip, port); [] when there is none',
+        params: Type.Object({ service: Type.String({ minLength: 1, maxLength: 254 }) }),
+        response: { 200: Type.Array(ServiceEntry) },
+      },
+    },
+    async (request) => {
+      const name = qualifyName(request.params.service, zone.zones);
+      const response = lookup(registry, zone, name, RRType.SRV);
+      const entries = [];
+      for (const record of response?.answers ?? []) {
+        if (record.type !== RRType.SRV) continue;
+        const addresses = (response?.additional ?? []).filter((extra) => extra.name === record.target && 'address' in extra);
+        for (const address of addresses) {
+          if ('address' in address) entries.push({ service: normalizeName(request.params.service), host: fqdn(record.target), ip: address.address, port: String(record.port) });
+        }
+      }
+      return entries;
+    },
+  );
+
+  app.get(
+    '/axfr',
+    {
+      schema: {
+        tags,
+        summary: 'Mesos-DNS: every A, AAAA and SRV record served, by name',
+        response: {
+          200: Type.Object({
+            Serial: Type.Integer(),
+            Mname: Type.String(),
+            Rname: Type.String(),
+            Domain: Type.String(),
+            Records: Type.Object({ As: NameMap, AAAAs: NameMap, SRVs: NameMap }),
+          }),
+        },
+      },
+    },
+    async () => {
+      const records = { As: {} as Record<string, string[]>, AAAAs: {} as Record<string, string[]>, SRVs: {} as Record<string, string[]> };
+      let serial = 0;
+      for (const served of zone.zones) {
+        for (const record of zoneTransfer(registry, zone, served)) {
+          if (record.type === RRType.SOA) serial = record.serial;
+          else if (record.type === RRType.A) (records.As[fqdn(record.name)] ??= []).push(record.address);
+          else if (record.type === RRType.AAAA) (records.AAAAs[fqdn(record.name)] ??= []).push(record.address);
+          else if (record.type === RRType.SRV) (records.SRVs[fqdn(record.name)] ??= []).push(`${fqdn(record.target)}:${record.port}`);
+        }
+      }
+      const domain = zone.zones[0] ?? '';
+      return { Serial: serial, Mname: fqdn(nsName(domain)), Rname: fqdn(`hostmaster.${domain}`), Domain: domain, Records: records };
+    },
+  );
+};
+
+function answers(registry: Registry, zone: ZoneSettings, name: string, type: number): ResourceRecord[] {
+  return lookup(registry, zone, name, type)?.answers ?? [];
+}
+
+function redact(config: Config): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, SECRET_KEYS.has(key) && value !== undefined ? '<redacted>' : value]));
+}

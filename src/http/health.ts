@@ -1,0 +1,41 @@
+// /healthz, /readyz and /metrics: open to every client, for probes and Prometheus.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Metrics } from '../metrics.js';
+import type { Readiness } from '../readiness.js';
+
+export interface HealthRoutesOptions {
+  readiness: Readiness;
+  metrics: Metrics;
+}
+
+const ReadySchema = Type.Object({ ready: Type.Boolean(), pending: Type.Array(Type.String(), { description: 'Parts not ready yet' }) });
+
+export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, { readiness, metrics }) => {
+  const tags = ['operations'];
+  app.get(
+    '/healthz',
+    { schema: { tags, summary: 'The process is alive', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags,
+        summary: 'Ready once the store is loaded and every enabled source has synced; 503 names what is pending',
+        response: { 200: ReadySchema, 503: ReadySchema },
+      },
+    },
+    async (_request, reply) => {
+      const pending = readiness.pending();
+      return reply.code(pending.length === 0 ? 200 : 503).send({ ready: pending.length === 0, pending });
+    },
+  );
+
+  app.get('/metrics', { schema: { tags, summary: 'Prometheus metrics (text format)' } }, async (_request, reply) => {
+    const body = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(body);
+  });
+};

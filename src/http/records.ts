@@ -1,0 +1,109 @@
+// /v1/records: create, read, list, replace, patch, delete and renew hand-made records.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { qualifyName } from '../registry/names.js';
+import { RecordFieldsSchema, RecordIdSchema, RecordPatchSchema, RecordViewSchema, type ManualSource } from '../sources/manual.js';
+import { requireToken } from './auth.js';
+import { ErrorSchema } from './errors.js';
+
+export interface RecordsRoutesOptions {
+  manual: ManualSource;
+  zones: readonly string[];
+  token: string | undefined;
+}
+
+const IdParams = Type.Object({ id: RecordIdSchema });
+const NotFound = (id: string) => ({ statusCode: 404, error: 'Not Found', message: `no record with id "${id}"` });
+
+export const recordsRoutes: FastifyPluginAsyncTypebox<RecordsRoutesOptions> = async (app, { manual, zones, token }) => {
+  app.addHook('onRequest', requireToken(token));
+  const tags = ['records'];
+
+  app.get(
+    '/',
+    {
+      schema: {
+        tags,
+        summary: 'List records, optionally only those serving one name',
+        querystring: Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })) }, { additionalProperties: false }),
+        response: { 200: Type.Array(RecordViewSchema) },
+      },
+    },
+    async (request) => {
+      const records = manual.list();
+      if (request.query.name === undefined) return records;
+      const name = qualifyName(request.query.name, zones);
+      return records.filter((record) => record.names.includes(name));
+    },
+  );
+
+  app.post(
+    '/',
+    {
+      schema: { tags, summary: 'Create a record with a server-generated id', body: RecordFieldsSchema, response: { 201: RecordViewSchema, 400: ErrorSchema } },
+    },
+    async (request, reply) => {
+      const record = await manual.create(request.body);
+      return reply.code(201).header('location', `/v1/records/${record.id}`).send(record);
+    },
+  );
+
+  app.get(
+    '/:id',
+    { schema: { tags, summary: 'Read one record', params: IdParams, response: { 200: RecordViewSchema, 404: ErrorSchema } } },
+    async (request, reply) => manual.get(request.params.id) ?? reply.code(404).send(NotFound(request.params.id)),
+  );
+
+  app.put(
+    '/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Create or replace the record with this id (idempotent)',
+        params: IdParams,
+        body: RecordFieldsSchema,
+        response: { 200: RecordViewSchema, 201: RecordViewSchema, 400: ErrorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { record, created } = await manual.put(request.params.id, request.body);
+      return reply.code(created ? 201 : 200).send(record);
+    },
+  );
+
+  app.patch(
+    '/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Change some fields of a record; null removes ttl, check or lease',
+        params: IdParams,
+        body: RecordPatchSchema,
+        response: { 200: RecordViewSchema, 400: ErrorSchema, 404: ErrorSchema },
+      },
+    },
+    async (request, reply) => (await manual.patch(request.params.id, request.body)) ?? reply.code(404).send(NotFound(request.params.id)),
+  );
+
+  app.delete(
+    '/:id',
+    { schema: { tags, summary: 'Delete a record', params: IdParams, response: { 204: Type.Null(), 404: ErrorSchema } } },
+    async (request, reply) => {
+      if (!(await manual.remove(request.params.id))) return reply.code(404).send(NotFound(request.params.id));
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/:id/renew',
+    {
+      schema: {
+        tags,
+        summary: "Extend a record's lease by its length from now",
+        params: IdParams,
+        response: { 200: RecordViewSchema, 404: ErrorSchema, 409: ErrorSchema },
+      },
+    },
+    async (request, reply) => (await manual.renew(request.params.id)) ?? reply.code(404).send(NotFound(request.params.id)),
+  );
+};

@@ -1,0 +1,108 @@
+// The HTTP API: one fastify app with a plugin per route group, every route
+// schema-validated and documented at /docs.
+import { readFileSync } from 'node:fs';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Endpoint } from '../config/addresses.js';
+import type { Config } from '../config/schema.js';
+import type { Metrics } from '../metrics.js';
+import type { Readiness } from '../readiness.js';
+import type { Registry } from '../registry/registry.js';
+import type { ManualSource } from '../sources/manual.js';
+import type { ZoneSettings } from '../zone/view.js';
+import { isLoopback } from './auth.js';
+import { dnsdockRoutes } from './compat-dnsdock.js';
+import { mesosRoutes } from './compat-mesos.js';
+import { installErrorHandler } from './errors.js';
+import { healthRoutes } from './health.js';
+import { namesRoutes } from './names.js';
+import { recordsRoutes } from './records.js';
+
+export interface HttpApiOptions {
+  config: Config;
+  /** Bearer token for writes (and for reads beyond loopback); undefined: auth off. */
+  token: string | undefined;
+  manual: ManualSource;
+  registry: Registry;
+  zone: ZoneSettings;
+  readiness: Readiness;
+  metrics: Metrics;
+  version: string;
+  log: Logger;
+}
+
+export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.log.child({ component: 'http' }) as FastifyBaseLogger,
+    // Request lines would be noise at info; failures are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 256 * 1024,
+    ajv: {
+      // Unknown fields are an error, not silently dropped; a body's "30" is not the number 30.
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installErrorHandler(app);
+  app.addHook('onResponse', async (request, reply) => {
+    options.metrics.onHttpRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'seamark HTTP API', version: options.version, description: 'Hand-made DNS records, read views, DNSDock and Mesos-DNS compatibility, operations' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const { manual, registry, zone, token, config } = options;
+  await app.register(recordsRoutes, { prefix: '/v1/records', manual, zones: zone.zones, token });
+  await app.register(namesRoutes, { prefix: '/v1/names', registry, zones: zone.zones, token });
+  await app.register(mesosRoutes, { prefix: '/v1', registry, zone, config, version: options.version, token });
+  await app.register(dnsdockRoutes, { manual, token });
+  await app.register(healthRoutes, { readiness: options.readiness, metrics: options.metrics });
+  return app;
+}
+
+/** Refuses, with the fix in the message, to serve writes beyond loopback without a token. */
+export function checkListenerSafety(endpoint: Endpoint, token: string | undefined): void {
+  if (token !== undefined || isLoopback(endpoint.address)) return;
+  throw new Error(
+    `refusing to listen for HTTP on ${endpoint.address}:${endpoint.port} without a token: anyone on the network could change DNS answers. ` +
+      'Set one with SEAMARK_TOKEN=<secret>, or put it in a file and pass --token-file <file> (SEAMARK_TOKEN_FILE), or listen on 127.0.0.1',
+  );
+}
+
+export async function startHttpApi(options: HttpApiOptions, endpoint: Endpoint): Promise<FastifyInstance> {
+  checkListenerSafety(endpoint, options.token);
+  const app = await buildHttpApi(options);
+  await app.listen({ host: endpoint.address, port: endpoint.port });
+  options.log.info({ http: `${endpoint.family === 6 ? `[${endpoint.address}]` : endpoint.address}:${endpoint.port}`, auth: options.token !== undefined }, 'HTTP API listening');
+  return app;
+}
+
+/** The API token: `token`, else the first line of `tokenFile`; undefined when neither is set. Never logged. */
+export function readToken(config: Pick<Config, 'token' | 'tokenFile'>): string | undefined {
+  if (config.token !== undefined) return config.token;
+  if (config.tokenFile === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(config.tokenFile, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read the HTTP API token file ${config.tokenFile}: ${(error as Error).message}`);
+  }
+  const token = text.split('\n')[0]?.trim() ?? '';
+  if (token === '') throw new Error(`the HTTP API token file ${config.tokenFile} is empty; write the token on its first line`);
+  return token;
+}
+
+/** seamark's version, from package.json (two folders above dist/src). */
+export function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
