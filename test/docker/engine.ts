@@ -1,0 +1,126 @@
+// Helpers for the tests against the real Docker engine: the docker CLI, a
+// name prefix per test file for cleanup, and polling DNS until it agrees.
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { Resolver } from 'node:dns/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+export const IMAGE = 'seamark-test-busybox:latest';
+const BUILD_SCRIPT = fileURLToPath(new URL('../../../test/docker/build-image.sh', import.meta.url));
+
+export async function docker(...args: string[]): Promise<string> {
+  const { stdout } = await run('docker', args, { timeout: 120000, maxBuffer: 16 * 1024 * 1024 });
+  return stdout.trim();
+}
+
+/** Why the Docker tests cannot run here, or undefined when an engine answers (the test image is built if missing). */
+export function dockerUnavailable(): string | undefined {
+  try {
+    execFileSync('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: 'pipe', timeout: 20000 });
+  } catch (error) {
+    return `no Docker engine reachable (${(error as Error).message.split('\n')[0]})`;
+  }
+  try {
+    execFileSync('docker', ['image', 'inspect', IMAGE], { stdio: 'pipe' });
+  } catch {
+    execFileSync('bash', [BUILD_SCRIPT], { stdio: 'inherit' });
+  }
+  return undefined;
+}
+
+/** Says loudly that the Docker tests are skipped (never quietly). */
+export function skipLoudly(reason: string): void {
+  const line = '!'.repeat(78);
+  console.log(`${line}\n!!! SKIPPING the Docker tests: ${reason}\n!!! CI must never skip them: start dockerd (see .ci/run).\n${line}`);
+}
+
+/** A unique name prefix for one test file, so cleanup removes only what it created. */
+export function testPrefix(tag: string): string {
+  return `smt-${tag}-${process.pid.toString(36)}${Math.floor(Math.random() * 1296).toString(36)}-`;
+}
+
+/** Removes every container and network whose name starts with the prefix. */
+export async function removeByPrefix(prefix: string): Promise<void> {
+  const containers = (await docker('ps', '-aq', '--filter', `name=^/${prefix}`)).split('\n').filter(Boolean);
+  for (let i = 0; i < containers.length; i += 50) await docker('rm', '-f', '-v', ...containers.slice(i, i + 50)).catch(() => '');
+  const networks = (await docker('network', 'ls', '-q', '--filter', `name=^${prefix}`)).split('\n').filter(Boolean);
+  if (networks.length > 0) await docker('network', 'rm', ...networks).catch(() => '');
+}
+
+/** `docker run -d` with the test image; returns the container id. */
+export function runContainer(name: string, options: string[] = [], command: string[] = ['sleep', '3600']): Promise<string> {
+  return docker('run', '-d', '--name', name, ...options, IMAGE, ...command);
+}
+
+/** Every IP address of a container, from `docker inspect`. */
+export async function containerAddresses(name: string): Promise<string[]> {
+  const text = await docker('inspect', '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{.GlobalIPv6Address}} {{end}}', name);
+  return text.split(/\s+/).filter(Boolean);
+}
+
+/** A resolver that asks only seamark, one try, short timeout. */
+export function seamarkResolver(port: number): Resolver {
+  const resolver = new Resolver({ timeout: 500, tries: 1 });
+  resolver.setServers([`127.0.0.1:${port}`]);
+  return resolver;
+}
+
+/** A / AAAA answers of a name, sorted; [] for NXDOMAIN/NODATA. */
+export async function addressesOf(resolver: Resolver, name: string, family: 4 | 6 = 4): Promise<string[]> {
+  try {
+    const answers = family === 4 ? await resolver.resolve4(name) : await resolver.resolve6(name);
+    return answers.sort();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTFOUND' || code === 'ENODATA') return [];
+    throw error;
+  }
+}
+
+/** Polls until `check` returns true; fails with `what` and the last value after `timeoutMs`. */
+export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 10000, intervalMs = 20): Promise<number> {
+  const started = performance.now();
+  let lastError: unknown;
+  for (;;) {
+    try {
+      if (await check()) return performance.now() - started;
+    } catch (error) {
+      lastError = error;
+    }
+    if (performance.now() - started > timeoutMs) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+export function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && [...a].sort().every((value, i) => value === [...b].sort()[i]);
+}
+
+/** The bridge network's gateway (seamark's address as the containers see it). */
+export async function bridgeGateway(): Promise<string> {
+  const gateway = await docker('network', 'inspect', 'bridge', '--format', '{{range .IPAM.Config}}{{.Gateway}}{{end}}');
+  if (gateway !== '') return gateway;
+  // Daemons that do not record it use the first address of the subnet on docker0.
+  const { stdout } = await run('ip', ['-4', '-o', 'addr', 'show', 'docker0']);
+  const match = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(stdout);
+  if (!match?.[1]) throw new Error('cannot find the bridge gateway address');
+  return match[1];
+}
+
+/** How dockerd is started here: never with the firewall touched. */
+export const DOCKERD_ARGS = ['--iptables=false', '--ip-masq=false'];
+
+/** Starts dockerd detached (it outlives the test) and waits for it to answer. */
+export async function startDockerd(logFile: string): Promise<void> {
+  const out = openSync(logFile, 'a');
+  const child = spawn('dockerd', DOCKERD_ARGS, { detached: true, stdio: ['ignore', out, out] });
+  child.unref();
+  await waitUntil('dockerd to answer', async () => {
+    await docker('info', '--format', '{{.ServerVersion}}');
+    return true;
+  }, 60000, 250);
+}
