@@ -1,7 +1,10 @@
 // Helpers for the tests against the real Docker engine: the docker CLI, a
 // name prefix per test file for cleanup, and polling DNS until it agrees.
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { mkdtempSync, openSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Resolver } from 'node:dns/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -123,4 +126,37 @@ export async function startDockerd(logFile: string): Promise<void> {
     await docker('info', '--format', '{{.ServerVersion}}');
     return true;
   }, 60000, 250);
+}
+
+/** A unix-socket proxy to the Docker socket that the test can cut and restore: seamark goes blind on demand. */
+export class DockerSocketProxy {
+  readonly path: string;
+
+  constructor(path = join(mkdtempSync(join(tmpdir(), 'seamark-proxy-')), 'docker.sock')) {
+    this.path = path;
+  }
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+
+  async open(): Promise<void> {
+    this.server = createServer((client) => {
+      const upstream = connect('/var/run/docker.sock');
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => socket.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => this.server?.listen(this.path, resolve));
+  }
+
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  }
 }

@@ -2,15 +2,12 @@
 // containers changes around it; afterwards seamark's zone equals `docker ps`.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
 import {
-  addressesOf, containerAddresses, docker, dockerUnavailable, removeByPrefix, runContainer, sameSet, seamarkResolver, skipLoudly, startDockerd, testPrefix, waitUntil,
+  addressesOf, containerAddresses, docker, DockerSocketProxy, dockerUnavailable, removeByPrefix, runContainer, sameSet, seamarkResolver, skipLoudly, startDockerd, testPrefix, waitUntil,
 } from './engine.js';
 
 const run = promisify(execFile);
@@ -116,35 +113,6 @@ describe('dockerd restarts under a running seamark', { skip: unavailable, timeou
     assert.deepEqual(await addressesOf(resolver, `${prefix}survivor.docker`), (await containerAddresses(survivor)).sort(), 'a restart-always container is back, at its new address');
   });
 });
-
-/** A unix-socket proxy to the Docker socket that the test can cut and restore: seamark goes blind on demand. */
-class DockerSocketProxy {
-  readonly path = join(mkdtempSync(join(tmpdir(), 'seamark-proxy-')), 'docker.sock');
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-
-  async open(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = connect('/var/run/docker.sock');
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => socket.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    await new Promise<void>((resolve) => this.server?.listen(this.path, resolve));
-  }
-
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  }
-}
 
 describe('seamark loses sight of the daemon while containers come and go', { skip: unavailable, timeout: 120000 }, () => {
   const blindPrefix = testPrefix('bld');
