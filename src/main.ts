@@ -2,10 +2,14 @@
 // The `seamark` command: read the configuration, start, stop on SIGINT/SIGTERM.
 import { readFileSync } from 'node:fs';
 import { startSeamark } from './app.js';
+import { runRecordsCommand } from './cli/records.js';
 import { ConfigError, helpText, loadConfig, parseCommandLine } from './config/load.js';
 import { createLogger } from './log.js';
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'records') {
+    return runRecordsCommand(argv.slice(1), process.env, { out: (text) => process.stdout.write(text + '\n'), err: (text) => process.stderr.write(text + '\n') });
+  }
   let loaded;
   try {
     const commandLine = parseCommandLine(argv);

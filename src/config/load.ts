@@ -89,6 +89,7 @@ export function helpText(): string {
     'seamark — service-discovery DNS server for container hosts',
     '',
     'Usage: seamark [options]',
+    '       seamark records list|add|rm|renew ...   (manage hand-made records over the HTTP API; seamark records --help)',
     '',
     'Options (each also settable in the config file and as the environment variable shown):',
     line('--config <file>', 'YAML (or JSON) configuration file; env SEAMARK_CONFIG'),
