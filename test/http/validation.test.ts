@@ -97,6 +97,15 @@ describe('record validation', () => {
     }
   });
 
+  it('answers /readyz 503 naming the parts not ready, then 200', async () => {
+    api.readiness.expect('docker');
+    const pending = await api.app.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(pending.statusCode, 503);
+    assert.deepEqual(pending.json(), { ready: false, pending: ['docker'] });
+    api.readiness.markReady('docker');
+    assert.equal((await api.app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+  });
+
   it('serves the OpenAPI document at /docs', async () => {
     const reply = await api.app.inject({ method: 'GET', url: '/docs/json' });
     assert.equal(reply.statusCode, 200);
