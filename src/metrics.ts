@@ -68,7 +68,8 @@ export function createMetrics(instances: Registry): Metrics {
   return {
     registry,
     onAnswer(type, rcode, startedAt) {
-      queries.inc({ type: typeNames.get(type) ?? `TYPE${type}`, rcode: rcodeNames.get(rcode) ?? `RCODE${rcode}` });
+      // Unknown types and rcodes share one label each, so random queries cannot grow the series without bound.
+      queries.inc({ type: typeNames.get(type) ?? 'OTHER', rcode: rcodeNames.get(rcode) ?? 'OTHER' });
       latency.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
     },
     onCache(hit) {

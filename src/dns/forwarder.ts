@@ -240,10 +240,11 @@ function buildUpstreamQuery(message: Buffer, query: Query, payloadSize: number):
   return packet;
 }
 
-/** A copy of `response` with the client's ID and question bytes (its letter case). */
+/** A copy of `response` with the client's ID and question bytes (its letter case), and AA cleared: seamark relays, it is not the authority. */
 function withClientHeader(response: Buffer, message: Buffer, query: Query): Buffer {
   const answer = Buffer.from(response);
   answer.writeUInt16BE(query.id, 0);
+  answer.writeUInt16BE(answer.readUInt16BE(2) & ~0x0400, 2);
   message.copy(answer, HEADER_SIZE, HEADER_SIZE, query.questionEnd - 4);
   return answer;
 }

@@ -75,6 +75,7 @@ export async function startSeamark(options: StartOptions = {}): Promise<RunningS
   const stderr: string[] = [];
   const waitFor = options.waitFor ?? 'seamark started';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let timer: NodeJS.Timeout | undefined;
   const started = new Promise<void>((resolve, reject) => {
     let pending = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -94,9 +95,14 @@ export async function startSeamark(options: StartOptions = {}): Promise<RunningS
     });
     child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
     void exited.then((code) => reject(new Error(`seamark exited with ${code} before "${waitFor}": ${stderr.join('')}`)));
-    setTimeout(() => reject(new Error(`seamark did not log "${waitFor}" within 15 s: ${stderr.join('')}`)), 15000).unref();
+    timer = setTimeout(() => reject(new Error(`seamark did not log "${waitFor}" within 15 s: ${stderr.join('')}`)), 15000);
   });
-  await started;
+  await started
+    .catch((error: unknown) => {
+      child.kill('SIGKILL');
+      throw error;
+    })
+    .finally(() => clearTimeout(timer));
   return {
     process: child,
     pid: child.pid as number,
