@@ -63,9 +63,11 @@ export async function startSeamark(config: Config, log: Logger): Promise<Seamark
     axfrAllow: parseAllowList(config.axfrAllow),
     udpPayloadMax: config.udpPayloadMax,
     tcpIdleTimeoutMs: config.tcpIdleTimeout * 1000,
+    answerCacheSize: config.answerCacheSize,
     log,
     onAnswer: metrics.onAnswer,
   });
+  metrics.watchAnswerCache(dns);
   await dns.start();
   // After the DNS listeners, so a bad listen address fails start-up before anything runs in the background.
   if (config.docker.trim().toLowerCase() !== 'off') readiness.expect('docker');

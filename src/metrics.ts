@@ -1,5 +1,6 @@
 // Prometheus metrics: one prom-client registry, with the hooks the DNS server,
 // the forwarder and the HTTP API call, and gauges read from the registry on scrape.
+import { performance } from 'node:perf_hooks';
 import { Counter, Histogram, Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import type { Registry } from './registry/registry.js';
 import { RRType, Rcode } from './zone/records.js';
@@ -10,13 +11,20 @@ const rcodeNames = new Map<number, string>(Object.entries(Rcode).map(([name, cod
 export interface Metrics {
   registry: MetricsRegistry;
   /** DnsServer's onAnswer hook. */
-  onAnswer(type: number, rcode: number, startedAt: bigint): void;
+  onAnswer(type: number, rcode: number, startedAt: number): void;
   /** Forwarder's onCache hook. */
   onCache(hit: boolean): void;
   /** Forwarder's onUpstreamError hook. */
   onUpstreamError(upstream: string): void;
   /** Counts one HTTP request once its reply is sent. */
   onHttpRequest(method: string, route: string, status: number): void;
+  /** Reports the DNS server's answer cache (entries and hits) on every scrape. */
+  watchAnswerCache(stats: AnswerCacheStats): void;
+}
+
+export interface AnswerCacheStats {
+  readonly answerCacheHits: number;
+  readonly answerCacheEntries: number;
 }
 
 export function createMetrics(instances: Registry): Metrics {
@@ -65,12 +73,39 @@ export function createMetrics(instances: Registry): Metrics {
     },
   });
 
+  const queryCounters = new Map<number, { inc(): void }>();
+  let answerCache: AnswerCacheStats | undefined;
+  new Counter({
+    name: 'seamark_dns_answer_cache_hits_total',
+    help: 'UDP queries answered from the encoded-answer cache',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(answerCache?.answerCacheHits ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'seamark_dns_answer_cache_entries',
+    help: 'Encoded answers held by the answer cache',
+    registers: [registry],
+    collect() {
+      this.set(answerCache?.answerCacheEntries ?? 0);
+    },
+  });
+
   return {
     registry,
     onAnswer(type, rcode, startedAt) {
-      // Unknown types and rcodes share one label each, so random queries cannot grow the series without bound.
-      queries.inc({ type: typeNames.get(type) ?? 'OTHER', rcode: rcodeNames.get(rcode) ?? 'OTHER' });
-      latency.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
+      // One labelled child per (type, rcode), made once: counting a query allocates nothing.
+      const key = (type << 5) | (rcode & 0x1f);
+      let child = queryCounters.get(key);
+      if (child === undefined) {
+        // Unknown types and rcodes share one label each, so random queries cannot grow the series without bound.
+        child = queries.labels(typeNames.get(type) ?? 'OTHER', rcodeNames.get(rcode) ?? 'OTHER');
+        queryCounters.set(key, child);
+      }
+      child.inc();
+      latency.observe((performance.now() - startedAt) / 1000);
     },
     onCache(hit) {
       cache.inc({ result: hit ? 'hit' : 'miss' });
@@ -80,6 +115,9 @@ export function createMetrics(instances: Registry): Metrics {
     },
     onHttpRequest(method, route, status) {
       httpRequests.inc({ method, route, status: String(status) });
+    },
+    watchAnswerCache(stats) {
+      answerCache = stats;
     },
   };
 }

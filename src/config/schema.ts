@@ -58,6 +58,8 @@ export const ConfigSchema = Type.Object(
     forwardTimeout: Type.Number({ default: 2, exclusiveMinimum: 0, maximum: 60 }),
     /** Forwarded answers kept in the cache, entries. */
     forwardCacheSize: Type.Integer({ default: 10000, minimum: 0, maximum: 10000000 }),
+    /** Encoded answers kept for the UDP fast path, entries; 0 turns it off. */
+    answerCacheSize: Type.Integer({ default: 50000, minimum: 0, maximum: 10000000 }),
     /** Clients that may transfer a zone with AXFR (CIDRs). */
     axfrAllow: Type.Array(Type.String(), { default: ['127.0.0.0/8', '::1/128'] }),
     /** When every instance of a name is unhealthy, answer them all rather than nothing. */

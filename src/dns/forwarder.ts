@@ -24,7 +24,7 @@ export interface ForwarderOptions {
   onCache?: (hit: boolean) => void;
 }
 
-interface CachedAnswer {
+export interface CachedAnswer {
   /** The upstream's response with ID 0. */
   message: Buffer;
   questionEnd: number;
@@ -58,17 +58,18 @@ export class Forwarder {
   }
 
   /**
-   * The upstream answer to `query`, with the client's ID and question, or
-   * undefined when every upstream failed (the caller answers SERVFAIL).
+   * The upstream answer to `query`, with the client's ID and question, and
+   * its cache entry when it has one; undefined when every upstream failed
+   * (the caller answers SERVFAIL).
    */
-  async resolve(message: Buffer, query: Query, viaTcp: boolean): Promise<Buffer | undefined> {
+  async resolve(message: Buffer, query: Query, viaTcp: boolean): Promise<{ response: Buffer; cached?: CachedAnswer } | undefined> {
     const key = `${query.name}|${query.type}|${query.class}|${query.edns ? (query.edns.dnssecOk ? 2 : 1) : 0}|${query.checkingDisabled ? 1 : 0}`;
     const cached = this.cache?.get(key);
     if (cached !== undefined) {
       const answer = this.fromCache(cached, message, query);
       if (answer !== undefined) {
         this.options.onCache?.(true);
-        return answer;
+        return { response: answer, cached };
       }
       this.cache?.delete(key);
     }
@@ -81,8 +82,9 @@ export class Forwarder {
     }
     const result = await flight;
     if (result === undefined) return undefined;
-    if (Buffer.isBuffer(result)) return withClientHeader(result, message, query);
-    return this.fromCache(result, message, query);
+    if (Buffer.isBuffer(result)) return { response: withClientHeader(result, message, query) };
+    const response = this.fromCache(result, message, query);
+    return response === undefined ? undefined : { response, cached: result };
   }
 
   close(): void {
@@ -108,6 +110,8 @@ export class Forwarder {
         continue;
       }
       this.preferred = index;
+      // seamark relays this answer; it is not the authority for it.
+      response.writeUInt16BE(response.readUInt16BE(2) & ~0x0400, 2);
       const ttl = isTruncated(response) ? 0 : cacheTtl(response);
       const offsets = ttlOffsets(response);
       if (ttl <= 0 || offsets === undefined || this.cache === undefined) return response;
@@ -127,14 +131,8 @@ export class Forwarder {
   /** A copy of a cached answer for this client, TTLs counted down; undefined once a record has expired. */
   private fromCache(entry: CachedAnswer, message: Buffer, query: Query): Buffer | undefined {
     if (entry.questionEnd !== query.questionEnd) return undefined;
-    const elapsed = Math.floor((Date.now() - entry.storedAt) / 1000);
     const answer = withClientHeader(entry.message, message, query);
-    for (let i = 0; i < entry.ttlOffsets.length; i++) {
-      const ttl = (entry.ttls[i] as number) - elapsed;
-      if (ttl <= 0) return undefined;
-      answer.writeUInt32BE(ttl, entry.ttlOffsets[i] as number);
-    }
-    return answer;
+    return ageCachedAnswer(entry, answer) ? answer : undefined;
   }
 
   private askUdp(upstream: Endpoint, upstreamQuery: Buffer): Promise<Buffer | undefined> {
@@ -240,11 +238,21 @@ function buildUpstreamQuery(message: Buffer, query: Query, payloadSize: number):
   return packet;
 }
 
-/** A copy of `response` with the client's ID and question bytes (its letter case), and AA cleared: seamark relays, it is not the authority. */
+/** Writes the entry's TTLs, counted down by the time it has been cached, into `answer` (a copy of its message); false once one has run out. */
+export function ageCachedAnswer(entry: CachedAnswer, answer: Buffer): boolean {
+  const elapsed = Math.floor((Date.now() - entry.storedAt) / 1000);
+  for (let i = 0; i < entry.ttlOffsets.length; i++) {
+    const ttl = (entry.ttls[i] as number) - elapsed;
+    if (ttl <= 0) return false;
+    answer.writeUInt32BE(ttl, entry.ttlOffsets[i] as number);
+  }
+  return true;
+}
+
+/** A copy of `response` with the client's ID and question bytes (its letter case). */
 function withClientHeader(response: Buffer, message: Buffer, query: Query): Buffer {
   const answer = Buffer.from(response);
   answer.writeUInt16BE(query.id, 0);
-  answer.writeUInt16BE(answer.readUInt16BE(2) & ~0x0400, 2);
   message.copy(answer, HEADER_SIZE, HEADER_SIZE, query.questionEnd - 4);
   return answer;
 }

@@ -6,9 +6,11 @@ import type { BlockList } from 'node:net';
 import type { Logger } from 'pino';
 import { formatEndpoint, isAllowed, type Endpoint } from '../config/addresses.js';
 import type { Registry } from '../registry/registry.js';
-import { RRClass, RRType, Rcode } from '../zone/records.js';
+import { RRClass, RRType, Rcode, type ZoneResponse } from '../zone/records.js';
 import { lookup, zoneOf, zoneTransfer, type ZoneSettings } from '../zone/view.js';
 import type { Forwarder } from './forwarder.js';
+import { performance } from 'node:perf_hooks';
+import { AnswerCache, MAX_ROTATIONS } from './answer-cache.js';
 import { PLAIN_UDP_SIZE, encodeResponse, encodeTransfer, parseQuery, type Query } from './wire.js';
 
 export interface DnsServerOptions {
@@ -21,8 +23,10 @@ export interface DnsServerOptions {
   udpPayloadMax: number;
   tcpIdleTimeoutMs: number;
   log: Logger;
-  /** Counts each answered query (type, rcode). */
-  onAnswer?: (type: number, rcode: number, startedAt: bigint) => void;
+  /** Encoded answers kept for the UDP fast path, entries; 0 turns the cache off. */
+  answerCacheSize: number;
+  /** Counts each answered query (type, rcode, performance.now() when it arrived). */
+  onAnswer?: (type: number, rcode: number, startedAt: number) => void;
 }
 
 /** Where a reply goes: one function per transport, so the request path does not care. */
@@ -35,8 +39,16 @@ export class DnsServer {
   private readonly tcpServers: TcpServer[] = [];
   private readonly tcpConnections = new Set<TcpSocket>();
   private rotation = 0;
+  /** UDP queries answered from the cache. */
+  answerCacheHits = 0;
+  private readonly cache: AnswerCache | undefined;
+  /** Whether a client address may forward, by address: the allow-list is checked once per client. */
+  private readonly forwardingAllowedByClient = new Map<string, boolean>();
 
-  constructor(private readonly options: DnsServerOptions) {}
+  constructor(private readonly options: DnsServerOptions) {
+    const { registry } = options;
+    this.cache = options.answerCacheSize > 0 ? new AnswerCache(options.answerCacheSize, options.udpPayloadMax, () => registry.generation) : undefined;
+  }
 
   async start(): Promise<void> {
     for (const endpoint of this.options.listen) {
@@ -53,9 +65,13 @@ export class DnsServer {
     this.options.forwarder?.close();
   }
 
+  get answerCacheEntries(): number {
+    return this.cache?.size ?? 0;
+  }
+
   /** The request path: parse, decide, answer. */
   answer(message: Buffer, client: string, viaTcp: boolean, reply: Reply): void {
-    const startedAt = process.hrtime.bigint();
+    const startedAt = performance.now();
     const parsed = parseQuery(message);
     if (parsed.kind === 'drop') return;
     if (parsed.kind === 'error') {
@@ -77,7 +93,7 @@ export class DnsServer {
     }
 
     const query = parsed.query;
-    const mayForward = isAllowed(this.options.forwardAllow, client);
+    const mayForward = this.forwardingAllowed(client);
     const respond = (rcode: number, authoritative: boolean, records?: Pick<Parameters<typeof encodeResponse>[0], 'answers' | 'authority' | 'additional'>) => {
       reply(this.encode(message, query, viaTcp, rcode, authoritative, mayForward, records));
       this.options.onAnswer?.(query.type, rcode, startedAt);
@@ -90,13 +106,18 @@ export class DnsServer {
     }
 
     const fromZone = lookup(this.options.registry, this.options.zone, query.name, query.type, this.rotation++);
-    if (fromZone !== undefined) return respond(fromZone.rcode, true, fromZone);
+    if (fromZone !== undefined) {
+      if (!viaTcp) this.cacheZoneAnswer(message, query, fromZone);
+      return respond(fromZone.rcode, true, fromZone);
+    }
 
     const forwarder = this.options.forwarder;
     if (!mayForward || forwarder === undefined || forwarder.upstreams.length === 0) return respond(Rcode.REFUSED, false);
     forwarder.resolve(message, query, viaTcp).then(
-      (response) => {
-        if (response === undefined) return respond(Rcode.SERVFAIL, false);
+      (result) => {
+        if (result === undefined) return respond(Rcode.SERVFAIL, false);
+        const { response, cached } = result;
+        if (cached !== undefined && !viaTcp) this.cache?.storeForward(message, query.type, cached);
         const limit = viaTcp ? 65535 : this.udpLimit(query);
         if (response.length <= limit) {
           reply(response);
@@ -120,7 +141,45 @@ export class DnsServer {
     }
     const records = zoneTransfer(this.options.registry, this.options.zone, zone);
     for (const part of encodeTransfer(message, query.id, query.questionEnd, records)) reply(part);
-    this.options.onAnswer?.(query.type, Rcode.NOERROR, process.hrtime.bigint());
+    this.options.onAnswer?.(query.type, Rcode.NOERROR, performance.now());
+  }
+
+  /** Serves a UDP query from the answer cache; false when the slow path must answer it. */
+  private answerFromCache(message: Buffer, client: string, send: Reply): boolean {
+    if (this.cache === undefined) return false;
+    const startedAt = performance.now();
+    const reply = this.cache.serve(message, this.forwardingAllowed(client));
+    if (reply === undefined) return false;
+    send(reply);
+    this.answerCacheHits++;
+    this.options.onAnswer?.(this.cache.servedType, this.cache.servedRcode, startedAt);
+    return true;
+  }
+
+  /** Encodes the answer in each rotation of its addresses, full size with RA clear, for the fast path. */
+  private cacheZoneAnswer(message: Buffer, query: Query, first: ZoneResponse): void {
+    if (this.cache === undefined) return;
+    const generation = this.options.registry.generation;
+    const rotations = Math.min(Math.max(first.answers.length, 1), MAX_ROTATIONS);
+    const responses: Buffer[] = [];
+    for (let rotation = 0; rotation < rotations; rotation++) {
+      const response = lookup(this.options.registry, this.options.zone, query.name, query.type, rotation);
+      if (response === undefined) return;
+      const encoded = this.encode(message, query, true, response.rcode, true, false, response);
+      encoded.writeUInt16BE(0, 0);
+      responses.push(encoded);
+    }
+    this.cache.storeZone(message, query.type, first.rcode, responses, generation);
+  }
+
+  private forwardingAllowed(client: string): boolean {
+    let allowed = this.forwardingAllowedByClient.get(client);
+    if (allowed === undefined) {
+      allowed = isAllowed(this.options.forwardAllow, client);
+      if (this.forwardingAllowedByClient.size >= 10000) this.forwardingAllowedByClient.clear();
+      this.forwardingAllowedByClient.set(client, allowed);
+    }
+    return allowed;
   }
 
   private encode(
@@ -157,8 +216,9 @@ export class DnsServer {
       const socket = createSocket({ type: endpoint.family === 6 ? 'udp6' : 'udp4', ipv6Only: endpoint.family === 6 });
       socket.once('error', reject);
       socket.on('message', (message, remote) => {
+        const send: Reply = (response) => socket.send(response, remote.port, remote.address, ignoreSendError);
         try {
-          this.answer(message, remote.address, false, (response) => socket.send(response, remote.port, remote.address, ignoreSendError));
+          if (!this.answerFromCache(message, remote.address, send)) this.answer(message, remote.address, false, send);
         } catch (error) {
           this.options.log.error({ err: error, client: remote.address }, 'query failed');
         }

@@ -15,7 +15,7 @@ describe('forwarder', () => {
   before(async () => {
     upstream = await startDnsmasq({ 'ext.example.test': '192.0.2.7', 'other.example.test': '192.0.2.8', 'third.example.test': '192.0.2.9' }, ['--local-ttl=300']);
     seamark = await startSeamark({
-      config: { upstreams: [`127.0.0.1:${upstream.port}`], forwardAllow: ['127.0.0.1/32'], hosts: [{ names: ['web'], addresses: ['10.1.0.2'] }] },
+      config: { docker: 'off', upstreams: [`127.0.0.1:${upstream.port}`], forwardAllow: ['127.0.0.1/32'], hosts: [{ names: ['web'], addresses: ['10.1.0.2'] }] },
     });
   });
   after(async () => {
@@ -58,7 +58,7 @@ describe('forwarder', () => {
 
 test('SERVFAIL when every upstream is dead', async () => {
   const dead = await freePort();
-  const seamark = await startSeamark({ config: { upstreams: [`127.0.0.1:${dead}`], forwardTimeout: 0.3 } });
+  const seamark = await startSeamark({ config: { docker: 'off', upstreams: [`127.0.0.1:${dead}`], forwardTimeout: 0.3 } });
   try {
     const reply = await dig(seamark.dnsPort, 'nowhere.example.test', 'A');
     assert.equal(reply.status, 'SERVFAIL');
@@ -70,7 +70,7 @@ test('SERVFAIL when every upstream is dead', async () => {
 test('a dead upstream is skipped for the next one', async () => {
   const dead = await freePort();
   const upstream = await startDnsmasq({ 'alive.example.test': '192.0.2.10' });
-  const seamark = await startSeamark({ config: { upstreams: [`127.0.0.1:${dead}`, `127.0.0.1:${upstream.port}`], forwardTimeout: 0.3 } });
+  const seamark = await startSeamark({ config: { docker: 'off', upstreams: [`127.0.0.1:${dead}`, `127.0.0.1:${upstream.port}`], forwardTimeout: 0.3 } });
   try {
     const reply = await dig(seamark.dnsPort, 'alive.example.test', 'A');
     assert.deepEqual(reply.answer.map((r) => r.data), ['192.0.2.10']);
@@ -82,8 +82,8 @@ test('a dead upstream is skipped for the next one', async () => {
 
 test('a negative upstream answer is cached for the SOA minimum', async () => {
   // The upstream is another seamark, authoritative for neg.test: its NXDOMAIN carries an SOA with MINIMUM 60.
-  const authority = await startSeamark({ config: { zones: ['neg.test'], negativeTtl: 60, upstreams: [] } });
-  const seamark = await startSeamark({ config: { upstreams: [`127.0.0.1:${authority.dnsPort}`] } });
+  const authority = await startSeamark({ config: { docker: 'off', zones: ['neg.test'], negativeTtl: 60, upstreams: [] } });
+  const seamark = await startSeamark({ config: { docker: 'off', upstreams: [`127.0.0.1:${authority.dnsPort}`] } });
   try {
     const first = await dig(seamark.dnsPort, 'gone.neg.test', 'A');
     assert.equal(first.status, 'NXDOMAIN');

@@ -102,7 +102,7 @@ async function blast(port: number, count: number, packets: Buffer[]): Promise<vo
 test('100,000 random and mutated packets: still answering, memory settles', { timeout: 300_000 }, async () => {
   const upstream = await startDnsmasq({ 'ext.example.test': '192.0.2.7' });
   const seamark = await startSeamark({
-    config: { logLevel: 'info', upstreams: [`127.0.0.1:${upstream.port}`], forwardTimeout: 0.2, hosts: [{ names: ['web'], addresses: ['10.1.0.2'], srv: [{ service: 'http', port: 80 }] }] },
+    config: { docker: 'off', logLevel: 'info', upstreams: [`127.0.0.1:${upstream.port}`], forwardTimeout: 0.2, hosts: [{ names: ['web'], addresses: ['10.1.0.2'], srv: [{ service: 'http', port: 80 }] }] },
   });
   try {
     const packets = seeds();

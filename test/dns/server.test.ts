@@ -23,7 +23,7 @@ describe('DNS server: authoritative answers', () => {
   let seamark: RunningSeamark;
   let port: number;
   before(async () => {
-    seamark = await startSeamark({ config: { hosts, upstreams: [], axfrAllow: ['127.0.0.1/32'] } });
+    seamark = await startSeamark({ config: { docker: 'off', hosts, upstreams: [], axfrAllow: ['127.0.0.1/32'] } });
     port = seamark.dnsPort;
   });
   after(() => seamark.stop());
@@ -216,9 +216,9 @@ describe('DNS server: authoritative answers', () => {
 
 describe('DNS server: listeners and shutdown', () => {
   test('listens on IPv4 and IPv6 at once', async () => {
-    const seamark = await startSeamark({ config: { hosts, upstreams: [] } });
+    const seamark = await startSeamark({ config: { docker: 'off', hosts, upstreams: [] } });
     await seamark.stop();
-    const both = await startSeamark({ config: { hosts, upstreams: [], dns: [`127.0.0.1:${seamark.dnsPort}`, `[::1]:${seamark.dnsPort}`] }, dnsPort: seamark.dnsPort });
+    const both = await startSeamark({ config: { docker: 'off', hosts, upstreams: [], dns: [`127.0.0.1:${seamark.dnsPort}`, `[::1]:${seamark.dnsPort}`] }, dnsPort: seamark.dnsPort });
     try {
       const { stdout } = await run('dig', ['@::1', '-p', String(seamark.dnsPort), '+short', 'web.docker']);
       assert.equal(stdout.trim(), '10.1.0.2');
@@ -230,7 +230,7 @@ describe('DNS server: listeners and shutdown', () => {
 
   test('SIGTERM and SIGINT close the sockets and exit 0 within a second', async () => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      const seamark = await startSeamark({ config: { hosts, upstreams: [] } });
+      const seamark = await startSeamark({ config: { docker: 'off', hosts, upstreams: [] } });
       const started = Date.now();
       const code = await seamark.stop(signal);
       assert.equal(code, 0);

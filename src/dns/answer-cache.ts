@@ -1,0 +1,215 @@
+// The UDP fast path: encoded answers kept by question, served by copying
+// bytes. A query is read only as far as its header, question and OPT record;
+// the reply is a stored message with the query's ID, flags and question bytes
+// (its letter case) written in. Zone answers are valid for one registry
+// generation, forwarded ones until their TTL runs out.
+import { LRUCache } from 'lru-cache';
+import { HEADER_SIZE } from './wire.js';
+import { ageCachedAnswer, type CachedAnswer } from './forwarder.js';
+
+/** Encoded rotations kept for a name with several addresses. */
+export const MAX_ROTATIONS = 16;
+
+interface ZoneEntry {
+  kind: 'zone';
+  /** Lower-cased question (name, type, class) and the EDNS variant it was answered for. */
+  question: Buffer;
+  variant: number;
+  generation: number;
+  /** The same answer in several rotations of its addresses, full size, RA clear. */
+  responses: Buffer[];
+  next: number;
+  type: number;
+  rcode: number;
+}
+
+interface ForwardEntry {
+  kind: 'forward';
+  question: Buffer;
+  variant: number;
+  answer: CachedAnswer;
+  type: number;
+  rcode: number;
+}
+
+type Entry = ZoneEntry | ForwardEntry;
+
+/** What the fast path read from a query: filled in place, so nothing is allocated per packet. */
+export interface FastQuery {
+  hash: number;
+  questionEnd: number;
+  variant: number;
+  /** Largest reply the client accepts over UDP. */
+  limit: number;
+}
+
+export const EDNS_VARIANT = 1;
+export const DO_VARIANT = 2;
+export const CD_VARIANT = 4;
+
+export class AnswerCache {
+  private readonly entries: LRUCache<number, Entry>;
+  private readonly scratch: FastQuery = { hash: 0, questionEnd: 0, variant: 0, limit: 0 };
+  /** Type and rcode of the last reply `serve` returned, for metrics without a callback per packet. */
+  servedType = 0;
+  servedRcode = 0;
+
+  constructor(
+    size: number,
+    private readonly udpPayloadMax: number,
+    private readonly currentGeneration: () => number,
+  ) {
+    this.entries = new LRUCache({ max: Math.max(1, size) });
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * The reply to `message` from the cache, or undefined when the slow path
+   * must answer: not a plain query, not cached, stale, or too big for the client.
+   * `forwardingAllowed` sets RA and gates forwarded answers.
+   */
+  serve(message: Buffer, forwardingAllowed: boolean): Buffer | undefined {
+    const query = readFastQuery(message, this.udpPayloadMax, this.scratch);
+    if (query === undefined) return undefined;
+    const entry = this.entries.get(query.hash);
+    if (entry === undefined || entry.variant !== query.variant || !sameQuestion(entry.question, message, query.questionEnd)) return undefined;
+
+    let reply: Buffer;
+    if (entry.kind === 'zone') {
+      if (entry.generation !== this.currentGeneration()) return undefined;
+      const response = entry.responses[entry.next++ % entry.responses.length] as Buffer;
+      if (response.length > query.limit) return undefined;
+      reply = Buffer.allocUnsafe(response.length);
+      response.copy(reply);
+      if (forwardingAllowed) reply[3] = (reply[3] as number) | 0x80;
+    } else {
+      if (!forwardingAllowed || entry.answer.message.length > query.limit) return undefined;
+      reply = Buffer.allocUnsafe(entry.answer.message.length);
+      entry.answer.message.copy(reply);
+      if (!ageCachedAnswer(entry.answer, reply)) return undefined;
+    }
+    reply[0] = message[0] as number;
+    reply[1] = message[1] as number;
+    // RD and CD as the client sent them.
+    reply[2] = ((reply[2] as number) & 0xfe) | ((message[2] as number) & 0x01);
+    reply[3] = ((reply[3] as number) & 0xef) | ((message[3] as number) & 0x10);
+    message.copy(reply, HEADER_SIZE, HEADER_SIZE, query.questionEnd - 4);
+    this.servedType = entry.type;
+    this.servedRcode = entry.rcode;
+    return reply;
+  }
+
+  /** Keeps a zone answer (its rotations) for the question in `message`, valid for `generation`. */
+  storeZone(message: Buffer, type: number, rcode: number, responses: Buffer[], generation: number): void {
+    const query = readFastQuery(message, this.udpPayloadMax, this.scratch);
+    if (query === undefined || responses.length === 0) return;
+    this.entries.set(query.hash, {
+      kind: 'zone',
+      question: lowerCaseQuestion(message, query.questionEnd),
+      variant: query.variant,
+      generation,
+      responses,
+      next: 0,
+      type,
+      rcode,
+    });
+  }
+
+  /** Keeps a forwarded answer; it is served until one of its TTLs runs out. */
+  storeForward(message: Buffer, type: number, answer: CachedAnswer): void {
+    const query = readFastQuery(message, this.udpPayloadMax, this.scratch);
+    if (query === undefined) return;
+    this.entries.set(query.hash, {
+      kind: 'forward',
+      question: lowerCaseQuestion(message, query.questionEnd),
+      variant: query.variant,
+      answer,
+      type,
+      rcode: (answer.message[3] as number) & 0xf,
+    });
+  }
+}
+
+/**
+ * Reads header, question and OPT of a plain query into `into`: QUERY opcode,
+ * one question, no other records but an OPT of version 0,
+ * nothing after it. Anything else is for the slow path (undefined).
+ */
+export function readFastQuery(message: Buffer, udpPayloadMax: number, into: FastQuery): FastQuery | undefined {
+  const length = message.length;
+  if (length < HEADER_SIZE + 5) return undefined;
+  // QR clear, opcode 0; exactly one question and no answer or authority records.
+  if (((message[2] as number) & 0xf8) !== 0 || message[4] !== 0 || message[5] !== 1) return undefined;
+  if (message[6] !== 0 || message[7] !== 0 || message[8] !== 0 || message[9] !== 0 || message[10] !== 0) return undefined;
+  const additional = message[11] as number;
+  if (additional > 1) return undefined;
+
+  // FNV-1a over the lower-cased question.
+  let hash = 0x811c9dc5;
+  let offset = HEADER_SIZE;
+  for (;;) {
+    const labelLength = message[offset];
+    if (labelLength === undefined || labelLength > 63) return undefined;
+    hash = Math.imul(hash ^ labelLength, 0x01000193);
+    offset++;
+    if (labelLength === 0) break;
+    const end = offset + labelLength;
+    if (end > length || end > HEADER_SIZE + 255) return undefined;
+    for (; offset < end; offset++) {
+      let c = message[offset] as number;
+      if (c >= 0x41 && c <= 0x5a) c += 0x20;
+      hash = Math.imul(hash ^ c, 0x01000193);
+    }
+  }
+  const questionEnd = offset + 4;
+  if (questionEnd > length) return undefined;
+  for (; offset < questionEnd; offset++) hash = Math.imul(hash ^ (message[offset] as number), 0x01000193);
+
+  let variant = ((message[3] as number) & 0x10) !== 0 ? CD_VARIANT : 0;
+  let limit = 512;
+  if (additional === 0) {
+    if (questionEnd !== length) return undefined;
+  } else {
+    // OPT: root owner, type 41, version 0, well-formed options (all ignored, as unknown ones must be), then the end.
+    const o = questionEnd;
+    if (o + 11 > length || message[o] !== 0 || message[o + 1] !== 0 || message[o + 2] !== 41 || message[o + 6] !== 0) return undefined;
+    let option = o + 11;
+    if (option + message.readUInt16BE(o + 9) !== length) return undefined;
+    while (option < length) {
+      if (option + 4 > length) return undefined;
+      option += 4 + message.readUInt16BE(option + 2);
+    }
+    if (option !== length) return undefined;
+    const payload = message.readUInt16BE(o + 3);
+    limit = Math.min(Math.max(payload, 512), udpPayloadMax);
+    variant |= EDNS_VARIANT | (((message[o + 7] as number) & 0x80) !== 0 ? DO_VARIANT : 0);
+  }
+  into.hash = (hash ^ variant) >>> 0;
+  into.questionEnd = questionEnd;
+  into.variant = variant;
+  into.limit = limit;
+  return into;
+}
+
+function lowerCaseQuestion(message: Buffer, questionEnd: number): Buffer {
+  const question = Buffer.from(message.subarray(HEADER_SIZE, questionEnd));
+  for (let i = 0; i < question.length - 4; i++) {
+    const c = question[i] as number;
+    if (c >= 0x41 && c <= 0x5a) question[i] = c + 0x20;
+  }
+  return question;
+}
+
+function sameQuestion(stored: Buffer, message: Buffer, questionEnd: number): boolean {
+  if (stored.length !== questionEnd - HEADER_SIZE) return false;
+  const nameEnd = stored.length - 4;
+  for (let i = 0; i < stored.length; i++) {
+    let c = message[HEADER_SIZE + i] as number;
+    if (i < nameEnd && c >= 0x41 && c <= 0x5a) c += 0x20;
+    if (c !== stored[i]) return false;
+  }
+  return true;
+}
