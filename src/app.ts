@@ -1,11 +1,13 @@
 // Wires the boxes of DESIGN.md together from one configuration and runs them.
 import type { Logger } from 'pino';
-import { parseAllowList, parseEndpoint, type Endpoint } from './config/addresses.js';
+import { availableParallelism } from 'node:os';
+import { startDnsWorkers, type Replicas } from './cluster/primary.js';
+import { formatEndpoint, parseAllowList, parseEndpoint, type Endpoint } from './config/addresses.js';
 import type { Config } from './config/schema.js';
 import { Forwarder, upstreamsFromResolvConf } from './dns/forwarder.js';
 import { DnsServer } from './dns/server.js';
 import { packageVersion, readToken, startHttpApi } from './http/server.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import type { Instance } from './registry/instance.js';
 import { Registry } from './registry/registry.js';
 import { Readiness } from './readiness.js';
@@ -17,7 +19,8 @@ import { nsName, type ZoneSettings } from './zone/view.js';
 
 export interface Seamark {
   registry: Registry;
-  dns: DnsServer;
+  /** The DNS server of this process; undefined when DNS runs in worker processes. */
+  dns: DnsServer | undefined;
   readiness: Readiness;
   stop(): Promise<void>;
 }
@@ -35,8 +38,58 @@ export async function startSeamark(config: Config, log: Logger): Promise<Seamark
   await manual.start();
   readiness.markReady('store');
 
+  const serialBase = Math.floor(Date.now() / 1000);
+  const zone = zoneSettings(config, serialBase);
+  const workers = workerCount(config);
+  // With several workers the DNS sockets live in them; this process keeps the sources and the API.
+  const dns = workers > 1 ? undefined : createDnsServer(config, registry, zone, log, metrics);
+  let replicas: Replicas | undefined;
+  if (dns !== undefined) {
+    metrics.watchAnswerCache(dns);
+    await dns.start();
+  } else {
+    replicas = await startDnsWorkers(workers, registry, serialBase, metrics, log);
+  }
+  // After the DNS listeners, so a bad listen address fails start-up before anything runs in the background.
+  if (config.docker.trim().toLowerCase() !== 'off') readiness.expect('docker');
+  const docker = startDockerSource(config, registry, log, () => readiness.markReady('docker'));
+  const http =
+    config.http.trim().toLowerCase() === 'off'
+      ? undefined
+      : await startHttpApi(
+          { config, token, manual, registry, zone, readiness, metrics, version: packageVersion(), log, afterWrite: replicas && (() => replicas.synced()) },
+          parseEndpoint(config.http),
+        );
+  log.info({ zones: config.zones, workers, hosts: config.hosts.length }, 'seamark started');
+
+  return {
+    registry,
+    dns,
+    readiness,
+    async stop() {
+      await http?.close();
+      manual.stop();
+      await docker?.stop();
+      await dns?.stop();
+      await replicas?.stop();
+    },
+  };
+}
+
+export function zoneSettings(config: Config, serialBase: number): ZoneSettings {
+  return { zones: config.zones, ttl: config.ttl, negativeTtl: config.negativeTtl, failOpen: config.failOpen, serialBase };
+}
+
+export function workerCount(config: Config): number {
+  return config.workers === 'auto' ? availableParallelism() : config.workers;
+}
+
+/** The DNS server and its forwarder, as one process (or one worker) runs them. */
+export function createDnsServer(config: Config, registry: Registry, zone: ZoneSettings, log: Logger, metrics: Metrics): DnsServer {
+  const listen = config.dns.map((text) => parseEndpoint(text));
   const upstreams = config.upstreams.length > 0 ? config.upstreams.map((text) => parseEndpoint(text, 53)) : upstreamsFromResolvConf(listen);
   if (upstreams.length === 0) log.warn('no upstream resolvers (none configured, none usable in /etc/resolv.conf): names outside the zones get REFUSED');
+  else log.info({ upstreams: upstreams.map(formatEndpoint) }, 'forwarding names outside the zones');
   const forwarder = new Forwarder({
     upstreams,
     timeoutMs: config.forwardTimeout * 1000,
@@ -46,15 +99,7 @@ export async function startSeamark(config: Config, log: Logger): Promise<Seamark
     onCache: metrics.onCache,
     onUpstreamError: metrics.onUpstreamError,
   });
-
-  const zone: ZoneSettings = {
-    zones: config.zones,
-    ttl: config.ttl,
-    negativeTtl: config.negativeTtl,
-    failOpen: config.failOpen,
-    serialBase: Math.floor(Date.now() / 1000),
-  };
-  const dns = new DnsServer({
+  return new DnsServer({
     listen,
     registry,
     zone,
@@ -67,28 +112,6 @@ export async function startSeamark(config: Config, log: Logger): Promise<Seamark
     log,
     onAnswer: metrics.onAnswer,
   });
-  metrics.watchAnswerCache(dns);
-  await dns.start();
-  // After the DNS listeners, so a bad listen address fails start-up before anything runs in the background.
-  if (config.docker.trim().toLowerCase() !== 'off') readiness.expect('docker');
-  const docker = startDockerSource(config, registry, log, () => readiness.markReady('docker'));
-  const http =
-    config.http.trim().toLowerCase() === 'off'
-      ? undefined
-      : await startHttpApi({ config, token, manual, registry, zone, readiness, metrics, version: packageVersion(), log }, parseEndpoint(config.http));
-  log.info({ zones: config.zones, upstreams: upstreams.map((u) => `${u.address}:${u.port}`), hosts: config.hosts.length }, 'seamark started');
-
-  return {
-    registry,
-    dns,
-    readiness,
-    async stop() {
-      await http?.close();
-      manual.stop();
-      await docker?.stop();
-      await dns.stop();
-    },
-  };
 }
 
 /** `ns.<zone>` answers with the DNS listen addresses that are not wildcards, so the apex NS has an address. */

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The `seamark` command: read the configuration, start, stop on SIGINT/SIGTERM.
 import { readFileSync } from 'node:fs';
+import cluster from 'node:cluster';
 import { startSeamark } from './app.js';
+import { runDnsWorker } from './cluster/worker.js';
 import { runRecordsCommand } from './cli/records.js';
 import { ConfigError, helpText, loadConfig, parseCommandLine } from './config/load.js';
 import { createLogger } from './log.js';
@@ -31,6 +33,10 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const log = createLogger(loaded.config.logLevel);
+  if (cluster.isWorker) {
+    await runDnsWorker(loaded.config, log.child({ worker: cluster.worker?.id }));
+    return 0;
+  }
   let seamark;
   try {
     seamark = await startSeamark(loaded.config, log);

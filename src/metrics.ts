@@ -1,7 +1,8 @@
 // Prometheus metrics: one prom-client registry, with the hooks the DNS server,
 // the forwarder and the HTTP API call, and gauges read from the registry on scrape.
 import { performance } from 'node:perf_hooks';
-import { Counter, Histogram, Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
+import type { WorkerMetrics } from './cluster/messages.js';
+import { AggregatorRegistry, Counter, Histogram, Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import type { Registry } from './registry/registry.js';
 import { RRType, Rcode } from './zone/records.js';
 
@@ -20,6 +21,11 @@ export interface Metrics {
   onHttpRequest(method: string, route: string, status: number): void;
   /** Reports the DNS server's answer cache (entries and hits) on every scrape. */
   watchAnswerCache(stats: AnswerCacheStats): void;
+  /** Adds the DNS workers' metrics to every scrape (multi-process mode). */
+  addWorkerMetrics(collect: () => Promise<WorkerMetrics[]>): void;
+  /** The Prometheus text of this process, and of its workers if any. */
+  text(): Promise<string>;
+  contentType: string;
 }
 
 export interface AnswerCacheStats {
@@ -75,6 +81,7 @@ export function createMetrics(instances: Registry): Metrics {
 
   const queryCounters = new Map<number, { inc(): void }>();
   let answerCache: AnswerCacheStats | undefined;
+  let collectWorkers: (() => Promise<WorkerMetrics[]>) | undefined;
   new Counter({
     name: 'seamark_dns_answer_cache_hits_total',
     help: 'UDP queries answered from the encoded-answer cache',
@@ -119,5 +126,15 @@ export function createMetrics(instances: Registry): Metrics {
     watchAnswerCache(stats) {
       answerCache = stats;
     },
+    addWorkerMetrics(collect) {
+      collectWorkers = collect;
+    },
+    async text() {
+      if (collectWorkers === undefined) return registry.metrics();
+      const [own, workers] = await Promise.all([registry.getMetricsAsJSON(), collectWorkers()]);
+      // Counters and histograms add up across processes; this process's DNS series are all zero.
+      return AggregatorRegistry.aggregate([own, ...workers] as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics();
+    },
+    contentType: registry.contentType,
   };
 }

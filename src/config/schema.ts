@@ -58,6 +58,8 @@ export const ConfigSchema = Type.Object(
     forwardTimeout: Type.Number({ default: 2, exclusiveMinimum: 0, maximum: 60 }),
     /** Forwarded answers kept in the cache, entries. */
     forwardCacheSize: Type.Integer({ default: 10000, minimum: 0, maximum: 10000000 }),
+    /** DNS worker processes sharing the sockets; `auto` = one per CPU. */
+    workers: Type.Union([Type.Integer({ minimum: 1, maximum: 64 }), Type.Literal('auto')], { default: 1 }),
     /** Encoded answers kept for the UDP fast path, entries; 0 turns it off. */
     answerCacheSize: Type.Integer({ default: 50000, minimum: 0, maximum: 10000000 }),
     /** Clients that may transfer a zone with AXFR (CIDRs). */

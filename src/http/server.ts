@@ -32,6 +32,8 @@ export interface HttpApiOptions {
   metrics: Metrics;
   version: string;
   log: Logger;
+  /** Awaited before a write's reply is sent: with DNS workers, until every one of them serves the change. */
+  afterWrite?: () => Promise<void>;
 }
 
 export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInstance> {
@@ -47,6 +49,12 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandler(app);
+  const { afterWrite } = options;
+  if (afterWrite !== undefined) {
+    app.addHook('onSend', async (request) => {
+      if (request.method !== 'GET' && request.method !== 'HEAD') await afterWrite();
+    });
+  }
   app.addHook('onResponse', async (request, reply) => {
     options.metrics.onHttpRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode);
   });

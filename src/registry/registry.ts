@@ -6,6 +6,14 @@ import { canonicalAddress } from './names.js';
 
 export type ChangeListener = (generation: number) => void;
 
+/** One change, as replicated to other processes. */
+export type RegistryChange =
+  | { kind: 'upsert'; instance: Instance }
+  | { kind: 'remove'; owner: string }
+  | { kind: 'replace'; ownerPrefix: string; instances: Instance[] };
+
+export type MutationListener = (change: RegistryChange, generation: number) => void;
+
 export class Registry {
   private readonly instancesByOwner = new Map<string, Instance>();
   private readonly ownersByName = new Map<string, Set<string>>();
@@ -14,6 +22,7 @@ export class Registry {
   /** Every ancestor of a served name, with how many served names sit below it. */
   private readonly descendantCounts = new Map<string, number>();
   private readonly listeners = new Set<ChangeListener>();
+  private readonly mutationListeners = new Set<MutationListener>();
   private currentGeneration = 0;
 
   get generation(): number {
@@ -28,13 +37,13 @@ export class Registry {
   upsert(instance: Instance): void {
     this.removeFromIndexes(instance.owner);
     this.addToIndexes(instance);
-    this.changed();
+    this.changed({ kind: 'upsert', instance });
   }
 
   /** Removes the instance with this owner; false when there was none. */
   remove(owner: string): boolean {
     if (!this.removeFromIndexes(owner)) return false;
-    this.changed();
+    this.changed({ kind: 'remove', owner });
     return true;
   }
 
@@ -50,7 +59,15 @@ export class Registry {
       this.removeFromIndexes(instance.owner);
       this.addToIndexes(instance);
     }
-    this.changed();
+    this.changed({ kind: 'replace', ownerPrefix, instances });
+  }
+
+  /** Applies a change made in another process's registry, taking over its generation. */
+  apply(change: RegistryChange, generation: number): void {
+    if (change.kind === 'upsert') this.upsert(change.instance);
+    else if (change.kind === 'remove') this.remove(change.owner);
+    else this.replaceByPrefix(change.ownerPrefix, change.instances);
+    this.currentGeneration = generation;
   }
 
   get(owner: string): Instance | undefined {
@@ -88,8 +105,15 @@ export class Registry {
     return () => this.listeners.delete(listener);
   }
 
-  private changed(): void {
+  /** Called after every change with what changed: how a registry is replicated. Returns an unsubscribe function. */
+  onMutation(listener: MutationListener): () => void {
+    this.mutationListeners.add(listener);
+    return () => this.mutationListeners.delete(listener);
+  }
+
+  private changed(change: RegistryChange): void {
     this.currentGeneration++;
+    for (const listener of this.mutationListeners) listener(change, this.currentGeneration);
     for (const listener of this.listeners) listener(this.currentGeneration);
   }
 

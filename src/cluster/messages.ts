@@ -1,0 +1,26 @@
+// What the primary process and the DNS workers say to each other over IPC.
+import type { Instance } from '../registry/instance.js';
+import type { RegistryChange } from '../registry/registry.js';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+
+export type ToWorker =
+  /** The whole registry, once, before the worker listens. */
+  | { type: 'snapshot'; sequence: number; generation: number; serialBase: number; instances: Instance[] }
+  | { type: 'change'; sequence: number; generation: number; change: RegistryChange }
+  | { type: 'metrics'; request: number };
+
+export type FromWorker =
+  /** The worker listens for messages: it can take the snapshot. */
+  | { type: 'hello' }
+  | { type: 'listening' }
+  /** Every change up to `sequence` is applied and served. */
+  | { type: 'ack'; sequence: number }
+  | { type: 'metrics'; request: number; metrics: WorkerMetrics };
+
+/** One process's metrics, as prom-client exports them for aggregation. */
+export type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];
+
+/** The metrics a worker reports: only what workers measure (DNS answers and forwarding). */
+export function isWorkerMetric(name: string): boolean {
+  return name.startsWith('seamark_dns_') || name.startsWith('seamark_forward_');
+}

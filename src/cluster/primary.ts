@@ -1,0 +1,125 @@
+// The primary's side of multi-process DNS: forks the workers, which share the
+// DNS sockets through Node's cluster module, replicates every registry change
+// to them, and knows when all of them serve it.
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
+import type { Registry } from '../registry/registry.js';
+import { isWorkerMetric, type FromWorker, type ToWorker, type WorkerMetrics } from './messages.js';
+
+export interface Replicas {
+  /** Resolves once every worker serves every registry change made so far. */
+  synced(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Longest wait for workers to confirm a change before a write is answered anyway (a stuck worker must not stall the API). */
+const SYNC_TIMEOUT_MS = 2000;
+
+export async function startDnsWorkers(count: number, registry: Registry, serialBase: number, metrics: Metrics, log: Logger): Promise<Replicas> {
+  let sequence = 0;
+  let stopping = false;
+  const acknowledged = new Map<Worker, number>();
+  let waiters: { sequence: number; resolve: () => void }[] = [];
+
+  const send = (worker: Worker, message: ToWorker) => {
+    if (worker.isConnected()) worker.send(message);
+  };
+  const settleWaiters = () => {
+    const lowest = Math.min(...acknowledged.values());
+    waiters = waiters.filter((waiter) => {
+      if (waiter.sequence > lowest) return true;
+      waiter.resolve();
+      return false;
+    });
+  };
+
+  registry.onMutation((change, generation) => {
+    sequence++;
+    for (const worker of acknowledged.keys()) send(worker, { type: 'change', sequence, generation, change });
+  });
+
+  let metricsRequest = 0;
+  const pendingMetrics = new Map<number, { remaining: number; parts: WorkerMetrics[]; done: () => void }>();
+
+  const fork = (): Promise<Worker> =>
+    new Promise((resolve, reject) => {
+      const worker = cluster.fork();
+      worker.on('message', (message: FromWorker) => {
+        if (message.type === 'hello') {
+          send(worker, { type: 'snapshot', sequence, generation: registry.generation, serialBase, instances: [...registry.all()] });
+        } else if (message.type === 'listening') {
+          acknowledged.set(worker, sequence);
+          resolve(worker);
+        } else if (message.type === 'ack') {
+          acknowledged.set(worker, message.sequence);
+          settleWaiters();
+        } else if (message.type === 'metrics') {
+          const pending = pendingMetrics.get(message.request);
+          if (pending === undefined) return;
+          pending.parts.push(message.metrics.filter((metric) => isWorkerMetric(metric.name)));
+          if (--pending.remaining === 0) pending.done();
+        }
+      });
+      worker.once('exit', (code, signal) => {
+        const wasServing = acknowledged.delete(worker);
+        settleWaiters();
+        if (stopping) return;
+        if (!wasServing) return reject(new Error(`DNS worker exited with ${signal ?? code} before listening`));
+        log.error({ worker: worker.id, code, signal }, 'DNS worker died; starting another');
+        fork().catch((error: unknown) => log.error({ err: error }, 'cannot restart a DNS worker'));
+      });
+    });
+
+  const workers = await Promise.all(Array.from({ length: count }, fork)).catch(async (error: unknown) => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill();
+    throw error;
+  });
+  log.info({ workers: workers.length }, 'DNS workers listening');
+
+  metrics.addWorkerMetrics(
+    () =>
+      new Promise((resolve) => {
+        const request = ++metricsRequest;
+        const serving = [...acknowledged.keys()];
+        const parts: WorkerMetrics[] = [];
+        const done = () => {
+          clearTimeout(timer);
+          pendingMetrics.delete(request);
+          resolve(parts);
+        };
+        const timer = setTimeout(done, 1000);
+        pendingMetrics.set(request, { remaining: serving.length, parts, done });
+        for (const worker of serving) send(worker, { type: 'metrics', request });
+        if (serving.length === 0) done();
+      }),
+  );
+
+  return {
+    synced() {
+      if (acknowledged.size === 0 || Math.min(...acknowledged.values()) >= sequence) return Promise.resolve();
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          log.warn({ sequence }, 'DNS workers slow to apply a change');
+          resolve();
+        }, SYNC_TIMEOUT_MS);
+        waiters.push({ sequence, resolve: () => (clearTimeout(timer), resolve()) });
+      });
+    },
+    async stop() {
+      stopping = true;
+      await Promise.all(
+        Object.values(cluster.workers ?? {}).map(
+          (worker) =>
+            new Promise<void>((resolve) => {
+              if (worker === undefined || worker.isDead()) return resolve();
+              const timer = setTimeout(() => worker.kill('SIGKILL'), 500);
+              worker.once('exit', () => (clearTimeout(timer), resolve()));
+              worker.disconnect();
+            }),
+        ),
+      );
+    },
+  };
+}

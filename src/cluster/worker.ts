@@ -1,0 +1,48 @@
+// A DNS worker: a registry replica fed by the primary, and a DNS server on
+// the sockets the cluster shares.
+import type { Logger } from 'pino';
+import { createDnsServer, zoneSettings } from '../app.js';
+import type { Config } from '../config/schema.js';
+import type { DnsServer } from '../dns/server.js';
+import { createMetrics } from '../metrics.js';
+import { Registry } from '../registry/registry.js';
+import type { FromWorker, ToWorker } from './messages.js';
+
+/** Runs until the primary disconnects. */
+export function runDnsWorker(config: Config, log: Logger): Promise<void> {
+  const registry = new Registry();
+  const metrics = createMetrics(registry);
+  const send = (message: FromWorker) => process.send?.(message);
+  let dns: DnsServer | undefined;
+
+  // The primary decides when to stop; a terminal's Ctrl-C reaches it too.
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => undefined);
+
+  process.on('message', (message: ToWorker) => {
+    if (message.type === 'snapshot') {
+      registry.apply({ kind: 'replace', ownerPrefix: '', instances: message.instances }, message.generation);
+      dns = createDnsServer(config, registry, zoneSettings(config, message.serialBase), log, metrics);
+      metrics.watchAnswerCache(dns);
+      dns.start().then(
+        () => send({ type: 'listening' }),
+        (error: unknown) => {
+          log.fatal({ err: error }, 'DNS worker cannot listen');
+          process.exit(1);
+        },
+      );
+    } else if (message.type === 'change') {
+      registry.apply(message.change, message.generation);
+      send({ type: 'ack', sequence: message.sequence });
+    } else if (message.type === 'metrics') {
+      void metrics.registry.getMetricsAsJSON().then((all) => send({ type: 'metrics', request: message.request, metrics: all }));
+    }
+  });
+
+  send({ type: 'hello' });
+  return new Promise((resolve) => {
+    process.once('disconnect', () => {
+      void (dns?.stop() ?? Promise.resolve()).finally(resolve);
+    });
+  });
+}
