@@ -2,7 +2,7 @@
 // the forwarder and the HTTP API call, and gauges read from the registry on scrape.
 import { performance } from 'node:perf_hooks';
 import type { WorkerMetrics } from './cluster/messages.js';
-import { AggregatorRegistry, Counter, Histogram, Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import type { Registry } from './registry/registry.js';
 import { RRType, Rcode } from './zone/records.js';
 
@@ -36,18 +36,23 @@ export interface AnswerCacheStats {
 export function createMetrics(instances: Registry): Metrics {
   const registry = new MetricsRegistry();
   collectDefaultMetrics({ register: registry, prefix: 'seamark_process_' });
-  const queries = new Counter({
+  // Per-query figures are plain numbers, turned into Prometheus series only when scraped:
+  // answering a query allocates nothing and hashes no labels.
+  const answers = new AnswerCounts();
+  new Counter({
     name: 'seamark_dns_queries_total',
     help: 'DNS queries answered, by query type and response code',
     labelNames: ['type', 'rcode'] as const,
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const [key, count] of answers.byTypeAndRcode) {
+        // Unknown types and rcodes share one label each, so random queries cannot grow the series without bound.
+        this.inc({ type: typeNames.get(key >> 5) ?? 'OTHER', rcode: rcodeNames.get(key & 0x1f) ?? 'OTHER' }, count);
+      }
+    },
   });
-  const latency = new Histogram({
-    name: 'seamark_dns_answer_seconds',
-    help: 'Time from receiving a DNS query to sending its answer',
-    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1, 5],
-    registers: [registry],
-  });
+  registry.registerMetric(answers.histogram('seamark_dns_answer_seconds', 'Time from receiving a DNS query to sending its answer'));
   const cache = new Counter({
     name: 'seamark_forward_cache_lookups_total',
     help: 'Forwarder cache lookups, by result (hit or miss)',
@@ -79,7 +84,6 @@ export function createMetrics(instances: Registry): Metrics {
     },
   });
 
-  const queryCounters = new Map<number, { inc(): void }>();
   let answerCache: AnswerCacheStats | undefined;
   let collectWorkers: (() => Promise<WorkerMetrics[]>) | undefined;
   new Counter({
@@ -103,16 +107,7 @@ export function createMetrics(instances: Registry): Metrics {
   return {
     registry,
     onAnswer(type, rcode, startedAt) {
-      // One labelled child per (type, rcode), made once: counting a query allocates nothing.
-      const key = (type << 5) | (rcode & 0x1f);
-      let child = queryCounters.get(key);
-      if (child === undefined) {
-        // Unknown types and rcodes share one label each, so random queries cannot grow the series without bound.
-        child = queries.labels(typeNames.get(type) ?? 'OTHER', rcodeNames.get(rcode) ?? 'OTHER');
-        queryCounters.set(key, child);
-      }
-      child.inc();
-      latency.observe((performance.now() - startedAt) / 1000);
+      answers.record(type, rcode, (performance.now() - startedAt) / 1000);
     },
     onCache(hit) {
       cache.inc({ result: hit ? 'hit' : 'miss' });
@@ -137,4 +132,51 @@ export function createMetrics(instances: Registry): Metrics {
     },
     contentType: registry.contentType,
   };
+}
+
+const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1, 5];
+
+/** Answered queries by (type, rcode) and their latency histogram, as plain numbers. */
+class AnswerCounts {
+  /** Key: type << 5 | rcode (rcodes above 31 are folded). */
+  readonly byTypeAndRcode = new Map<number, number>();
+  private readonly bucketCounts = new Float64Array(LATENCY_BUCKETS.length);
+  private sum = 0;
+  private count = 0;
+
+  record(type: number, rcode: number, seconds: number): void {
+    const key = ((type & 0xffff) << 5) | (rcode > 31 ? 31 : rcode);
+    this.byTypeAndRcode.set(key, (this.byTypeAndRcode.get(key) ?? 0) + 1);
+    for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
+      if (seconds <= (LATENCY_BUCKETS[i] as number)) {
+        this.bucketCounts[i] = (this.bucketCounts[i] as number) + 1;
+        break;
+      }
+    }
+    this.sum += seconds;
+    this.count++;
+  }
+
+  /** A prom-client metric that reads the histogram when scraped. */
+  histogram(name: string, help: string): Parameters<MetricsRegistry['registerMetric']>[0] {
+    return {
+      name,
+      help,
+      get: async () => {
+        let cumulative = 0;
+        const values = LATENCY_BUCKETS.map((le, i) => {
+          cumulative += this.bucketCounts[i] as number;
+          return { labels: { le }, value: cumulative, metricName: `${name}_bucket` };
+        });
+        values.push({ labels: { le: '+Inf' as unknown as number }, value: this.count, metricName: `${name}_bucket` });
+        return {
+          name,
+          help,
+          type: 'histogram',
+          aggregator: 'sum',
+          values: [...values, { labels: {}, value: this.sum, metricName: `${name}_sum` }, { labels: {}, value: this.count, metricName: `${name}_count` }],
+        };
+      },
+    } as unknown as Parameters<MetricsRegistry['registerMetric']>[0];
+  }
 }

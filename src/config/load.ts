@@ -137,7 +137,8 @@ function readConfigFile(file: string): Record<string, unknown> {
   }
   let parsed: unknown;
   try {
-    parsed = parseYaml(text, { prettyErrors: true });
+    // JSON is YAML too, but JSON.parse reads a file of 100,000 hosts in a fraction of the time and memory.
+    parsed = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
   } catch (error) {
     throw new ConfigError(`configuration file ${file} is not valid YAML/JSON: ${(error as Error).message}`);
   }

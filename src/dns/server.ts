@@ -2,7 +2,8 @@
 // query from the zone view or the forwarder.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
-import type { BlockList } from 'node:net';
+import { isIP, type BlockList } from 'node:net';
+import type { LookupOptions } from 'node:dns';
 import type { Logger } from 'pino';
 import { formatEndpoint, isAllowed, type Endpoint } from '../config/addresses.js';
 import type { Registry } from '../registry/registry.js';
@@ -213,10 +214,13 @@ export class DnsServer {
 
   private listenUdp(endpoint: Endpoint): Promise<void> {
     return new Promise((resolve, reject) => {
-      const socket = createSocket({ type: endpoint.family === 6 ? 'udp6' : 'udp4', ipv6Only: endpoint.family === 6 });
+      // Replies go to the address a query came from, always an IP literal: resolving it (and the
+      // deferred callback that costs per packet) is skipped.
+      const socket = createSocket({ type: endpoint.family === 6 ? 'udp6' : 'udp4', ipv6Only: endpoint.family === 6, lookup: literalAddress });
       socket.once('error', reject);
       socket.on('message', (message, remote) => {
-        const send: Reply = (response) => socket.send(response, remote.port, remote.address, ignoreSendError);
+        // No send callback: Node then tries the send at once; a failure is an 'error' event.
+        const send: Reply = (response) => socket.send(response, remote.port, remote.address);
         try {
           if (!this.answerFromCache(message, remote.address, send)) this.answer(message, remote.address, false, send);
         } catch (error) {
@@ -225,7 +229,8 @@ export class DnsServer {
       });
       socket.bind(endpoint.port, endpoint.address, () => {
         socket.off('error', reject);
-        socket.on('error', (error) => this.options.log.warn({ err: error }, 'UDP socket error'));
+        // Per-packet send failures (a client gone, buffers full under load) are not worth more than debug.
+        socket.on('error', (error) => this.options.log.debug({ err: error }, 'UDP send failed'));
         this.udpSockets.push(socket);
         resolve();
       });
@@ -281,6 +286,6 @@ export class DnsServer {
   }
 }
 
-function ignoreSendError(): void {
-  // A client that went away is not seamark's problem; there is nobody to tell.
+function literalAddress(address: string, family: number | LookupOptions, callback: (error: null, address: string, family: number) => void): void {
+  callback(null, address, isIP(address));
 }

@@ -1,0 +1,352 @@
+// Benchmark: seamark beside dnsmasq serving the same names on loopback, both
+// driven by dnsperf with the same queries in the same run. Prints queries/s,
+// loss, mean and p99 latency, server CPU µs per query, seamark's resident
+// memory with 1,000 and 100,000 names, and the time from a registry change
+// (an HTTP write) to the new answer on the wire.
+//
+//   npm run bench                 full run (about two minutes)
+//   npm run bench -- --short      a quick pass that checks everything runs
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildQuery } from '../helpers/raw.js';
+import { MAIN, freePort } from '../helpers/seamark.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    short: { type: 'boolean', default: false },
+    queries: { type: 'string' },
+    workers: { type: 'string', default: '1,2' },
+  },
+});
+const SHORT = flags.short === true;
+const QUERIES = Number(flags.queries ?? (SHORT ? 3000 : 200_000));
+const WORKERS = (flags.workers ?? '1,2').split(',').map(Number);
+const SMALL = 1000;
+const LARGE = 100_000;
+const FORWARDED = 100;
+
+interface Server {
+  name: string;
+  port: number;
+  pids: () => number[];
+  stop: () => Promise<void>;
+}
+
+interface Row {
+  server: string;
+  workers: string;
+  names: number;
+  profile: string;
+  qps: number;
+  lost: string;
+  meanMs: number;
+  p99Ms: number;
+  cpuUsPerQuery: number;
+}
+
+const work = mkdtempSync(join(tmpdir(), 'seamark-bench-'));
+const children: ChildProcess[] = [];
+
+function address4(i: number): string {
+  return `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+}
+function address6(i: number): string {
+  return `fd00::${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}`;
+}
+
+function shuffle<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
+}
+
+function writeQueryFiles(names: number): Record<string, string> {
+  const a = shuffle(Array.from({ length: names }, (_, i) => `host-${i}.docker A`));
+  const mix: string[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const n = Math.floor(Math.random() * names);
+    const roll = i % 10;
+    if (roll < 7) mix.push(`host-${n}.docker A`);
+    else if (roll === 7) mix.push(`missing-${n}.docker A`);
+    else if (roll === 8) mix.push(`host-${n}.docker AAAA`);
+    else mix.push(`_http._tcp.host-${n}.docker SRV`);
+  }
+  const forwarded = Array.from({ length: FORWARDED }, (_, i) => `ext-${i}.example.test A`);
+  const files: Record<string, string> = {};
+  for (const [profile, lines] of Object.entries({ A: a, 'mix (A/AAAA/SRV/NXDOMAIN)': shuffle(mix), forwarded })) {
+    const file = join(work, `queries-${names}-${profile.split(' ')[0]}.txt`);
+    writeFileSync(file, lines.join('\n') + '\n');
+    files[profile] = file;
+  }
+  return files;
+}
+
+function cpuTicks(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime + stime
+    } catch {
+      // the process is gone
+    }
+  }
+  return ticks;
+}
+
+function residentMb(pids: number[]): number {
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // the process is gone
+    }
+  }
+  return kb / 1024;
+}
+
+function descendants(pid: number): number[] {
+  const all = [pid];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) all.push(Number(entry));
+    } catch {
+      // raced with an exit
+    }
+  }
+  return all;
+}
+
+function start(command: string, args: string[]): ChildProcess {
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(child);
+  return child;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Waits until `name` A is answered on `port` with a NOERROR carrying an answer. */
+async function answered(port: number, name: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const reply = await query(port, name, 200);
+    if (reply !== undefined && (reply.readUInt16BE(2) & 0xf) === 0 && reply.readUInt16BE(6) > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no answer for ${name} on port ${port}`);
+}
+
+function query(port: number, name: string, waitMs: number): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const socket = createSocket('udp4');
+    const timer = setTimeout(() => done(undefined), waitMs);
+    const done = (reply: Buffer | undefined) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(reply);
+    };
+    socket.on('message', done);
+    socket.send(buildQuery(name, 1, { id: Math.floor(Math.random() * 65536) }), port, '127.0.0.1');
+  });
+}
+
+async function startUpstream(): Promise<number> {
+  const port = await freePort();
+  const args = ['-k', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--bind-interfaces', '--listen-address=127.0.0.1', `--port=${port}`, '--user=root', '--local-ttl=3600'];
+  for (let i = 0; i < FORWARDED; i++) args.push(`--host-record=ext-${i}.example.test,192.0.2.${i % 250}`);
+  start('dnsmasq', args);
+  await answered(port, 'ext-0.example.test');
+  return port;
+}
+
+/** SRV records only for the small set: dnsmasq looks SRV entries up one by one, which would make the 100,000-name run about its SRV list. */
+const withSrv = (names: number) => names <= SMALL;
+
+async function startDnsmasq(names: number, upstream: number): Promise<Server> {
+  const port = await freePort();
+  const hosts = join(work, `hosts-${names}`);
+  const lines: string[] = [];
+  for (let i = 0; i < names; i++) lines.push(`${address4(i)} host-${i}.docker`, `${address6(i)} host-${i}.docker`);
+  writeFileSync(hosts, lines.join('\n') + '\n');
+  const conf = join(work, `dnsmasq-${names}.conf`);
+  writeFileSync(conf, withSrv(names) ? Array.from({ length: names }, (_, i) => `srv-host=_http._tcp.host-${i}.docker,host-${i}.docker,80`).join('\n') + '\n' : '');
+  const child = start('dnsmasq', [
+    '-k',
+    `--conf-file=${conf}`,
+    '--no-resolv',
+    '--no-hosts',
+    `--addn-hosts=${hosts}`,
+    '--local=/docker/',
+    `--server=127.0.0.1#${upstream}`,
+    '--cache-size=10000',
+    '--bind-interfaces',
+    '--listen-address=127.0.0.1',
+    `--port=${port}`,
+    '--user=root',
+    '--local-ttl=30',
+  ]);
+  await answered(port, 'host-0.docker');
+  return { name: 'dnsmasq', port, pids: () => [child.pid as number], stop: () => stopChild(child) };
+}
+
+async function startSeamark(names: number, upstream: number, workers: number): Promise<Server & { httpPort: number }> {
+  const port = await freePort();
+  const httpPort = await freePort();
+  const config = {
+    dns: [`127.0.0.1:${port}`],
+    http: `127.0.0.1:${httpPort}`,
+    docker: 'off',
+    dataDir: join(work, `data-${names}-${workers}`),
+    logLevel: 'warn',
+    workers,
+    upstreams: [`127.0.0.1:${upstream}`],
+    hosts: Array.from({ length: names }, (_, i) => ({ names: [`host-${i}`], addresses: [address4(i), address6(i)], srv: withSrv(names) ? [{ service: 'http', port: 80 }] : [] })),
+  };
+  const file = join(work, `seamark-${names}-${workers}.json`);
+  writeFileSync(file, JSON.stringify(config));
+  const child = start(process.execPath, [MAIN, '--config', file]);
+  await answered(port, 'host-0.docker');
+  return { name: 'seamark', port, httpPort, pids: () => descendants(child.pid as number), stop: () => stopChild(child) };
+}
+
+/** Runs dnsperf on one server with one query file; every server gets the same query count. */
+async function drive(server: Server, file: string, lines: number): Promise<Omit<Row, 'server' | 'workers' | 'names' | 'profile'>> {
+  const runs = Math.max(1, Math.ceil(QUERIES / lines));
+  const pids = server.pids();
+  const cpuBefore = cpuTicks(pids);
+  const latencies: number[] = [];
+  let summary = '';
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('dnsperf', ['-s', '127.0.0.1', '-p', String(server.port), '-d', file, '-n', String(runs), '-c', '8', '-q', '200', '-t', '2', '-v']);
+    let pending = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line.startsWith('> ')) latencies.push(Number(line.slice(line.lastIndexOf(' ') + 1)));
+        else summary += line + '\n';
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`dnsperf exited with ${code}`))));
+  });
+  const cpuUs = ((cpuTicks(pids) - cpuBefore) / 100) * 1e6;
+  const completed = Number(/Queries completed:\s+(\d+)/.exec(summary)?.[1] ?? 0);
+  const lost = /Queries lost:\s+(\d+ \([\d.]+%\))/.exec(summary)?.[1] ?? '?';
+  latencies.sort((x, y) => x - y);
+  return {
+    qps: Number(/Queries per second:\s+([\d.]+)/.exec(summary)?.[1] ?? 0),
+    lost,
+    meanMs: Number(/Average Latency \(s\):\s+([\d.]+)/.exec(summary)?.[1] ?? 0) * 1000,
+    p99Ms: (latencies[Math.floor(latencies.length * 0.99)] ?? 0) * 1000,
+    cpuUsPerQuery: completed > 0 ? cpuUs / completed : 0,
+  };
+}
+
+/** Time from an HTTP write to its answer on the wire, measured from the request and from the reply. */
+async function changeToAnswer(server: Server & { httpPort: number }, round: number): Promise<{ fromRequestMs: number; fromReplyMs: number }> {
+  const name = `changed-${round}.docker`;
+  const started = performance.now();
+  const reply = await fetch(`http://127.0.0.1:${server.httpPort}/v1/records/bench-${round}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ names: [`changed-${round}`], addresses: ['10.250.0.1'] }),
+  });
+  const replied = performance.now();
+  if (!reply.ok) throw new Error(`PUT answered ${reply.status}`);
+  for (;;) {
+    const answer = await query(server.port, name, 500);
+    if (answer !== undefined && answer.readUInt16BE(6) > 0) break;
+  }
+  const seen = performance.now();
+  return { fromRequestMs: seen - started, fromReplyMs: seen - replied };
+}
+
+function table(rows: Row[]): string {
+  const header = ['server', 'workers', 'names', 'queries', 'qps', 'lost', 'mean ms', 'p99 ms', 'CPU µs/query'];
+  const body = rows.map((r) => [r.server, r.workers, String(r.names), r.profile, r.qps.toFixed(0), r.lost, r.meanMs.toFixed(3), r.p99Ms.toFixed(3), r.cpuUsPerQuery.toFixed(1)]);
+  return [header, header.map(() => '---'), ...body].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  const upstream = await startUpstream();
+  const files = writeQueryFiles(SMALL);
+  const lineCounts: Record<string, number> = {};
+  for (const [profile, file] of Object.entries(files)) lineCounts[profile] = readFileSync(file, 'utf8').trim().split('\n').length;
+
+  const dnsmasq = await startDnsmasq(SMALL, upstream);
+  for (const workers of WORKERS) {
+    const seamark = await startSeamark(SMALL, upstream, workers);
+    for (const [profile, file] of Object.entries(files)) {
+      // Warm both caches the same way, then measure.
+      await drive(seamark, file, Infinity).catch(() => undefined);
+      await drive(dnsmasq, file, Infinity).catch(() => undefined);
+      rows.push({ server: 'seamark', workers: String(workers), names: SMALL, profile, ...(await drive(seamark, file, lineCounts[profile] as number)) });
+      rows.push({ server: 'dnsmasq', workers: '-', names: SMALL, profile, ...(await drive(dnsmasq, file, lineCounts[profile] as number)) });
+    }
+    const changes = [];
+    for (let round = 0; round < 5; round++) changes.push(await changeToAnswer(seamark, round));
+    const worst = changes.reduce((a, b) => (b.fromRequestMs > a.fromRequestMs ? b : a));
+    notes.push(
+      `change to answer (${workers} worker${workers > 1 ? 's' : ''}): HTTP PUT sent → new answer on the wire ${median(changes.map((c) => c.fromRequestMs)).toFixed(2)} ms median ` +
+        `(worst ${worst.fromRequestMs.toFixed(2)} ms); HTTP reply → answer ${median(changes.map((c) => c.fromReplyMs)).toFixed(2)} ms median`,
+    );
+    notes.push(`seamark resident memory, ${SMALL} names, ${workers} worker${workers > 1 ? 's' : ''} (all processes): ${residentMb(seamark.pids()).toFixed(0)} MB`);
+    await seamark.stop();
+  }
+  notes.push(`dnsmasq resident memory, ${SMALL} names: ${residentMb(dnsmasq.pids()).toFixed(0)} MB`);
+  await dnsmasq.stop();
+
+  // 100,000 names: memory, and A queries over the whole set.
+  const largeFiles = writeQueryFiles(LARGE);
+  const largeSeamark = await startSeamark(LARGE, upstream, 1);
+  const largeDnsmasq = await startDnsmasq(LARGE, upstream);
+  notes.push(`seamark resident memory, ${LARGE} names, 1 worker, after start: ${residentMb(largeSeamark.pids()).toFixed(0)} MB`);
+  const largeA = largeFiles.A as string;
+  await drive(largeSeamark, largeA, Infinity).catch(() => undefined);
+  rows.push({ server: 'seamark', workers: '1', names: LARGE, profile: 'A', ...(await drive(largeSeamark, largeA, LARGE)) });
+  rows.push({ server: 'dnsmasq', workers: '-', names: LARGE, profile: 'A', ...(await drive(largeDnsmasq, largeA, LARGE)) });
+  notes.push(`seamark resident memory, ${LARGE} names, 1 worker, after every name was asked: ${residentMb(largeSeamark.pids()).toFixed(0)} MB`);
+  notes.push(`dnsmasq resident memory, ${LARGE} names: ${residentMb(largeDnsmasq.pids()).toFixed(0)} MB`);
+  await largeSeamark.stop();
+  await largeDnsmasq.stop();
+
+  console.log(`\nseamark benchmark — ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, Node ${process.version}`);
+  console.log(`${QUERIES} queries per row (dnsperf -c 8 -q 200, UDP, loopback)${SHORT ? ' — short mode: figures are not meaningful' : ''}\n`);
+  console.log(table(rows));
+  console.log('');
+  for (const note of notes) console.log(`- ${note}`);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await Promise.all(children.map(stopChild));
+    rmSync(work, { recursive: true, force: true });
+  });
