@@ -61,7 +61,7 @@ export const ConfigSchema = Type.Object(
     /** DNS worker processes sharing the sockets; `auto` = one per CPU. */
     workers: Type.Union([Type.Integer({ minimum: 1, maximum: 64 }), Type.Literal('auto')], { default: 1 }),
     /** Encoded answers kept for the UDP fast path, entries; 0 turns it off. */
-    answerCacheSize: Type.Integer({ default: 100000, minimum: 0, maximum: 10000000 }),
+    answerCacheSize: Type.Integer({ default: 250000, minimum: 0, maximum: 10000000 }),
     /** Clients that may transfer a zone with AXFR (CIDRs). */
     axfrAllow: Type.Array(Type.String(), { default: ['127.0.0.0/8', '::1/128'] }),
     /** When every instance of a name is unhealthy, answer them all rather than nothing. */
