@@ -220,7 +220,8 @@ function valueAt(value: unknown, path: string): unknown {
   return current;
 }
 
-function pathToKey(path: string): string {
+/** A JSON pointer as a field name people read: `/hosts/0/names` → `hosts[0].names`. */
+export function pathToKey(path: string): string {
   return path
     .split('/')
     .filter(Boolean)

@@ -145,16 +145,15 @@ export class DnsServer {
     this.options.onAnswer?.(query.type, Rcode.NOERROR, performance.now());
   }
 
-  /** Serves a UDP query from the answer cache; false when the slow path must answer it. */
-  private answerFromCache(message: Buffer, client: string, send: Reply): boolean {
-    if (this.cache === undefined) return false;
+  /** The reply to a UDP query from the answer cache, or undefined when the slow path must answer it. */
+  private answerFromCache(message: Buffer, client: string): Buffer | undefined {
+    if (this.cache === undefined) return undefined;
     const startedAt = performance.now();
     const reply = this.cache.serve(message, this.forwardingAllowed(client));
-    if (reply === undefined) return false;
-    send(reply);
+    if (reply === undefined) return undefined;
     this.answerCacheHits++;
     this.options.onAnswer?.(this.cache.servedType, this.cache.servedRcode, startedAt);
-    return true;
+    return reply;
   }
 
   /** Encodes the answer in each rotation of its addresses, full size with RA clear, for the fast path. */
@@ -219,10 +218,11 @@ export class DnsServer {
       const socket = createSocket({ type: endpoint.family === 6 ? 'udp6' : 'udp4', ipv6Only: endpoint.family === 6, lookup: literalAddress });
       socket.once('error', reject);
       socket.on('message', (message, remote) => {
-        // No send callback: Node then tries the send at once; a failure is an 'error' event.
-        const send: Reply = (response) => socket.send(response, remote.port, remote.address);
         try {
-          if (!this.answerFromCache(message, remote.address, send)) this.answer(message, remote.address, false, send);
+          // No send callback: Node then tries the send at once; a failure is an 'error' event.
+          const cached = this.answerFromCache(message, remote.address);
+          if (cached !== undefined) socket.send(cached, remote.port, remote.address);
+          else this.answer(message, remote.address, false, (response) => socket.send(response, remote.port, remote.address));
         } catch (error) {
           this.options.log.error({ err: error, client: remote.address }, 'query failed');
         }

@@ -2,6 +2,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { NoLeaseError, RecordInputError } from '../sources/manual.js';
+import { pathToKey } from '../config/load.js';
 
 export const ErrorSchema = Type.Object({
   statusCode: Type.Integer(),
@@ -45,7 +46,7 @@ function pickIssue(issues: ValidationIssue[]): ValidationIssue | undefined {
 
 function describeIssue(issue: ValidationIssue | undefined, context: string): { field: string; reason: string } {
   if (issue === undefined) return { field: context, reason: 'is invalid' };
-  const base = pathToField(issue.instancePath);
+  const base = pathToKey(issue.instancePath);
   const join = (child: string) => (base === '' ? child : `${base}.${child}`);
   if (issue.keyword === 'additionalProperties') {
     return { field: join(String(issue.params.additionalProperty)), reason: 'is not a known field' };
@@ -54,11 +55,4 @@ function describeIssue(issue: ValidationIssue | undefined, context: string): { f
   return { field: base === '' ? context : base, reason: issue.message ?? 'is invalid' };
 }
 
-/** `/names/0/x` → `names[0].x` */
-function pathToField(path: string): string {
-  return path
-    .split('/')
-    .filter(Boolean)
-    .map((part, i) => (/^\d+$/.test(part) ? `[${part}]` : i === 0 ? part : `.${part}`))
-    .join('');
-}
+
