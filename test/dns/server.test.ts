@@ -238,3 +238,39 @@ describe('DNS server: listeners and shutdown', () => {
     }
   });
 });
+
+describe('DNS server: TCP (RFC 7766)', () => {
+  test('pipelined queries on one connection are all answered; an idle connection is closed', async () => {
+    const seamark = await startSeamark({ config: { docker: 'off', upstreams: [], tcpIdleTimeout: 0.5, hosts } });
+    try {
+      const { connect } = await import('node:net');
+      const socket = connect(seamark.dnsPort, '127.0.0.1');
+      const frames = ['web.docker', 'pair.docker', 'missing.docker'].map((name, i) => {
+        const query = buildQuery(name, 1, { id: 100 + i });
+        const frame = Buffer.alloc(query.length + 2);
+        frame.writeUInt16BE(query.length, 0);
+        query.copy(frame, 2);
+        return frame;
+      });
+      const replies = new Map<number, number>();
+      let received = Buffer.alloc(0);
+      const closedAt = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now())));
+      socket.on('data', (chunk) => {
+        received = Buffer.concat([received, chunk]);
+        while (received.length >= 2 && received.length >= received.readUInt16BE(0) + 2) {
+          const reply = received.subarray(2, received.readUInt16BE(0) + 2);
+          replies.set(reply.readUInt16BE(0), rcodeOf(reply));
+          received = received.subarray(reply.length + 2);
+        }
+      });
+      await new Promise<void>((resolve) => socket.on('connect', resolve));
+      const sentAt = Date.now();
+      socket.write(Buffer.concat(frames)); // all three in one segment
+      const closed = await closedAt;
+      assert.deepEqual([...replies.entries()].sort(), [[100, 0], [101, 0], [102, 3]]);
+      assert.ok(closed - sentAt >= 400 && closed - sentAt < 5000, `closed after ${closed - sentAt} ms idle`);
+    } finally {
+      await seamark.stop();
+    }
+  });
+});
