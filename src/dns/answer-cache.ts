@@ -102,6 +102,20 @@ export class AnswerCache {
     return reply;
   }
 
+  /** Whether a zone answer for the question in `message` is cached for the current generation (it may still be too big for this client). */
+  hasFreshZoneAnswer(message: Buffer): boolean {
+    const query = readFastQuery(message, this.udpPayloadMax, this.scratch);
+    if (query === undefined) return false;
+    const entry = this.entries.peek(query.hash);
+    return (
+      entry !== undefined &&
+      entry.kind === 'zone' &&
+      entry.variant === query.variant &&
+      entry.generation === this.currentGeneration() &&
+      sameQuestion(entry.question, message, query.questionEnd)
+    );
+  }
+
   /** Keeps a zone answer (its rotations) for the question in `message`, valid for `generation`. */
   storeZone(message: Buffer, type: number, rcode: number, responses: Buffer[], generation: number): void {
     const query = readFastQuery(message, this.udpPayloadMax, this.scratch);

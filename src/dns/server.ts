@@ -158,7 +158,8 @@ export class DnsServer {
 
   /** Encodes the answer in each rotation of its addresses, full size with RA clear, for the fast path. */
   private cacheZoneAnswer(message: Buffer, query: Query, first: ZoneResponse): void {
-    if (this.cache === undefined) return;
+    // Already there (the client's UDP size was too small for it): nothing to encode again.
+    if (this.cache === undefined || this.cache.hasFreshZoneAnswer(message)) return;
     const generation = this.options.registry.generation;
     const rotations = Math.min(Math.max(first.answers.length, 1), MAX_ROTATIONS);
     const responses: Buffer[] = [];
