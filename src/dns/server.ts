@@ -12,7 +12,7 @@ import { lookup, zoneOf, zoneTransfer, type ZoneSettings } from '../zone/view.js
 import type { Forwarder } from './forwarder.js';
 import { performance } from 'node:perf_hooks';
 import { AnswerCache, MAX_ROTATIONS } from './answer-cache.js';
-import { PLAIN_UDP_SIZE, encodeResponse, encodeTransfer, parseQuery, type Query } from './wire.js';
+import { PLAIN_UDP_SIZE, encodeResponse, encodeTransfer, parseQuery, type Query, type ResponseOptions } from './wire.js';
 
 export interface DnsServerOptions {
   listen: readonly Endpoint[];
@@ -29,6 +29,9 @@ export interface DnsServerOptions {
   /** Counts each answered query (type, rcode, performance.now() when it arrived). */
   onAnswer?: (type: number, rcode: number, startedAt: number) => void;
 }
+
+/** The record sections of a response, or `truncated` for an answer too big for the client. */
+type Records = Pick<ResponseOptions, 'answers' | 'authority' | 'additional' | 'truncated'>;
 
 /** Where a reply goes: one function per transport, so the request path does not care. */
 type Reply = (response: Buffer) => void;
@@ -95,7 +98,7 @@ export class DnsServer {
 
     const query = parsed.query;
     const mayForward = this.forwardingAllowed(client);
-    const respond = (rcode: number, authoritative: boolean, records?: Pick<Parameters<typeof encodeResponse>[0], 'answers' | 'authority' | 'additional'>) => {
+    const respond = (rcode: number, authoritative: boolean, records?: Records) => {
       reply(this.encode(message, query, viaTcp, rcode, authoritative, mayForward, records));
       this.options.onAnswer?.(query.type, rcode, startedAt);
     };
@@ -124,7 +127,7 @@ export class DnsServer {
           reply(response);
           this.options.onAnswer?.(query.type, response.readUInt16BE(2) & 0xf, startedAt);
         } else {
-          respond(response.readUInt16BE(2) & 0xf, false, {}); // too big for this client: TC, empty
+          respond(response.readUInt16BE(2) & 0xf, false, { truncated: true });
         }
       },
       (error: unknown) => {
@@ -190,7 +193,7 @@ export class DnsServer {
     rcode: number,
     authoritative: boolean,
     recursionAvailable: boolean,
-    records: Pick<Parameters<typeof encodeResponse>[0], 'answers' | 'authority' | 'additional'> = {},
+    records: Records = {},
   ): Buffer {
     return encodeResponse({
       query: message,

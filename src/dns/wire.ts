@@ -201,6 +201,8 @@ export interface ResponseOptions {
   edns?: { payloadSize: number; dnssecOk: boolean };
   /** Largest message allowed (UDP); larger answers are truncated with TC. */
   maxSize: number;
+  /** Sends no records and sets TC: the answer exists but is too big for this client's UDP size. */
+  truncated?: boolean;
 }
 
 const scratch = Buffer.alloc(65535);
@@ -222,7 +224,7 @@ export function encodeResponse(options: ResponseOptions): Buffer {
   const afterQuestion = writer.offset;
   const answerCount = writer.records(options.answers ?? []);
   const authorityCount = writer.records(options.authority ?? []);
-  if (writer.offset > limit) {
+  if (writer.offset > limit || options.truncated) {
     // The answer does not fit: send none of it, with TC, so the client retries over TCP (RFC 2181 §9).
     writer.offset = afterQuestion;
     writer.forgetNamesFrom(afterQuestion);
@@ -232,7 +234,7 @@ export function encodeResponse(options: ResponseOptions): Buffer {
     writer.setCounts(answerCount, authorityCount, 0);
     const beforeAdditional = writer.offset;
     const additionalCount = writer.records(options.additional ?? []);
-    if (writer.offset > limit) {
+    if (writer.offset > limit || options.truncated) {
       // Additional data is optional: leave it out rather than truncate.
       writer.offset = beforeAdditional;
       writer.forgetNamesFrom(beforeAdditional);

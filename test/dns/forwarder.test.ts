@@ -56,6 +56,25 @@ describe('forwarder', () => {
   });
 });
 
+test('a forwarded answer too big for a UDP client gets TC, and arrives whole over TCP', async () => {
+  const many = Array.from({ length: 60 }, (_, i) => `--host-record=many.example.test,192.0.2.${i + 1}`);
+  const upstream = await startDnsmasq({}, [...many, '--local-ttl=300']);
+  const seamark = await startSeamark({ config: { docker: 'off', upstreams: [`127.0.0.1:${upstream.port}`] } });
+  try {
+    const tcp = await dig(seamark.dnsPort, '+tcp', '+noedns', 'many.example.test', 'A');
+    assert.equal(tcp.answer.length, 60);
+    // Now cached whole; a plain UDP client cannot take 60 addresses in 512 bytes.
+    const udp = await dig(seamark.dnsPort, '+noedns', '+ignore', 'many.example.test', 'A');
+    assert.ok(udp.flags.includes('tc'), `TC set (flags: ${udp.flags.join(' ')})`);
+    assert.equal(udp.answer.length, 0);
+    const retried = await dig(seamark.dnsPort, '+noedns', 'many.example.test', 'A');
+    assert.equal(retried.answer.length, 60, 'dig retries over TCP and gets everything');
+  } finally {
+    await seamark.stop();
+    await upstream.stop();
+  }
+});
+
 test('SERVFAIL when every upstream is dead', async () => {
   const dead = await freePort();
   const seamark = await startSeamark({ config: { docker: 'off', upstreams: [`127.0.0.1:${dead}`], forwardTimeout: 0.3 } });
