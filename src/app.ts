@@ -1,13 +1,12 @@
 // Wires the boxes of DESIGN.md together from one configuration and runs them.
 import type { Logger } from 'pino';
-import { availableParallelism } from 'node:os';
 import { startDnsWorkers, type Replicas } from './cluster/primary.js';
-import { formatEndpoint, parseAllowList, parseEndpoint, type Endpoint } from './config/addresses.js';
+import { parseEndpoint, type Endpoint } from './config/addresses.js';
 import type { Config } from './config/schema.js';
-import { Forwarder, upstreamsFromResolvConf } from './dns/forwarder.js';
-import { DnsServer } from './dns/server.js';
+import type { DnsServer } from './dns/server.js';
+import { createDnsServer, workerCount, zoneSettings } from './dns/setup.js';
 import { packageVersion, readToken, startHttpApi } from './http/server.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createMetrics } from './metrics.js';
 import type { Instance } from './registry/instance.js';
 import { Registry } from './registry/registry.js';
 import { Readiness } from './readiness.js';
@@ -15,7 +14,7 @@ import { startDockerSource } from './sources/docker/index.js';
 import { ManualSource, type ManualRecord } from './sources/manual.js';
 import { STATIC_OWNER_PREFIX, staticInstances } from './sources/static.js';
 import { DiskStore } from './store/disk.js';
-import { nsName, type ZoneSettings } from './zone/view.js';
+import { nsName } from './zone/view.js';
 
 export interface Seamark {
   registry: Registry;
@@ -74,44 +73,6 @@ export async function startSeamark(config: Config, log: Logger): Promise<Seamark
       await replicas?.stop();
     },
   };
-}
-
-export function zoneSettings(config: Config, serialBase: number): ZoneSettings {
-  return { zones: config.zones, ttl: config.ttl, negativeTtl: config.negativeTtl, failOpen: config.failOpen, serialBase };
-}
-
-export function workerCount(config: Config): number {
-  return config.workers === 'auto' ? availableParallelism() : config.workers;
-}
-
-/** The DNS server and its forwarder, as one process (or one worker) runs them. */
-export function createDnsServer(config: Config, registry: Registry, zone: ZoneSettings, log: Logger, metrics: Metrics): DnsServer {
-  const listen = config.dns.map((text) => parseEndpoint(text));
-  const upstreams = config.upstreams.length > 0 ? config.upstreams.map((text) => parseEndpoint(text, 53)) : upstreamsFromResolvConf(listen);
-  if (upstreams.length === 0) log.warn('no upstream resolvers (none configured, none usable in /etc/resolv.conf): names outside the zones get REFUSED');
-  else log.info({ upstreams: upstreams.map(formatEndpoint) }, 'forwarding names outside the zones');
-  const forwarder = new Forwarder({
-    upstreams,
-    timeoutMs: config.forwardTimeout * 1000,
-    cacheSize: config.forwardCacheSize,
-    payloadSize: config.udpPayloadMax,
-    log,
-    onCache: metrics.onCache,
-    onUpstreamError: metrics.onUpstreamError,
-  });
-  return new DnsServer({
-    listen,
-    registry,
-    zone,
-    forwarder,
-    forwardAllow: parseAllowList(config.forwardAllow),
-    axfrAllow: parseAllowList(config.axfrAllow),
-    udpPayloadMax: config.udpPayloadMax,
-    tcpIdleTimeoutMs: config.tcpIdleTimeout * 1000,
-    answerCacheSize: config.answerCacheSize,
-    log,
-    onAnswer: metrics.onAnswer,
-  });
 }
 
 /** `ns.<zone>` answers with the DNS listen addresses that are not wildcards, so the apex NS has an address. */

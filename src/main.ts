@@ -2,8 +2,6 @@
 // The `seamark` command: read the configuration, start, stop on SIGINT/SIGTERM.
 import { readFileSync } from 'node:fs';
 import cluster from 'node:cluster';
-import { startSeamark } from './app.js';
-import { runDnsWorker } from './cluster/worker.js';
 import { runRecordsCommand } from './cli/records.js';
 import { ConfigError, helpText, loadConfig, parseCommandLine } from './config/load.js';
 import { createLogger } from './log.js';
@@ -34,9 +32,12 @@ async function main(argv: string[]): Promise<number> {
 
   const log = createLogger(loaded.config.logLevel);
   if (cluster.isWorker) {
+    // Loaded on demand: a DNS worker needs none of the HTTP API, the store or the Docker client.
+    const { runDnsWorker } = await import('./cluster/worker.js');
     await runDnsWorker(loaded.config, log.child({ worker: cluster.worker?.id }));
     return 0;
   }
+  const { startSeamark } = await import('./app.js');
   let seamark;
   try {
     seamark = await startSeamark(loaded.config, log);

@@ -1,7 +1,7 @@
 // A DNS worker: a registry replica fed by the primary, and a DNS server on
 // the sockets the cluster shares.
 import type { Logger } from 'pino';
-import { createDnsServer, zoneSettings } from '../app.js';
+import { createDnsServer, zoneSettings } from '../dns/setup.js';
 import type { Config } from '../config/schema.js';
 import type { DnsServer } from '../dns/server.js';
 import { createMetrics } from '../metrics.js';

@@ -1,0 +1,48 @@
+// Reading the configuration into a DNS server: what one process, or one DNS worker, runs.
+import { availableParallelism } from 'node:os';
+import type { Logger } from 'pino';
+import { formatEndpoint, parseAllowList, parseEndpoint } from '../config/addresses.js';
+import type { Config } from '../config/schema.js';
+import type { Metrics } from '../metrics.js';
+import type { Registry } from '../registry/registry.js';
+import type { ZoneSettings } from '../zone/view.js';
+import { Forwarder, upstreamsFromResolvConf } from './forwarder.js';
+import { DnsServer } from './server.js';
+
+export function zoneSettings(config: Config, serialBase: number): ZoneSettings {
+  return { zones: config.zones, ttl: config.ttl, negativeTtl: config.negativeTtl, failOpen: config.failOpen, serialBase };
+}
+
+export function workerCount(config: Config): number {
+  return config.workers === 'auto' ? availableParallelism() : config.workers;
+}
+
+/** The DNS server and its forwarder. */
+export function createDnsServer(config: Config, registry: Registry, zone: ZoneSettings, log: Logger, metrics: Metrics): DnsServer {
+  const listen = config.dns.map((text) => parseEndpoint(text));
+  const upstreams = config.upstreams.length > 0 ? config.upstreams.map((text) => parseEndpoint(text, 53)) : upstreamsFromResolvConf(listen);
+  if (upstreams.length === 0) log.warn('no upstream resolvers (none configured, none usable in /etc/resolv.conf): names outside the zones get REFUSED');
+  else log.info({ upstreams: upstreams.map(formatEndpoint) }, 'forwarding names outside the zones');
+  const forwarder = new Forwarder({
+    upstreams,
+    timeoutMs: config.forwardTimeout * 1000,
+    cacheSize: config.forwardCacheSize,
+    payloadSize: config.udpPayloadMax,
+    log,
+    onCache: metrics.onCache,
+    onUpstreamError: metrics.onUpstreamError,
+  });
+  return new DnsServer({
+    listen,
+    registry,
+    zone,
+    forwarder,
+    forwardAllow: parseAllowList(config.forwardAllow),
+    axfrAllow: parseAllowList(config.axfrAllow),
+    udpPayloadMax: config.udpPayloadMax,
+    tcpIdleTimeoutMs: config.tcpIdleTimeout * 1000,
+    answerCacheSize: config.answerCacheSize,
+    log,
+    onAnswer: metrics.onAnswer,
+  });
+}
