@@ -43,9 +43,9 @@ export interface FastQuery {
   limit: number;
 }
 
-export const EDNS_VARIANT = 1;
-export const DO_VARIANT = 2;
-export const CD_VARIANT = 4;
+const EDNS_VARIANT = 1;
+const DO_VARIANT = 2;
+const CD_VARIANT = 4;
 
 export class AnswerCache {
   private readonly entries: LRUCache<number, Entry>;
@@ -152,7 +152,7 @@ export class AnswerCache {
  * one question, no other records but an OPT of version 0,
  * nothing after it. Anything else is for the slow path (undefined).
  */
-export function readFastQuery(message: Buffer, udpPayloadMax: number, into: FastQuery): FastQuery | undefined {
+function readFastQuery(message: Buffer, udpPayloadMax: number, into: FastQuery): FastQuery | undefined {
   const length = message.length;
   if (length < HEADER_SIZE + 5) return undefined;
   // QR clear, opcode 0; exactly one question and no answer or authority records.

@@ -266,7 +266,7 @@ function questionEndOf(packet: Buffer): number {
 }
 
 /** Seconds an upstream answer may be cached: its smallest TTL, or for a negative answer the SOA's (RFC 2308). */
-export function cacheTtl(response: Buffer): number {
+function cacheTtl(response: Buffer): number {
   const rcode = response.readUInt16BE(2) & 0xf;
   if (rcode !== Rcode.NOERROR && rcode !== Rcode.NXDOMAIN) return 0;
   let offset = questionEndOf(response);

@@ -247,7 +247,7 @@ export function encodeResponse(options: ResponseOptions): Buffer {
 }
 
 /** Writes records into `buffer` from `offset` onwards; used for responses and zone transfers. */
-export class MessageWriter {
+class MessageWriter {
   offset = 0;
   private readonly compression = new Map<string, number>();
   private counts = [0, 0, 0];
