@@ -111,7 +111,16 @@ export class DnsServer {
 
     const fromZone = lookup(this.options.registry, this.options.zone, query.name, query.type, this.rotation++);
     if (fromZone !== undefined) {
-      if (!viaTcp) this.cacheZoneAnswer(message, query, fromZone);
+      if (!viaTcp && this.cache !== undefined) {
+        // Encode once, into the cache, and answer from there (rotation 0 first), unless it is too big for this client.
+        this.cacheZoneAnswer(message, query, fromZone);
+        const cached = this.cache.serve(message, mayForward);
+        if (cached !== undefined) {
+          reply(cached);
+          this.options.onAnswer?.(query.type, fromZone.rcode, startedAt);
+          return;
+        }
+      }
       return respond(fromZone.rcode, true, fromZone);
     }
 
