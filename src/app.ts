@@ -1,6 +1,6 @@
 // Wires the boxes of DESIGN.md together from one configuration and runs them.
 import type { Logger } from 'pino';
-import { startDnsWorkers, type Replicas } from './cluster/primary.js';
+import { startDnsWorkers, type Replicas } from './workers/primary.js';
 import { parseEndpoint, type Endpoint } from './config/addresses.js';
 import type { Config } from './config/schema.js';
 import type { DnsServer } from './dns/server.js';

@@ -33,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
   const log = createLogger(loaded.config.logLevel);
   if (cluster.isWorker) {
     // Loaded on demand: a DNS worker needs none of the HTTP API, the store or the Docker client.
-    const { runDnsWorker } = await import('./cluster/worker.js');
+    const { runDnsWorker } = await import('./workers/worker.js');
     await runDnsWorker(loaded.config, log.child({ worker: cluster.worker?.id }));
     return 0;
   }

@@ -1,7 +1,7 @@
 // Prometheus metrics: one prom-client registry, with the hooks the DNS server,
 // the forwarder and the HTTP API call, and gauges read from the registry on scrape.
 import { performance } from 'node:perf_hooks';
-import type { WorkerMetrics } from './cluster/messages.js';
+import type { WorkerMetrics } from './workers/messages.js';
 import { AggregatorRegistry, Counter, Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import type { Registry } from './registry/registry.js';
 import { RRType, Rcode } from './zone/records.js';
