@@ -128,10 +128,11 @@ export class Subscriber {
 
   private applyEvents(events: WatchEvent[]): void {
     const { layout, registry, log, link } = this.options;
+    // One transaction's events share a revision; a replayed response (older than where we are) is already applied.
+    const from = this.nextRevision;
     for (const event of events) {
-      // Replayed events (etcd3 may resubscribe from an older revision) are already applied.
-      if (event.modRevision < this.nextRevision) continue;
-      this.nextRevision = event.modRevision + 1;
+      if (event.modRevision < from) continue;
+      this.nextRevision = Math.max(this.nextRevision, event.modRevision + 1);
       link.watchEvents.inc();
       const parsed = layout.parse(event.key);
       if (parsed?.kind === 'instance') {
