@@ -4,8 +4,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../helpers/seamark.js';
-import { waitUntil } from '../http/client.js';
+import { dig } from '../helpers/dig.js';
+import { freePort, type RunningSeamark } from '../helpers/seamark.js';
+import { api, waitUntil } from '../http/client.js';
 
 export interface EtcdMember {
   name: string;
@@ -115,3 +116,18 @@ export async function startEtcd(size = 1): Promise<EtcdCluster> {
     },
   };
 }
+
+/** A node's picture of the test's names: name, type and addresses (the node field and owner differ by design). */
+export async function picture(node: RunningSeamark, namePrefix: string): Promise<string[]> {
+  const names = await api(node.httpPort, 'GET', '/v1/names');
+  return (names.body as { name: string; type: string; addresses: string[] }[])
+    .filter((entry) => entry.name.startsWith(namePrefix) || entry.name.includes(`.${namePrefix}`))
+    .map((entry) => `${entry.name} ${entry.type} ${[...entry.addresses].sort().join(',')}`)
+    .sort();
+}
+
+/** A answers of a name on a node, sorted; [] for NXDOMAIN. */
+export async function answers(node: RunningSeamark, name: string): Promise<string[]> {
+  return (await dig(node.dnsPort, name, 'A')).answer.filter((r) => r.type === 'A').map((r) => r.data).sort();
+}
+
