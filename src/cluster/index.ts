@@ -13,6 +13,7 @@ import { connectEtcd, etcdOptions, type EtcdClient } from './client.js';
 import { KeyLayout, NODE_OWNER_PREFIX } from './keys.js';
 import { EtcdLink } from './link.js';
 import { Publisher } from './publisher.js';
+import { SKYDNS_PREFIX, isNodeSkydnsKey, skydnsKeys } from './skydns.js';
 import { Subscriber } from './subscriber.js';
 
 export { NODE_OWNER_PREFIX, nodeOfOwner } from './keys.js';
@@ -80,6 +81,9 @@ export class Cluster {
       ttl: config.nodeTtl,
       localPrefixes: ['docker:'],
       clusterAddresses: config.clusterAddresses,
+      ...(config.etcdSkydns
+        ? { projection: { prefix: SKYDNS_PREFIX, keys: (published) => skydnsKeys(this.nodeName, published), owns: (key) => isNodeSkydnsKey(key, this.nodeName) } }
+        : {}),
       log,
     });
   }

@@ -20,9 +20,13 @@ export interface PublisherOptions {
   localPrefixes: readonly string[];
   clusterAddresses: ClusterAddresses;
   /** Extra keys derived from the published instances (the SkyDNS projection), written under the same lease. */
-  project?: (published: ReadonlyMap<string, Instance>) => Map<string, string>;
-  /** Prefixes of the projected keys this node owns, read back on a full sync. */
-  projectionPrefixes?: readonly string[];
+  projection?: {
+    keys(published: ReadonlyMap<string, Instance>): Map<string, string>;
+    /** Where the projected keys live, read back on a full sync. */
+    prefix: string;
+    /** Whether a key under the prefix is this node's. */
+    owns(key: string): boolean;
+  };
   log: Logger;
 }
 
@@ -80,7 +84,7 @@ export class Publisher {
     const keys = new Map<string, string>();
     keys.set(layout.node(node.name), JSON.stringify({ ...node, lease: this.lease ?? '' }));
     for (const [owner, view] of published) keys.set(layout.instance(node.name, owner), encodeInstance(view));
-    for (const [key, value] of this.options.project?.(published) ?? []) keys.set(key, value);
+    for (const [key, value] of this.options.projection?.keys(published) ?? []) keys.set(key, value);
     return keys;
   }
 
@@ -130,8 +134,10 @@ export class Publisher {
     }
     this.lastKeepAlive = Date.now();
     const held = new Map<string, string>();
-    for (const prefix of [layout.instancesOf(node.name), ...(this.options.projectionPrefixes ?? [])]) {
-      for (const entry of (await client.list(prefix)).entries) held.set(entry.key, entry.value);
+    for (const entry of (await client.list(layout.instancesOf(node.name))).entries) held.set(entry.key, entry.value);
+    const projection = this.options.projection;
+    if (projection !== undefined) {
+      for (const entry of (await client.list(projection.prefix)).entries) if (projection.owns(entry.key)) held.set(entry.key, entry.value);
     }
     // A key still attached to the previous lease must be rewritten even when its value is the same.
     if (this.lease !== previous) held.clear();
