@@ -17,7 +17,7 @@ const SAMPLES = 100;
 const etcd = await startEtcd(1);
 const layout = new KeyLayout('/seamark/');
 const client = connectEtcd({ hosts: etcd.endpoints });
-const node = await startSeamark({ config: { etcd: etcd.endpoints, nodeName: 'reader', docker: 'off', advertiseAddress: '192.0.2.1', logLevel: 'warn' } });
+const node = await startSeamark({ config: { etcd: etcd.endpoints, nodeName: 'reader', docker: 'off', advertiseAddress: '192.0.2.1', logLevel: 'info' } });
 try {
   const value = (name: string, address: string) => JSON.stringify({ source: 'docker', names: [name], addresses: [address], srv: [], healthy: true });
   const lease = await client.grantLease(600);
