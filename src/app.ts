@@ -6,7 +6,7 @@ import type { Config } from './config/schema.js';
 import type { DnsServer } from './dns/server.js';
 import { createDnsServer, workerCount, zoneSettings } from './dns/setup.js';
 import { packageVersion, readToken, startHttpApi } from './http/server.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import type { Instance } from './registry/instance.js';
 import { Registry } from './registry/registry.js';
 import { Readiness } from './readiness.js';
@@ -14,6 +14,8 @@ import { startDockerSource } from './sources/docker/index.js';
 import { ManualSource, type ManualRecord } from './sources/manual.js';
 import { STATIC_OWNER_PREFIX, staticInstances } from './sources/static.js';
 import { DiskStore } from './store/disk.js';
+import type { RecordStore } from './store/store.js';
+import type { Cluster } from './cluster/index.js';
 import { nsName } from './zone/view.js';
 
 export interface Seamark {
@@ -33,7 +35,10 @@ export async function startSeamark(config: Config, log: Logger): Promise<Seamark
   // The store loads before anything listens: a corrupt store stops start-up with nothing served half-way.
   readiness.expect('store');
   const token = readToken(config);
-  const manual = new ManualSource({ store: new DiskStore<ManualRecord>(config.dataDir), registry, zones: config.zones, log });
+  // Cluster mode (loaded on demand): hand-made records live in etcd, other nodes' instances come from it.
+  const cluster = config.etcd.length > 0 ? await startClusterMode(config, registry, metrics.registry, readiness, log) : undefined;
+  const store: RecordStore<ManualRecord> = cluster?.recordStore<ManualRecord>() ?? new DiskStore<ManualRecord>(config.dataDir);
+  const manual = new ManualSource({ store, registry, zones: config.zones, log });
   await manual.start();
   readiness.markReady('store');
 
@@ -52,11 +57,12 @@ export async function startSeamark(config: Config, log: Logger): Promise<Seamark
   // After the DNS listeners, so a bad listen address fails start-up before anything runs in the background.
   if (config.docker.trim().toLowerCase() !== 'off') readiness.expect('docker');
   const docker = startDockerSource(config, registry, log, () => readiness.markReady('docker'));
+  cluster?.startPublisher();
   const http =
     config.http.trim().toLowerCase() === 'off'
       ? undefined
       : await startHttpApi(
-          { config, token, manual, registry, zone, readiness, metrics, version: packageVersion(), log, afterWrite: replicas && (() => replicas.synced()) },
+          { config, token, manual, registry, zone, readiness, metrics, version: packageVersion(), log, afterWrite: replicas && (() => replicas.synced()), cluster },
           parseEndpoint(config.http),
         );
   log.info({ zones: config.zones, workers, hosts: config.hosts.length }, 'seamark started');
@@ -69,10 +75,21 @@ export async function startSeamark(config: Config, log: Logger): Promise<Seamark
       await http?.close();
       manual.stop();
       await docker?.stop();
+      await cluster?.stop();
       await dns?.stop();
       await replicas?.stop();
     },
   };
+}
+
+async function startClusterMode(config: Config, registry: Registry, metrics: Metrics['registry'], readiness: Readiness, log: Logger): Promise<Cluster> {
+  const { Cluster } = await import('./cluster/index.js');
+  const cluster = new Cluster(config, registry, metrics, packageVersion(), log.child({ component: 'cluster' }));
+  readiness.expect('cluster');
+  readiness.describe('cluster', () => cluster.status());
+  void cluster.firstSync().then(() => readiness.markReady('cluster'));
+  cluster.startSubscriber();
+  return cluster;
 }
 
 /** `ns.<zone>` answers with the DNS listen addresses that are not wildcards, so the apex NS has an address. */

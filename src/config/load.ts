@@ -40,6 +40,18 @@ export const OPTIONS: readonly Option[] = [
   { key: 'dockerNetworks', flag: 'docker-network', env: 'SEAMARK_DOCKER_NETWORKS', list: true, value: 'name', help: 'publish container addresses on this Docker network only (repeatable) [every network]' },
   { key: 'dockerHostAddresses', flag: 'docker-host-address', env: 'SEAMARK_DOCKER_HOST_ADDRESSES', list: true, value: 'address', help: 'address published for host-network containers (repeatable) [none: skipped]' },
   { key: 'dockerReconcile', flag: 'docker-reconcile', env: 'SEAMARK_DOCKER_RECONCILE', value: 'seconds', help: 'seconds between full reconciles with Docker, 0 for never [60]' },
+  { key: 'etcd', flag: 'etcd', env: 'SEAMARK_ETCD', list: true, value: 'url', help: 'etcd endpoint (repeatable); turns cluster mode on [none: one host, disk store]' },
+  { key: 'nodeName', flag: 'node-name', env: 'SEAMARK_NODE_NAME', value: 'name', help: 'this node\'s name in the cluster [the host name]' },
+  { key: 'etcdPrefix', flag: 'etcd-prefix', env: 'SEAMARK_ETCD_PREFIX', value: 'prefix', help: 'prefix of seamark\'s keys in etcd [/seamark/]' },
+  { key: 'nodeTtl', flag: 'node-ttl', env: 'SEAMARK_NODE_TTL', value: 'seconds', help: 'lease of this node in etcd: a dead node leaves the answers this long after its last keep-alive [10]' },
+  { key: 'advertiseAddress', flag: 'advertise-address', env: 'SEAMARK_ADVERTISE_ADDRESS', value: 'ip', help: 'address other hosts reach this node at [the default route\'s interface address]' },
+  { key: 'clusterAddresses', flag: 'cluster-addresses', env: 'SEAMARK_CLUSTER_ADDRESSES', value: 'published|container', help: 'other nodes answer this node\'s containers with the advertise address and published ports, or with container addresses (routed networks) [published]' },
+  { key: 'etcdSkydns', flag: 'etcd-skydns', env: 'SEAMARK_ETCD_SKYDNS', value: 'true|false', help: 'also write instances in the SkyDNS/CoreDNS etcd format under /skydns/ [false]' },
+  { key: 'etcdCa', flag: 'etcd-ca', env: 'SEAMARK_ETCD_CA', value: 'file', help: 'CA bundle (PEM) of the etcd servers; turns TLS on [none]' },
+  { key: 'etcdCert', flag: 'etcd-cert', env: 'SEAMARK_ETCD_CERT', value: 'file', help: 'client certificate (PEM) for etcd [none]' },
+  { key: 'etcdKey', flag: 'etcd-key', env: 'SEAMARK_ETCD_KEY', value: 'file', help: 'client key (PEM) for etcd [none]' },
+  { key: 'etcdUsername', flag: 'etcd-username', env: 'SEAMARK_ETCD_USERNAME', value: 'user', help: 'etcd user [none]' },
+  { key: 'etcdPassword', flag: 'etcd-password', env: 'SEAMARK_ETCD_PASSWORD', value: 'secret', help: 'etcd password; prefer the environment, as flags show in ps [none]' },
   { key: 'startingHealthy', flag: 'starting-healthy', env: 'SEAMARK_STARTING_HEALTHY', value: 'true|false', help: 'serve containers whose HEALTHCHECK is still starting [true]' },
 ];
 
@@ -177,6 +189,15 @@ function checkMeaning(config: Config, origins: Map<string, string>): void {
     if (canonical === undefined) fail(`dockerHostAddresses[${i}]`, address, 'not an IPv4 or IPv6 address');
     return canonical as string;
   });
+  config.etcd.forEach((url, i) => check(`etcd[${i}]`, url, () => checkEtcdUrl(url)));
+  if (config.advertiseAddress !== '') {
+    const canonical = canonicalAddress(config.advertiseAddress);
+    if (canonical === undefined) fail('advertiseAddress', config.advertiseAddress, 'not an IPv4 or IPv6 address');
+    config.advertiseAddress = canonical as string;
+  }
+  if (!config.etcdPrefix.startsWith('/') || !config.etcdPrefix.endsWith('/')) fail('etcdPrefix', config.etcdPrefix, 'must start and end with "/"');
+  if ((config.etcdCert === undefined) !== (config.etcdKey === undefined)) fail('etcdCert', config.etcdCert, 'etcdCert and etcdKey go together: give both or neither');
+  if ((config.etcdUsername === undefined) !== (config.etcdPassword === undefined)) fail('etcdUsername', config.etcdUsername, 'etcdUsername and etcdPassword go together');
   config.hosts.forEach((host, i) => {
     host.names = host.names.map((name, j) => {
       const problem = nameProblem(name);
@@ -194,6 +215,16 @@ function checkMeaning(config: Config, origins: Map<string, string>): void {
       return canonical as string;
     });
   });
+}
+
+function checkEtcdUrl(text: string): void {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error('not a URL; write http://host:2379 or https://host:2379');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`scheme ${url.protocol} is not http: or https:`);
 }
 
 /** One sentence for the most telling schema error: the key, its value, what is wrong, where it came from. */

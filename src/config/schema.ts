@@ -80,6 +80,28 @@ export const ConfigSchema = Type.Object(
     startingHealthy: Type.Boolean({ default: true }),
     /** Hosts served from this file, owner `config:<first name>`. */
     hosts: Type.Array(StaticHostSchema, { default: [] }),
+    /** etcd endpoints (`http://host:2379`); any given turns cluster mode on. */
+    etcd: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    /** This node's name in the cluster; empty: the host name. */
+    nodeName: Type.String({ default: '', pattern: '^([A-Za-z0-9][A-Za-z0-9_.-]{0,62})?$' }),
+    /** Prefix of every key seamark writes in etcd. */
+    etcdPrefix: Type.String({ default: '/seamark/', minLength: 1 }),
+    /** Seconds the node's etcd lease lives without a keep-alive: how fast a dead node leaves every answer. */
+    nodeTtl: Type.Integer({ default: 10, minimum: 2, maximum: 3600 }),
+    /** CA bundle (PEM file) that signs the etcd servers' certificates; turns TLS on. */
+    etcdCa: Type.Optional(Type.String({ minLength: 1 })),
+    /** Client certificate and key (PEM files) for etcd's mutual TLS. */
+    etcdCert: Type.Optional(Type.String({ minLength: 1 })),
+    etcdKey: Type.Optional(Type.String({ minLength: 1 })),
+    /** etcd user and password. The password is a secret: never logged, redacted in /v1/config. */
+    etcdUsername: Type.Optional(Type.String({ minLength: 1 })),
+    etcdPassword: Type.Optional(Type.String({ minLength: 1 })),
+    /** The address other hosts reach this node at; empty: the address of the default route's interface. */
+    advertiseAddress: Type.String({ default: '' }),
+    /** What other nodes answer for this node's containers: the advertise address and published ports, or the container addresses. */
+    clusterAddresses: Type.Union([Type.Literal('published'), Type.Literal('container')], { default: 'published' }),
+    /** Also write every instance in the SkyDNS/CoreDNS etcd format under /skydns/. */
+    etcdSkydns: Type.Boolean({ default: false }),
   },
   Strict,
 );

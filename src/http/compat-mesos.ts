@@ -22,7 +22,7 @@ const ServiceEntry = Type.Object({ service: Type.String(), host: Type.String(), 
 const NameMap = Type.Record(Type.String(), Type.Array(Type.String()));
 
 /** Settings that are secrets: shown as "<redacted>" in /v1/config. */
-const SECRET_KEYS = new Set(['token']);
+const SECRET_KEYS = new Set(['token', 'etcdPassword']);
 
 export const mesosRoutes: FastifyPluginAsyncTypebox<MesosRoutesOptions> = async (app, { registry, zone, config, version, token }) => {
   app.addHook('onRequest', requireToken(token));

@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { NoLeaseError, RecordInputError } from '../sources/manual.js';
 import { pathToKey } from '../config/load.js';
+import { StoreUnavailableError } from '../store/store.js';
 
 export const ErrorSchema = Type.Object({
   statusCode: Type.Integer(),
@@ -28,6 +29,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (error instanceof RecordInputError) {
       return reply.code(400).send({ statusCode: 400, error: 'Bad Request', field: error.field, message: error.message });
     }
+    if (error instanceof StoreUnavailableError) return reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: error.message });
     if (error instanceof NoLeaseError) return reply.code(409).send({ statusCode: 409, error: 'Conflict', message: error.message });
     const status = error.statusCode ?? 500;
     if (status < 500) return reply.code(status).send({ statusCode: status, error: error.name, message: error.message });

@@ -7,6 +7,7 @@ import type { Instance } from '../registry/instance.js';
 import { qualifyName } from '../registry/names.js';
 import { srvName, type Registry } from '../registry/registry.js';
 import { requireToken } from './auth.js';
+import { nodeOfOwner } from '../cluster/keys.js';
 
 export const NameEntrySchema = Type.Object({
   name: Type.String({ description: 'Fully qualified, without the trailing dot' }),
@@ -17,6 +18,7 @@ export const NameEntrySchema = Type.Object({
   source: Type.String({ description: 'config, manual or docker' }),
   owner: Type.String({ description: 'config:<name>, manual:<id>, docker:<container id>' }),
   healthy: Type.Boolean(),
+  node: Type.Optional(Type.String({ description: 'Cluster mode: the node the instance comes from' })),
 });
 type NameEntry = Static<typeof NameEntrySchema>;
 
@@ -24,9 +26,11 @@ export interface NamesRoutesOptions {
   registry: Registry;
   zones: readonly string[];
   token: string | undefined;
+  /** Cluster mode: this node's name, shown on its own instances. */
+  node?: string;
 }
 
-export const namesRoutes: FastifyPluginAsyncTypebox<NamesRoutesOptions> = async (app, { registry, zones, token }) => {
+export const namesRoutes: FastifyPluginAsyncTypebox<NamesRoutesOptions> = async (app, { registry, zones, token, node }) => {
   app.addHook('onRequest', requireToken(token));
   app.get(
     '/',
@@ -39,7 +43,7 @@ export const namesRoutes: FastifyPluginAsyncTypebox<NamesRoutesOptions> = async 
       },
     },
     async (request) => {
-      const entries = [...registry.all()].flatMap(entriesOf).sort((a, b) => a.name.localeCompare(b.name) || a.type.localeCompare(b.type));
+      const entries = [...registry.all()].flatMap((instance) => entriesOf(instance, node)).sort((a, b) => a.name.localeCompare(b.name) || a.type.localeCompare(b.type));
       if (request.query.name === undefined) return entries;
       const name = qualifyName(request.query.name, zones);
       return entries.filter((entry) => entry.name === name);
@@ -47,8 +51,15 @@ export const namesRoutes: FastifyPluginAsyncTypebox<NamesRoutesOptions> = async 
   );
 };
 
-function entriesOf(instance: Instance): NameEntry[] {
-  const common = { source: instance.source, owner: instance.owner, healthy: instance.healthy, ...(instance.ttl === undefined ? {} : { ttl: instance.ttl }) };
+function entriesOf(instance: Instance, localNode: string | undefined): NameEntry[] {
+  const node = localNode === undefined ? undefined : (nodeOfOwner(instance.owner) ?? localNode);
+  const common = {
+    source: instance.source,
+    owner: instance.owner,
+    healthy: instance.healthy,
+    ...(instance.ttl === undefined ? {} : { ttl: instance.ttl }),
+    ...(node === undefined ? {} : { node }),
+  };
   const v4 = instance.addresses.filter((address) => isIPv4(address));
   const v6 = instance.addresses.filter((address) => !isIPv4(address));
   const entries: NameEntry[] = [];

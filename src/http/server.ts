@@ -13,6 +13,8 @@ import type { Readiness } from '../readiness.js';
 import type { Registry } from '../registry/registry.js';
 import type { ManualSource } from '../sources/manual.js';
 import type { ZoneSettings } from '../zone/view.js';
+import type { Cluster } from '../cluster/index.js';
+import { clusterRoutes } from './cluster.js';
 import { isLoopback } from './auth.js';
 import { dnsdockRoutes } from './compat-dnsdock.js';
 import { mesosRoutes } from './compat-mesos.js';
@@ -32,6 +34,8 @@ export interface HttpApiOptions {
   metrics: Metrics;
   version: string;
   log: Logger;
+  /** Cluster mode: the etcd node, for /v1/cluster and the node of each name. */
+  cluster?: Cluster;
   /** Awaited before a write's reply is sent: with DNS workers, until every one of them serves the change. */
   afterWrite?: () => Promise<void>;
 }
@@ -70,7 +74,8 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
 
   const { manual, registry, zone, token, config } = options;
   await app.register(recordsRoutes, { prefix: '/v1/records', manual, zones: zone.zones, token });
-  await app.register(namesRoutes, { prefix: '/v1/names', registry, zones: zone.zones, token });
+  await app.register(namesRoutes, { prefix: '/v1/names', registry, zones: zone.zones, token, node: options.cluster?.nodeName });
+  if (options.cluster !== undefined) await app.register(clusterRoutes, { prefix: '/v1/cluster', cluster: options.cluster, token });
   await app.register(mesosRoutes, { prefix: '/v1', registry, zone, config, version: options.version, token });
   await app.register(dnsdockRoutes, { manual, token });
   await app.register(healthRoutes, { readiness: options.readiness, metrics: options.metrics });

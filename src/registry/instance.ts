@@ -26,4 +26,14 @@ export interface Instance {
   srv: SrvPort[];
   /** Unhealthy instances leave the answers (unless every instance of a name is unhealthy). */
   healthy: boolean;
+  /** Host ports this container's ports are published on (`docker run -p`): what other hosts reach in cluster mode. */
+  publishedPorts?: PublishedPort[];
+  /** The container's own choice (label `seamark.cluster-addresses`) of what other nodes answer for it. */
+  clusterAddresses?: 'published' | 'container';
+}
+
+export interface PublishedPort {
+  port: number;
+  protocol: string;
+  hostPort: number;
 }

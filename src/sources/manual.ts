@@ -139,6 +139,7 @@ export class ManualSource {
     }
     this.options.registry.replaceByPrefix(MANUAL_OWNER_PREFIX, [...this.records.values()].map((record) => this.instanceOf(record)));
     for (const record of this.records.values()) this.arm(record);
+    this.options.store.watch?.((id, record) => this.applyStoredChange(id, record));
     this.options.log.info({ records: this.records.size, store: this.options.store.location }, 'manual records loaded');
   }
 
@@ -238,9 +239,21 @@ export class ManualSource {
     }
   }
 
+  /** A change another node made in a shared store: applied as it is, never written back. */
+  applyStoredChange(id: string, record: ManualRecord | undefined): void {
+    if (this.stopped) return;
+    if (record === undefined) {
+      if (this.records.has(id)) this.forget(id);
+    } else if (JSON.stringify(this.records.get(id)) !== JSON.stringify(record)) this.applyRecord(record);
+  }
+
   /** Stores the record, then applies it: the registry changes only once the write is durable. */
   private async commit(record: ManualRecord): Promise<void> {
     await this.options.store.put(record);
+    this.applyRecord(record);
+  }
+
+  private applyRecord(record: ManualRecord): void {
     const previous = this.records.get(record.id);
     this.records.set(record.id, record);
     if (previous === undefined || JSON.stringify(previous.check) !== JSON.stringify(record.check)) {

@@ -21,7 +21,15 @@ export interface RecordStore<T extends StoredRecord> {
   put(record: T): Promise<void>;
   /** Removes a record (no error when absent); resolves only once that is durable. */
   remove(id: string): Promise<void>;
+  /**
+   * Reports changes made to the store by others (other nodes of a cluster),
+   * newest last; a store only this process writes has none. `undefined`: removed.
+   */
+  watch?(onChange: (id: string, record: T | undefined) => void): void;
 }
+
+/** The store cannot take a write now (etcd unreachable, no quorum): nothing was written; try again later. */
+export class StoreUnavailableError extends Error {}
 
 /** A stored record that cannot be read: start-up stops, and the file is left as it is. */
 export class StoreCorruptError extends Error {

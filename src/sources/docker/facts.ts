@@ -13,6 +13,8 @@ export interface ContainerNetwork {
 export interface ContainerPort {
   port: number;
   protocol: string;
+  /** The host port it is published on, when it is (`-p 8080:80`). */
+  hostPort?: number;
 }
 
 export interface ContainerFacts {
@@ -52,7 +54,8 @@ export function factsFromInspect(info: ContainerInspectInfo): ContainerFacts {
   const ports: ContainerPort[] = [];
   for (const key of portKeys) {
     const port = parsePortKey(key);
-    if (port !== undefined) ports.push(port);
+    const hostPort = Number(settings.Ports?.[key]?.find((binding) => Number(binding.HostPort) > 0)?.HostPort);
+    if (port !== undefined) ports.push(hostPort > 0 ? { ...port, hostPort } : port);
   }
   ports.sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
   return {

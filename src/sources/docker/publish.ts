@@ -48,6 +48,7 @@ export function publishContainer(facts: ContainerFacts, settings: PublishSetting
       ttl: wishes.ttl,
       srv: containerSrv(facts, wishes),
       healthy: isHealthy(facts, settings.startingHealthy),
+      ...clusterHints(facts),
     },
     problems,
   };
@@ -78,4 +79,14 @@ export function isHealthy(facts: ContainerFacts, startingHealthy: boolean): bool
   if (facts.health === 'unhealthy') return false;
   if (facts.health === 'starting') return startingHealthy;
   return true;
+}
+
+/** What cluster mode needs to serve the container on other hosts: its published ports and its label's choice. */
+function clusterHints(facts: ContainerFacts): Pick<Instance, 'publishedPorts' | 'clusterAddresses'> {
+  const publishedPorts = facts.ports.flatMap((p) => (p.hostPort === undefined ? [] : [{ port: p.port, protocol: p.protocol, hostPort: p.hostPort }]));
+  const label = facts.labels['seamark.cluster-addresses']?.trim().toLowerCase();
+  return {
+    ...(publishedPorts.length === 0 ? {} : { publishedPorts }),
+    ...(label === 'published' || label === 'container' ? { clusterAddresses: label } : {}),
+  };
 }

@@ -1,0 +1,211 @@
+// seamark's own small interface to etcd v3, and its implementation over the
+// npm `etcd3` package. Everything else in cluster mode speaks only this
+// interface, so a client generated from etcd's protos could replace it.
+import { readFileSync } from 'node:fs';
+import { ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, retry } from 'cockatiel';
+import { Etcd3, isRecoverableError, type IOptions } from 'etcd3';
+import type { Config } from '../config/schema.js';
+
+type WatchBackoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
+
+export interface KeyValue {
+  key: string;
+  value: string;
+  /** Revision of the last change of this key. */
+  modRevision: number;
+}
+
+export interface WatchEvent extends KeyValue {
+  kind: 'put' | 'delete';
+}
+
+/** One write of a transaction: a put (on a lease when given) or a delete. */
+export type WriteOp = { put: string; value: string; lease?: string } | { remove: string };
+
+export interface WatchHandlers {
+  /** Every event of one watch response, in revision order. */
+  onEvents(events: WatchEvent[]): void;
+  /** The watch stopped (disconnected, cancelled, compacted): the caller lists again. Called at most once. */
+  onBroken(reason: string): void;
+}
+
+export interface EtcdClient {
+  /** Every key under a prefix, at one revision. */
+  list(prefix: string): Promise<{ revision: number; entries: KeyValue[] }>;
+  /** Applies the writes in one transaction (several beyond 128 operations); resolves with the last revision once etcd committed them. */
+  write(ops: WriteOp[]): Promise<number>;
+  /** A new lease of `ttl` seconds; resolves with its id. */
+  grantLease(ttl: number): Promise<string>;
+  /** Renews a lease once; false when etcd no longer knows it (it expired). */
+  keepAlive(lease: string): Promise<boolean>;
+  /** Seconds since a lease was last renewed (granted TTL less remaining TTL), or undefined when it is gone. */
+  leaseAge(lease: string): Promise<number | undefined>;
+  revokeLease(lease: string): Promise<void>;
+  /** Watches a prefix from a revision on; every error ends the watch through onBroken. */
+  watch(prefix: string, fromRevision: number, handlers: WatchHandlers): { cancel(): void };
+  close(): void;
+}
+
+/** etcd did not answer (down, no quorum, unreachable): the operation may be retried later. */
+export class EtcdUnavailableError extends Error {}
+
+/** etcd's default --max-txn-ops: larger writes go in several transactions of this size. */
+const MAX_TXN_OPS = 128;
+
+/** How long one request may wait for etcd before it fails as unavailable. */
+const CALL_DEADLINE_MS = 3000;
+
+export function etcdOptions(config: Pick<Config, 'etcd' | 'etcdCa' | 'etcdCert' | 'etcdKey' | 'etcdUsername' | 'etcdPassword'>): IOptions {
+  const readPem = (file: string, what: string) => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new Error(`cannot read the etcd ${what} ${file}: ${(error as Error).message}`);
+    }
+  };
+  return {
+    hosts: config.etcd,
+    dialTimeout: CALL_DEADLINE_MS,
+    ...(config.etcdCa === undefined
+      ? {}
+      : {
+          credentials: {
+            rootCertificate: readPem(config.etcdCa, 'CA file'),
+            ...(config.etcdCert === undefined || config.etcdKey === undefined
+              ? {}
+              : { certChain: readPem(config.etcdCert, 'client certificate'), privateKey: readPem(config.etcdKey, 'client key') }),
+          },
+        }),
+    ...(config.etcdUsername === undefined || config.etcdPassword === undefined ? {} : { auth: { username: config.etcdUsername, password: config.etcdPassword } }),
+    // Unary calls fail within a few seconds so an API write gets its 503 quickly; streams live on.
+    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + CALL_DEADLINE_MS }),
+    faultHandling: {
+      // etcd3's defaults back a watch off up to 30 s and open a host's breaker for 5 s: a node would lag
+      // far behind a recovered etcd. A few seconds at most.
+      host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }),
+      global: retry(handleWhen(isRecoverableError), { maxAttempts: 2, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 500 }) }),
+      // etcd3 1.1 calls `.next()` on this itself; its type says IBackoff, its default is this same factory.
+      watchBackoff: new ExponentialBackoff({ initialDelay: 200, maxDelay: 2000 }) as unknown as WatchBackoff,
+    },
+  };
+}
+
+export function connectEtcd(options: IOptions): EtcdClient {
+  const etcd = new Etcd3(options);
+  const call = async <R>(work: () => Promise<R>): Promise<R> => {
+    try {
+      return await work();
+    } catch (error) {
+      if (isRecoverableError(error as Error) || /deadline|unavailable|ECONNREFUSED|No connection|circuit/i.test(String((error as Error).message))) {
+        throw new EtcdUnavailableError(`etcd is unreachable: ${(error as Error).message}`);
+      }
+      throw error;
+    }
+  };
+
+  return {
+    list: (prefix) =>
+      call(async () => {
+        const response = await etcd.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix) });
+        return {
+          revision: Number(response.header.revision),
+          entries: response.kvs.map((kv) => ({ key: kv.key.toString(), value: kv.value.toString(), modRevision: Number(kv.mod_revision) })),
+        };
+      }),
+    write: (ops) =>
+      call(async () => {
+        let revision = 0;
+        // etcd refuses a transaction of more than --max-txn-ops (128 by default) operations.
+        for (let start = 0; start < ops.length || start === 0; start += MAX_TXN_OPS) {
+          const success = ops.slice(start, start + MAX_TXN_OPS).map((op) =>
+            'put' in op
+              ? { request_put: { key: Buffer.from(op.put), value: Buffer.from(op.value), ...(op.lease === undefined ? {} : { lease: op.lease }) } }
+              : { request_delete_range: { key: Buffer.from(op.remove) } },
+          );
+          const response = await etcd.kv.txn({ compare: [], success, failure: [] });
+          revision = Number(response.header.revision);
+        }
+        return revision;
+      }),
+    grantLease: (ttl) => call(async () => (await etcd.leaseClient.leaseGrant({ TTL: ttl, ID: 0 })).ID),
+    keepAlive: (lease) =>
+      call(async () => {
+        const stream = await etcd.leaseClient.leaseKeepAlive();
+        try {
+          const response = await new Promise<{ TTL: string }>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new EtcdUnavailableError('etcd did not answer a lease keep-alive')), CALL_DEADLINE_MS);
+            stream.on('data', (data: { TTL: string }) => {
+              clearTimeout(timer);
+              resolve(data);
+            });
+            stream.on('error', (error: Error) => {
+              clearTimeout(timer);
+              reject(error);
+            });
+            stream.write({ ID: lease });
+          });
+          return Number(response.TTL) > 0;
+        } finally {
+          stream.end();
+        }
+      }),
+    leaseAge: (lease) =>
+      call(async () => {
+        const response = await etcd.leaseClient.leaseTimeToLive({ ID: lease, keys: false });
+        const remaining = Number(response.TTL);
+        return remaining > 0 ? Math.max(0, Number(response.grantedTTL) - remaining) : undefined;
+      }),
+    revokeLease: (lease) =>
+      call(async () => {
+        try {
+          await etcd.leaseClient.leaseRevoke({ ID: lease });
+        } catch (error) {
+          if (!/not found/i.test((error as Error).message)) throw error;
+        }
+      }),
+    watch(prefix, fromRevision, handlers) {
+      // The watcher is built but not awaited: while etcd is down `create()` would never settle.
+      const watcher = etcd.watch().prefix(prefix).startRevision(String(fromRevision)).watcher();
+      let broken = false;
+      const breakOnce = (reason: string) => {
+        if (broken) return;
+        broken = true;
+        // etcd3 would resubscribe by itself from a revision of its own choosing; seamark lists again instead.
+        void watcher.cancel().catch(() => undefined);
+        handlers.onBroken(reason);
+      };
+      watcher.on('data', (response) => {
+        if (broken) return;
+        const events: WatchEvent[] = response.events.map((event) => ({
+          kind: event.type === 'Delete' ? 'delete' : 'put',
+          key: event.kv.key.toString(),
+          value: event.kv.value.toString(),
+          modRevision: Number(event.kv.mod_revision),
+        }));
+        if (events.length > 0) handlers.onEvents(events);
+      });
+      // A compacted start revision arrives as a cancelled watcher (an 'error'), a lost stream as 'disconnected'.
+      watcher.on('error', (error: Error) => breakOnce(`watch cancelled: ${error.message}`));
+      watcher.on('disconnected', (error: Error) => breakOnce(`watch disconnected: ${error?.message ?? 'stream ended'}`));
+      return {
+        cancel() {
+          broken = true;
+          void watcher.cancel().catch(() => undefined);
+        },
+      };
+    },
+    close: () => etcd.close(),
+  };
+}
+
+/** The first key after every key with this prefix (etcd's range_end for a prefix). */
+function prefixEnd(prefix: string): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if ((end[i] as number) < 0xff) {
+      end[i] = (end[i] as number) + 1;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]);
+}

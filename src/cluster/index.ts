@@ -1,0 +1,152 @@
+// Cluster mode as app.ts starts it: one etcd client, this node's publisher,
+// the subscriber that brings every other node's instances into the registry,
+// and the etcd record store for hand-made records.
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { Registry as MetricsRegistry } from 'prom-client';
+import type { Config } from '../config/schema.js';
+import type { Registry } from '../registry/registry.js';
+import { EtcdStore } from '../store/etcd.js';
+import type { StoredRecord } from '../store/store.js';
+import { defaultRouteAddress } from './addresses.js';
+import { connectEtcd, etcdOptions, type EtcdClient } from './client.js';
+import { KeyLayout, NODE_OWNER_PREFIX } from './keys.js';
+import { EtcdLink } from './link.js';
+import { Publisher } from './publisher.js';
+import { SKYDNS_PREFIX, isNodeSkydnsKey, skydnsKeys } from './skydns.js';
+import { Subscriber } from './subscriber.js';
+
+export { NODE_OWNER_PREFIX, nodeOfOwner } from './keys.js';
+
+export interface ClusterNodeInfo {
+  name: string;
+  advertiseAddress: string;
+  dns: string[];
+  version: string;
+  startedAt: string;
+  /** When its lease was last renewed, as etcd tells (undefined while etcd cannot be asked). */
+  lastSeen?: string;
+  instances: number;
+  self: boolean;
+}
+
+export interface ClusterStatus {
+  node: string;
+  connected: boolean;
+  synced: boolean;
+  revision: number;
+  downSince?: string;
+  error?: string;
+}
+
+export class Cluster {
+  readonly nodeName: string;
+  readonly advertiseAddress: string;
+  private readonly client: EtcdClient;
+  private readonly layout: KeyLayout;
+  private readonly link: EtcdLink;
+  private readonly subscriber: Subscriber;
+  private readonly publisher: Publisher;
+  private store: EtcdStore<StoredRecord> | undefined;
+
+  constructor(
+    config: Config,
+    private readonly registry: Registry,
+    metrics: MetricsRegistry,
+    version: string,
+    private readonly log: Logger,
+  ) {
+    this.nodeName = config.nodeName || hostname();
+    const advertise = config.advertiseAddress || defaultRouteAddress();
+    if (advertise === undefined) throw new Error('no address to advertise to other nodes: set --advertise-address (SEAMARK_ADVERTISE_ADDRESS)');
+    this.advertiseAddress = advertise;
+    this.client = connectEtcd(etcdOptions(config));
+    this.layout = new KeyLayout(config.etcdPrefix);
+    this.link = new EtcdLink(log, metrics);
+    this.subscriber = new Subscriber({
+      client: this.client,
+      layout: this.layout,
+      link: this.link,
+      registry,
+      nodeName: this.nodeName,
+      records: { replaceAll: (entries, revision) => this.store?.replaceAll(entries, revision), apply: (event) => this.store?.apply(event) },
+      log,
+    });
+    this.publisher = new Publisher({
+      client: this.client,
+      layout: this.layout,
+      link: this.link,
+      registry,
+      node: { name: this.nodeName, advertiseAddress: advertise, dns: config.dns, version, startedAt: new Date().toISOString() },
+      ttl: config.nodeTtl,
+      localPrefixes: ['docker:'],
+      clusterAddresses: config.clusterAddresses,
+      ...(config.etcdSkydns
+        ? { projection: { prefix: SKYDNS_PREFIX, keys: (published) => skydnsKeys(this.nodeName, published), owns: (key) => isNodeSkydnsKey(key, this.nodeName) } }
+        : {}),
+      log,
+    });
+  }
+
+  /** The record store of hand-made records, shared by every node. */
+  recordStore<T extends StoredRecord>(): EtcdStore<T> {
+    const store = new EtcdStore<T>(this.client, this.layout, () => this.subscriber.firstSync(), this.log);
+    this.store = store as unknown as EtcdStore<StoredRecord>;
+    return store;
+  }
+
+  /** Starts reading the cluster (the record store's load waits for it). */
+  startSubscriber(): void {
+    this.subscriber.start();
+    this.log.info({ node: this.nodeName, advertiseAddress: this.advertiseAddress }, 'cluster mode: following etcd');
+  }
+
+  firstSync(): Promise<void> {
+    return this.subscriber.firstSync();
+  }
+
+  /** Starts publishing this node's instances: after the local sources started. */
+  startPublisher(): void {
+    this.publisher.start();
+  }
+
+  status(): ClusterStatus {
+    return { node: this.nodeName, ...this.link.status(), synced: this.subscriber.synced, revision: this.subscriber.revision };
+  }
+
+  /** Every node with a live key in etcd, with its instance count and when its lease was last renewed. */
+  async nodes(): Promise<ClusterNodeInfo[]> {
+    const counts = new Map<string, number>();
+    for (const instance of this.registry.all()) {
+      if (!instance.owner.startsWith(NODE_OWNER_PREFIX)) continue;
+      const node = instance.owner.slice(NODE_OWNER_PREFIX.length, instance.owner.indexOf('/'));
+      counts.set(node, (counts.get(node) ?? 0) + 1);
+    }
+    let ownInstances = 0;
+    for (const instance of this.registry.all()) if (instance.owner.startsWith('docker:')) ownInstances++;
+    const nodes = this.subscriber.nodeList();
+    return Promise.all(
+      nodes.map(async (node) => {
+        const age = await this.client.leaseAge(node.lease).catch(() => undefined);
+        const lastSeen = age === undefined ? undefined : new Date(Date.now() - age * 1000).toISOString();
+        const self = node.name === this.nodeName;
+        return {
+          name: node.name,
+          advertiseAddress: node.advertiseAddress,
+          dns: node.dns,
+          version: node.version,
+          startedAt: node.startedAt,
+          ...(lastSeen === undefined ? {} : { lastSeen }),
+          instances: self ? ownInstances : (counts.get(node.name) ?? 0),
+          self,
+        };
+      }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.subscriber.stop();
+    await this.publisher.stop();
+    this.client.close();
+  }
+}

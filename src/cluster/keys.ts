@@ -1,0 +1,128 @@
+// The key layout under the cluster prefix and the JSON of each value: the
+// one place that knows how seamark's data looks inside etcd.
+import { Type, type Static, type TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+import type { Instance } from '../registry/instance.js';
+
+/** Owner prefix of every instance that comes from another node: `node:<name>/<owner there>`. */
+export const NODE_OWNER_PREFIX = 'node:';
+
+export class KeyLayout {
+  constructor(readonly prefix: string) {}
+
+  nodes(): string {
+    return `${this.prefix}nodes/`;
+  }
+  node(name: string): string {
+    return `${this.prefix}nodes/${name}`;
+  }
+  instances(): string {
+    return `${this.prefix}instances/`;
+  }
+  instancesOf(node: string): string {
+    return `${this.prefix}instances/${node}/`;
+  }
+  instance(node: string, owner: string): string {
+    return `${this.prefix}instances/${node}/${owner}`;
+  }
+  records(): string {
+    return `${this.prefix}records/`;
+  }
+  record(id: string): string {
+    return `${this.prefix}records/${id}`;
+  }
+
+  /** What a key under the prefix is: a node, an instance of a node, a hand-made record, or something else. */
+  parse(key: string): { kind: 'node'; node: string } | { kind: 'instance'; node: string; owner: string } | { kind: 'record'; id: string } | undefined {
+    if (!key.startsWith(this.prefix)) return undefined;
+    const rest = key.slice(this.prefix.length);
+    if (rest.startsWith('nodes/')) return { kind: 'node', node: rest.slice('nodes/'.length) };
+    if (rest.startsWith('records/')) return { kind: 'record', id: rest.slice('records/'.length) };
+    if (rest.startsWith('instances/')) {
+      const slash = rest.indexOf('/', 'instances/'.length);
+      if (slash < 0) return undefined;
+      return { kind: 'instance', node: rest.slice('instances/'.length, slash), owner: rest.slice(slash + 1) };
+    }
+    return undefined;
+  }
+}
+
+export function remoteOwner(node: string, owner: string): string {
+  return `${NODE_OWNER_PREFIX}${node}/${owner}`;
+}
+
+/** The node an owner comes from, for `node:<name>/...` owners. */
+export function nodeOfOwner(owner: string): string | undefined {
+  if (!owner.startsWith(NODE_OWNER_PREFIX)) return undefined;
+  const slash = owner.indexOf('/', NODE_OWNER_PREFIX.length);
+  return slash < 0 ? undefined : owner.slice(NODE_OWNER_PREFIX.length, slash);
+}
+
+const SrvValue = Type.Object({
+  service: Type.String({ minLength: 1 }),
+  protocol: Type.String({ minLength: 1 }),
+  port: Type.Integer({ minimum: 1, maximum: 65535 }),
+  priority: Type.Integer({ minimum: 0, maximum: 65535 }),
+  weight: Type.Integer({ minimum: 0, maximum: 65535 }),
+});
+
+/** `instances/<node>/<owner>`: the instance as other nodes serve it (addresses already chosen by its node). */
+export const InstanceValueSchema = Type.Object({
+  source: Type.Union([Type.Literal('docker'), Type.Literal('manual'), Type.Literal('config')]),
+  names: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  addresses: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  ttl: Type.Optional(Type.Integer({ minimum: 0 })),
+  srv: Type.Array(SrvValue),
+  healthy: Type.Boolean(),
+});
+export type InstanceValue = Static<typeof InstanceValueSchema>;
+
+/** `nodes/<node>`: who the node is, on its lease. */
+export const NodeValueSchema = Type.Object({
+  name: Type.String(),
+  advertiseAddress: Type.String(),
+  /** The DNS listeners of the node, as configured. */
+  dns: Type.Array(Type.String()),
+  version: Type.String(),
+  startedAt: Type.String(),
+  lease: Type.String(),
+});
+export type NodeValue = Static<typeof NodeValueSchema>;
+
+export function encodeInstance(instance: Instance): string {
+  const value: InstanceValue = {
+    source: instance.source,
+    names: instance.names,
+    addresses: instance.addresses,
+    ...(instance.ttl === undefined ? {} : { ttl: instance.ttl }),
+    srv: instance.srv.map(({ service, protocol, port, priority, weight }) => ({ service, protocol, port, priority, weight })),
+    healthy: instance.healthy,
+  };
+  return JSON.stringify(value);
+}
+
+/** The instance a remote key stands for; a string naming the problem when the value is unreadable. */
+export function decodeInstance(node: string, owner: string, text: string): Instance | string {
+  const value = parseJson(text);
+  if (!Value.Check(InstanceValueSchema, value)) return describe(InstanceValueSchema, value);
+  return { owner: remoteOwner(node, owner), ...value };
+}
+
+export function decodeNode(text: string): NodeValue | string {
+  const value = parseJson(text);
+  return Value.Check(NodeValueSchema, value) ? value : describe(NodeValueSchema, value);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function describe(schema: TSchema, value: unknown): string {
+  if (value === undefined) return 'not JSON';
+  const [first] = Value.Errors(schema, value);
+  return `${first?.instancePath || 'top level'} ${first?.message ?? 'is invalid'}`;
+}

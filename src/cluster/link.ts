@@ -1,0 +1,67 @@
+// The state of this node's link to etcd, shared by publisher, subscriber and
+// record store: one warning per outage (not per retry), the metrics of cluster
+// mode, and what /readyz and /v1/cluster say about it.
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry as MetricsRegistry } from 'prom-client';
+
+export class EtcdLink {
+  private connectedNow = false;
+  private downSince: number | undefined;
+  private lastError: string | undefined;
+  readonly watchEvents: Counter;
+  readonly resyncs: Counter;
+  readonly leaseRenewals: Counter;
+  readonly leaseLosses: Counter;
+
+  constructor(
+    private readonly log: Logger,
+    metrics: MetricsRegistry,
+  ) {
+    const registers = [metrics];
+    const link = this;
+    new Gauge({
+      name: 'seamark_cluster_connected',
+      help: '1 while etcd answers this node, 0 while it does not',
+      registers,
+      collect() {
+        this.set(link.connectedNow ? 1 : 0);
+      },
+    });
+    this.watchEvents = new Counter({ name: 'seamark_cluster_watch_events_total', help: 'etcd watch events applied', registers });
+    this.resyncs = new Counter({ name: 'seamark_cluster_resyncs_total', help: 'Full re-reads of the cluster prefix (start, watch error, compaction, reconnect)', registers });
+    this.leaseRenewals = new Counter({ name: 'seamark_cluster_lease_renewals_total', help: 'Keep-alives of this node\'s lease that etcd accepted', registers });
+    this.leaseLosses = new Counter({ name: 'seamark_cluster_lease_losses_total', help: 'Times this node\'s lease was lost (expired or unrenewed for its whole TTL) and replaced', registers });
+  }
+
+  get connected(): boolean {
+    return this.connectedNow;
+  }
+
+  /** An etcd call succeeded. */
+  up(): void {
+    if (this.connectedNow) return;
+    if (this.downSince !== undefined) {
+      this.log.warn({ downSeconds: Math.round((Date.now() - this.downSince) / 1000) }, 'etcd answers again: catching up');
+    }
+    this.connectedNow = true;
+    this.downSince = undefined;
+    this.lastError = undefined;
+  }
+
+  /** An etcd call failed; logs once per outage. */
+  down(error: unknown): void {
+    this.lastError = (error as Error)?.message ?? String(error);
+    if (this.downSince !== undefined) return;
+    this.connectedNow = false;
+    this.downSince = Date.now();
+    this.log.warn({ err: this.lastError }, 'etcd unreachable: serving the last known picture and local changes; retrying');
+  }
+
+  status(): { connected: boolean; downSince?: string; error?: string } {
+    return {
+      connected: this.connectedNow,
+      ...(this.downSince === undefined ? {} : { downSince: new Date(this.downSince).toISOString() }),
+      ...(this.lastError === undefined ? {} : { error: this.lastError }),
+    };
+  }
+}

@@ -1,0 +1,162 @@
+// Follows the whole cluster prefix: list at a revision, swap every remote
+// instance into the registry at once, watch from the next revision. Any watch
+// error, cancel or compaction: list again and swap.
+import type { Logger } from 'pino';
+import type { Instance } from '../registry/instance.js';
+import type { Registry } from '../registry/registry.js';
+import type { EtcdClient, KeyValue, WatchEvent } from './client.js';
+import { decodeInstance, decodeNode, NODE_OWNER_PREFIX, remoteOwner, type KeyLayout, type NodeValue } from './keys.js';
+import type { EtcdLink } from './link.js';
+
+/** Where hand-made record keys go: the etcd record store. */
+export interface RecordSink {
+  /** Every record key, at the revision of a full read (the first one and every resync). */
+  replaceAll(entries: KeyValue[], revision: number): void;
+  /** One record key changed. */
+  apply(event: WatchEvent): void;
+}
+
+export interface SubscriberOptions {
+  client: EtcdClient;
+  layout: KeyLayout;
+  link: EtcdLink;
+  registry: Registry;
+  /** This node: its own instances are served from the local sources, never from etcd. */
+  nodeName: string;
+  records?: RecordSink;
+  log: Logger;
+}
+
+const RETRY_MIN_MS = 200;
+const RETRY_MAX_MS = 2000;
+
+export class Subscriber {
+  private readonly nodes = new Map<string, NodeValue>();
+  private watch: { cancel(): void } | undefined;
+  /** The revision the watch resumes from: the last applied event's mod_revision + 1. */
+  private nextRevision = 0;
+  private retryMs = RETRY_MIN_MS;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private syncedOnce = false;
+  private readonly syncWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: SubscriberOptions) {}
+
+  start(): void {
+    void this.resync();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.watch?.cancel();
+  }
+
+  /** Resolves after the first full read of the cluster. */
+  firstSync(): Promise<void> {
+    return this.syncedOnce ? Promise.resolve() : new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  get synced(): boolean {
+    return this.syncedOnce;
+  }
+
+  get revision(): number {
+    return this.nextRevision;
+  }
+
+  /** The nodes whose key is in etcd (alive: the key lives on the node's lease). */
+  nodeList(): NodeValue[] {
+    return [...this.nodes.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  private async resync(): Promise<void> {
+    if (this.stopped) return;
+    const { client, layout, link, registry, log } = this.options;
+    this.watch?.cancel();
+    this.watch = undefined;
+    let listed;
+    try {
+      listed = await client.list(layout.prefix);
+    } catch (error) {
+      link.down(error);
+      this.retryLater();
+      return;
+    }
+    if (this.stopped) return;
+    link.up();
+    link.resyncs.inc();
+    this.retryMs = RETRY_MIN_MS;
+    const instances: Instance[] = [];
+    const records: KeyValue[] = [];
+    this.nodes.clear();
+    for (const entry of listed.entries) {
+      const parsed = layout.parse(entry.key);
+      if (parsed?.kind === 'instance' && parsed.node !== this.options.nodeName) {
+        const instance = decodeInstance(parsed.node, parsed.owner, entry.value);
+        if (typeof instance === 'string') log.warn({ key: entry.key, problem: instance }, 'unreadable instance in etcd: skipped');
+        else instances.push(instance);
+      } else if (parsed?.kind === 'node') this.setNode(entry);
+      else if (parsed?.kind === 'record') records.push(entry);
+    }
+    registry.replaceByPrefix(NODE_OWNER_PREFIX, instances);
+    this.options.records?.replaceAll(records, listed.revision);
+    this.nextRevision = listed.revision + 1;
+    log.info({ revision: listed.revision, remoteInstances: instances.length, nodes: this.nodes.size, records: records.length }, 'cluster picture read from etcd');
+    if (!this.syncedOnce) {
+      this.syncedOnce = true;
+      for (const resolve of this.syncWaiters.splice(0)) resolve();
+    }
+    this.watch = client.watch(layout.prefix, this.nextRevision, {
+      onEvents: (events) => this.applyEvents(events),
+      onBroken: (reason) => {
+        log.info({ reason, nextRevision: this.nextRevision }, 'etcd watch ended: reading the cluster again');
+        this.watch = undefined;
+        this.retryLater();
+      },
+    });
+  }
+
+  private retryLater(): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.resync(), this.retryMs);
+    this.timer.unref();
+    this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs * 2);
+  }
+
+  private applyEvents(events: WatchEvent[]): void {
+    const { layout, registry, log, link } = this.options;
+    // One transaction's events share a revision; a replayed response (older than where we are) is already applied.
+    const from = this.nextRevision;
+    for (const event of events) {
+      if (event.modRevision < from) continue;
+      this.nextRevision = Math.max(this.nextRevision, event.modRevision + 1);
+      link.watchEvents.inc();
+      const parsed = layout.parse(event.key);
+      if (parsed?.kind === 'instance') {
+        if (parsed.node === this.options.nodeName) continue;
+        const owner = remoteOwner(parsed.node, parsed.owner);
+        if (event.kind === 'delete') {
+          registry.remove(owner);
+          continue;
+        }
+        const instance = decodeInstance(parsed.node, parsed.owner, event.value);
+        if (typeof instance === 'string') {
+          log.warn({ key: event.key, problem: instance }, 'unreadable instance in etcd: skipped');
+          registry.remove(owner);
+        } else registry.upsert(instance);
+      } else if (parsed?.kind === 'node') {
+        if (event.kind === 'delete') this.nodes.delete(parsed.node);
+        else this.setNode(event);
+      } else if (parsed?.kind === 'record') this.options.records?.apply(event);
+    }
+  }
+
+  private setNode(entry: KeyValue): void {
+    const value = decodeNode(entry.value);
+    if (typeof value === 'string') this.options.log.warn({ key: entry.key, problem: value }, 'unreadable node key in etcd: skipped');
+    else this.nodes.set(value.name, value);
+  }
+}

@@ -1,0 +1,68 @@
+// `npm run bench:cluster`: cluster mode against a real etcd. How long from an
+// instance published by a (simulated) node to its answer on another node
+// (median, p99), and how long 50 simulated nodes × 200 instances take to
+// become resolvable on one node, with that node's resident memory.
+import { readFileSync } from 'node:fs';
+import { connectEtcd, type WriteOp } from '../../src/cluster/client.js';
+import { KeyLayout } from '../../src/cluster/keys.js';
+import { dig } from '../helpers/dig.js';
+import { startSeamark } from '../helpers/seamark.js';
+import { api, waitUntil } from '../http/client.js';
+import { startEtcd } from '../cluster/etcd.js';
+
+const NODES = 50;
+const PER_NODE = 200;
+const SAMPLES = 100;
+
+const etcd = await startEtcd(1);
+const layout = new KeyLayout('/seamark/');
+const client = connectEtcd({ hosts: etcd.endpoints });
+const node = await startSeamark({ config: { etcd: etcd.endpoints, nodeName: 'reader', docker: 'off', advertiseAddress: '192.0.2.1', logLevel: 'info' } });
+try {
+  const value = (name: string, address: string) => JSON.stringify({ source: 'docker', names: [name], addresses: [address], srv: [], healthy: true });
+  const lease = await client.grantLease(600);
+
+  // One instance at a time: put by a simulated node, then dig on the reader until it answers.
+  const latencies: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const name = `lat${i}.docker`;
+    const started = performance.now();
+    await client.write([{ put: layout.instance('sim-latency', `docker:lat${i}`), value: value(name, `10.200.${i >> 8}.${i & 255}`), lease }]);
+    for (;;) {
+      const result = await dig(node.dnsPort, name, 'A');
+      if (result.answer.length > 0) break;
+    }
+    latencies.push(performance.now() - started);
+  }
+  latencies.sort((x, y) => x - y);
+  const median = latencies[Math.floor(SAMPLES / 2)] as number;
+  const p99 = latencies[Math.floor(SAMPLES * 0.99)] as number;
+
+  // 50 nodes × 200 instances, each node writing its instances in transactions, all at once.
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: NODES }, async (_, n) => {
+      const ops: WriteOp[] = Array.from({ length: PER_NODE }, (_, i) => ({
+        put: layout.instance(`sim${n}`, `docker:c${i}`),
+        value: value(`c${i}.sim${n}.docker`, `10.${100 + (n >> 8)}.${n & 255}.${i}`),
+        lease,
+      }));
+      await client.write(ops);
+    }),
+  );
+  const last = `c${PER_NODE - 1}.sim${NODES - 1}.docker`;
+  await waitUntil(async () => (await api(node.httpPort, 'GET', `/v1/names?name=${last}`)).body.length > 0, 120000, 'the last instance');
+  await waitUntil(async () => {
+    const metrics = (await api(node.httpPort, 'GET', '/metrics')).text;
+    const served = Number(/^seamark_records\{source="docker"\} (\d+)/m.exec(metrics)?.[1] ?? 0);
+    return served >= NODES * PER_NODE + SAMPLES;
+  }, 120000, 'every instance');
+  const allMs = performance.now() - started;
+  const rssMb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${node.pid}/status`, 'utf8'))?.[1]) / 1024;
+  console.log(`instance published by another node → answered by dig: median ${median.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (${SAMPLES} samples)`);
+  console.log(`${NODES} nodes × ${PER_NODE} instances (${NODES * PER_NODE}) resolvable on one node after ${(allMs / 1000).toFixed(2)} s; its resident memory ${rssMb.toFixed(0)} MB`);
+} finally {
+  client.close();
+  await node.stop('SIGKILL');
+  await etcd.stop();
+}
