@@ -26,4 +26,15 @@ export interface Instance {
   srv: SrvPort[];
   /** Unhealthy instances leave the answers (unless every instance of a name is unhealthy). */
   healthy: boolean;
+  /** Where it comes from, for people reading the API and the operator page; answers never use it. */
+  origin?: InstanceOrigin;
+}
+
+export interface InstanceOrigin {
+  /** Docker: the container's name. */
+  container?: string;
+  /** Docker: the networks its addresses are taken from. */
+  networks?: string[];
+  /** Cluster mode: the node that publishes it. */
+  node?: string;
 }

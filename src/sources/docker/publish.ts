@@ -48,6 +48,7 @@ export function publishContainer(facts: ContainerFacts, settings: PublishSetting
       ttl: wishes.ttl,
       srv: containerSrv(facts, wishes),
       healthy: isHealthy(facts, settings.startingHealthy),
+      origin: { container: facts.name, networks: networks.map((network) => network.name) },
     },
     problems,
   };
