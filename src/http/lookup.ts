@@ -52,6 +52,7 @@ export const LookupSchema = Type.Object({
   authority: Type.Array(RecordSchema),
   additional: Type.Array(RecordSchema),
   generation: Type.Integer({ description: 'The registry generation the answer was read at' }),
+  text: Type.String({ description: 'The answer laid out as dig prints it, each record followed by the instances it comes from' }),
 });
 type LookupResult = Static<typeof LookupSchema>;
 type RecordEntry = Static<typeof RecordSchema>;
@@ -94,13 +95,14 @@ export const lookupRoutes: FastifyPluginAsyncTypebox<LookupRoutesOptions> = asyn
         throw new RecordInputError('type', `"${request.query.type}" is not a record type: use A, AAAA, SRV, PTR, SOA, NS, ANY, TXT, MX…, TYPE<n> or a number`);
       }
       const mayForward = isAllowed(allowList, request.ip);
-      return answerLookup(registry, zone, normalizeName(name), type, mayForward);
+      const result = answerLookup(registry, zone, normalizeName(name), type, mayForward);
+      return { ...result, text: digText(result) };
     },
   );
 };
 
 /** The zone view's answer to one question, as the DNS server sends it (rotation 0), with the origin of every record. */
-export function answerLookup(registry: Registry, zone: ZoneSettings, name: string, type: number, mayForward: boolean): LookupResult {
+export function answerLookup(registry: Registry, zone: ZoneSettings, name: string, type: number, mayForward: boolean): Omit<LookupResult, 'text'> {
   const generation = registry.generation;
   const question = { name: `${name}.`, type: typeName(type) };
   const response = lookup(registry, zone, name, type, 0);
@@ -120,6 +122,33 @@ export function answerLookup(registry: Registry, zone: ZoneSettings, name: strin
     additional: response.additional.map((record) => describe(registry, record)),
     generation,
   };
+}
+
+/** The answer as `dig` lays it out, with the origin of each record as a comment. */
+export function digText(result: Omit<LookupResult, 'text'>): string {
+  const lines: string[] = [];
+  if (result.forwarded) {
+    lines.push(`;; ${result.question.name} is outside seamark's zones: the DNS server forwards it to the upstream resolvers, whose answer this is not`);
+  } else {
+    lines.push(`;; ->>HEADER<<- opcode: QUERY, status: ${result.rcode ?? '?'}`);
+    lines.push(`;; flags: ${result.flags.join(' ')}; QUERY: 1, ANSWER: ${result.answer.length}, AUTHORITY: ${result.authority.length}, ADDITIONAL: ${result.additional.length}`);
+  }
+  lines.push('', ';; QUESTION SECTION:', `;${result.question.name}\t\tIN\t${result.question.type}`);
+  for (const [title, records] of [['ANSWER', result.answer], ['AUTHORITY', result.authority], ['ADDITIONAL', result.additional]] as const) {
+    if (records.length === 0) continue;
+    lines.push('', `;; ${title} SECTION:`);
+    for (const record of records) lines.push(record.from.length === 0 ? record.text : `${record.text}\t; ${record.from.map(originText).join('; ')}`);
+  }
+  return lines.join('\n');
+}
+
+function originText(from: RecordEntry['from'][number]): string {
+  const parts = [from.owner];
+  if (from.origin?.container !== undefined) parts.push(`container ${from.origin.container}`);
+  if (from.origin?.networks !== undefined && from.origin.networks.length > 0) parts.push(`on ${from.origin.networks.join(', ')}`);
+  if (from.origin?.node !== undefined) parts.push(`node ${from.origin.node}`);
+  if (!from.healthy) parts.push('unhealthy');
+  return parts.join(' ');
 }
 
 function parseType(text: string): number | undefined {
