@@ -28,6 +28,7 @@ const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.png': 'image/png',
+  '.svg': 'image/svg+xml',
 };
 
 /** Every file of the page by its URL name (`index.html`, `app.js`, …). */
@@ -37,7 +38,7 @@ export function loadUiAssets(): Map<string, Asset> {
   const sources = fileURLToPath(new URL('../../../src/ui/', import.meta.url));
   const compiled = fileURLToPath(new URL('../ui/', import.meta.url));
   for (const [dir, wanted] of [
-    [sources, ['.html', '.css', '.png']],
+    [sources, ['.html', '.css', '.png', '.svg']],
     [compiled, ['.js']],
   ] as const) {
     if (!existsSync(dir)) continue;

@@ -129,9 +129,8 @@ export class NamesTable {
       if (row.parentNode !== this.body) this.body.insertBefore(row, this.bottomSpacer);
       this.fill(row, this.shown[first + i] as NameRow);
     }
-    this.topSpacer.firstElementChild?.setAttribute('aria-hidden', 'true');
-    (this.topSpacer.firstElementChild as HTMLElement).style.height = `${first * this.rowHeight}px`;
-    (this.bottomSpacer.firstElementChild as HTMLElement).style.height = `${(this.shown.length - last) * this.rowHeight}px`;
+    setSpacer(this.topSpacer, first * this.rowHeight);
+    setSpacer(this.bottomSpacer, (this.shown.length - last) * this.rowHeight);
     if (changed) this.onRendered?.();
   }
 
@@ -168,7 +167,8 @@ export class NamesTable {
     const v6 = instance.addresses.filter((address) => address.includes(':')).join(', ');
     const rows: NameRow[] = [];
     const add = (name: string, type: NameRow['type'], addresses: string) => {
-      const key = `${name}|${type}|${instance.owner}`;
+      // SRV rows sort under their host: web.docker A, AAAA, then _http._tcp.web.docker.
+      const key = `${name.replace(/^_[^.]*\._[^.]*\./, '')}\u0000${type === 'SRV' ? `~${name}` : type}\u0000${instance.owner}`;
       rows.push({ key, name, type, addresses, source, health, ttl, owner: instance.owner, recordId, haystack: `${name} ${type} ${addresses} ${source} ${health} ${instance.owner}`.toLowerCase() });
     };
     for (const name of instance.names) {
@@ -208,9 +208,16 @@ function recordButtons(id: string, hasLease: boolean): HTMLButtonElement[] {
   return [button('edit', 'Edit'), ...(hasLease ? [button('renew', 'Renew')] : []), button('delete', 'Delete')];
 }
 
+/** Spacer rows stand for the rows out of view; an empty one is not displayed at all. */
+function setSpacer(row: HTMLTableRowElement, height: number): void {
+  row.hidden = height === 0;
+  (row.firstElementChild as HTMLElement).style.height = `${height}px`;
+}
+
 function spacerRow(): HTMLTableRowElement {
   const row = document.createElement('tr');
   row.className = 'spacer';
+  row.setAttribute('aria-hidden', 'true');
   const cell = document.createElement('td');
   cell.colSpan = COLUMNS;
   row.append(cell);
