@@ -143,7 +143,8 @@ export function digText(result: Omit<LookupResult, 'text'>): string {
 }
 
 function originText(from: RecordEntry['from'][number]): string {
-  const parts = [from.owner];
+  // Docker's own short form of a container id, as `docker ps` shows it.
+  const parts = [from.owner.startsWith('docker:') ? from.owner.slice(0, 'docker:'.length + 12) : from.owner];
   if (from.origin?.container !== undefined) parts.push(`container ${from.origin.container}`);
   if (from.origin?.networks !== undefined && from.origin.networks.length > 0) parts.push(`on ${from.origin.networks.join(', ')}`);
   if (from.origin?.node !== undefined) parts.push(`node ${from.origin.node}`);

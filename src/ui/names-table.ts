@@ -136,7 +136,7 @@ export class NamesTable {
 
   private fill(row: HTMLTableRowElement, entry: NameRow): void {
     const record = entry.recordId === undefined ? undefined : this.records.get(entry.recordId);
-    const lease = record?.expiresAt === undefined ? '' : new Date(record.expiresAt).toLocaleString();
+    const lease = record?.expiresAt === undefined ? '' : localTime(new Date(record.expiresAt));
     const cells = row.children;
     const texts = [entry.name, entry.type, entry.addresses, entry.source, entry.health, entry.ttl, lease];
     for (let i = 0; i < texts.length; i++) {
@@ -206,6 +206,12 @@ function recordButtons(id: string, hasLease: boolean): HTMLButtonElement[] {
     return element;
   };
   return [button('edit', 'Edit'), ...(hasLease ? [button('renew', 'Renew')] : []), button('delete', 'Delete')];
+}
+
+/** `2026-11-22 19:17:05` in the browser's time zone: sortable, short, unambiguous. */
+function localTime(date: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
 }
 
 /** Spacer rows stand for the rows out of view; an empty one is not displayed at all. */
