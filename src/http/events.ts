@@ -36,6 +36,12 @@ export interface EventStreamSettings {
 
 export const DEFAULT_EVENT_STREAM_SETTINGS: EventStreamSettings = { historySize: 10000, clientBufferBytes: 4 * 1024 * 1024, heartbeatMs: 15000 };
 
+/** The history also stays under this many characters: one resync of many instances can be megabytes. */
+const HISTORY_MAX_CHARS = 16 * 1024 * 1024;
+
+/** How long after the last client left changes are still recorded for it to resume. */
+const RESUME_WINDOW_MS = 5 * 60 * 1000;
+
 interface Client {
   response: ServerResponse;
   /** Queued bytes allowed before the client is dropped (its snapshot's size is added until it drains). */
@@ -57,6 +63,9 @@ export class EventHub {
   readonly epoch = randomBytes(4).toString('hex');
   private readonly instancesByOwner = new Map<string, Instance>();
   private readonly history: SentChange[] = [];
+  private historyBytes = 0;
+  /** Changes are recorded while a client is connected and for a while after the last one left, so it can resume. */
+  private keepHistoryUntil = 0;
   private readonly clients = new Set<Client>();
   private pending = '';
   private flushScheduled = false;
@@ -91,7 +100,10 @@ export class EventHub {
     const opening = missed ?? this.snapshotText();
     const client: Client = { response, budget: this.settings.clientBufferBytes + Buffer.byteLength(opening) };
     this.clients.add(client);
-    response.on('close', () => this.clients.delete(client));
+    response.on('close', () => {
+      this.clients.delete(client);
+      this.keepHistoryUntil = Date.now() + RESUME_WINDOW_MS;
+    });
     response.on('drain', () => {
       client.budget = this.settings.clientBufferBytes;
     });
@@ -127,6 +139,13 @@ export class EventHub {
   }
 
   private record(change: RegistryChange, generation: number): void {
+    if (this.clients.size === 0 && Date.now() > this.keepHistoryUntil) {
+      // Nobody has listened for a while: keep the picture current, and nothing else. A client that resumes now gets a snapshot.
+      this.mirror(change);
+      this.history.length = 0;
+      this.historyBytes = 0;
+      return;
+    }
     const events = this.eventsOf(change, generation);
     let text = '';
     events.forEach((event, i) => {
@@ -137,8 +156,23 @@ export class EventHub {
     // A change that changed nothing (a resync with the same picture) still moves the generation.
     if (events.length === 0) text = `id: ${this.eventId(generation)}\nevent: generation\ndata: ${JSON.stringify({ generation })}\n\n`;
     this.history.push({ generation, text });
-    if (this.history.length > this.settings.historySize) this.history.splice(0, this.history.length - this.settings.historySize);
+    this.historyBytes += text.length;
+    let drop = 0;
+    while (this.history.length - drop > this.settings.historySize || this.historyBytes > HISTORY_MAX_CHARS) {
+      this.historyBytes -= (this.history[drop] as SentChange).text.length;
+      drop++;
+    }
+    if (drop > 0) this.history.splice(0, drop);
     this.broadcast(text);
+  }
+
+  private mirror(change: RegistryChange): void {
+    if (change.kind === 'upsert') this.instancesByOwner.set(change.instance.owner, change.instance);
+    else if (change.kind === 'remove') this.instancesByOwner.delete(change.owner);
+    else {
+      for (const owner of [...this.instancesByOwner.keys()]) if (owner.startsWith(change.ownerPrefix)) this.instancesByOwner.delete(owner);
+      for (const instance of change.instances) this.instancesByOwner.set(instance.owner, instance);
+    }
   }
 
   private eventsOf(change: RegistryChange, generation: number): InstanceEvent[] {
