@@ -1,7 +1,7 @@
-// The operator page at / and /ui/: static files read once at start-up (the
-// HTML and stylesheet from src/ui, the ES modules tsc compiled to
-// dist/src/ui) and served with a Content-Security-Policy that allows
-// nothing but this origin.
+// The operator page at / and /ui/: the files of dist/src/ui (the ES modules
+// tsc compiled from src/ui, and the HTML, stylesheet and icon the build
+// copies beside them), read once at start-up and served with a
+// Content-Security-Policy that allows nothing but this origin.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
@@ -31,22 +31,14 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-/** Every file of the page by its URL name (`index.html`, `app.js`, …). */
+/** Every file of the page by its URL name (`index.html`, `app.js`, …): `npm run build` puts them all in dist/src/ui. */
 export function loadUiAssets(): Map<string, Asset> {
   const assets = new Map<string, Asset>();
-  // This file is dist/src/http/ui.js: the sources sit three folders up, the compiled modules one up.
-  const sources = fileURLToPath(new URL('../../../src/ui/', import.meta.url));
-  const compiled = fileURLToPath(new URL('../ui/', import.meta.url));
-  for (const [dir, wanted] of [
-    [sources, ['.html', '.css', '.png', '.svg']],
-    [compiled, ['.js']],
-  ] as const) {
-    if (!existsSync(dir)) continue;
-    for (const file of readdirSync(dir)) {
-      const extension = file.slice(file.lastIndexOf('.'));
-      const type = TYPES[extension];
-      if (type !== undefined && (wanted as readonly string[]).includes(extension)) assets.set(file, { type, body: readFileSync(dir + file) });
-    }
+  const dir = fileURLToPath(new URL('../ui/', import.meta.url));
+  if (!existsSync(dir)) return assets;
+  for (const file of readdirSync(dir)) {
+    const type = TYPES[file.slice(file.lastIndexOf('.'))];
+    if (type !== undefined) assets.set(file, { type, body: readFileSync(dir + file) });
   }
   return assets;
 }

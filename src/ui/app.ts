@@ -56,9 +56,8 @@ function connect(): void {
     onRefused() {
       live.textContent = 'not connected';
       // Reading from beyond loopback needs the token: asking through a plain read brings up the token dialog.
-      void api('GET', '/v1/records').then((result) => {
-        if (result.ok) connect();
-      });
+      // Either way, try again a little later (a new token reconnects at once).
+      void api('GET', '/v1/records').then(() => window.setTimeout(connect, 2000));
     },
   });
 }

@@ -3,7 +3,7 @@
 // from two successive scrapes of /metrics.
 import { api, authHeaders, byId } from './api.js';
 
-const POLL_MS = 2000;
+const POLL_MS = 5000;
 
 interface Scrape {
   at: number;
