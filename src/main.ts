@@ -2,14 +2,15 @@
 // The `seamark` command: read the configuration, start, stop on SIGINT/SIGTERM.
 import { readFileSync } from 'node:fs';
 import cluster from 'node:cluster';
+import { runLookupCommand } from './cli/lookup.js';
 import { runRecordsCommand } from './cli/records.js';
 import { ConfigError, helpText, loadConfig, parseCommandLine } from './config/load.js';
 import { createLogger } from './log.js';
 
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'records') {
-    return runRecordsCommand(argv.slice(1), process.env, { out: (text) => process.stdout.write(text + '\n'), err: (text) => process.stderr.write(text + '\n') });
-  }
+  const io = { out: (text: string) => process.stdout.write(text + '\n'), err: (text: string) => process.stderr.write(text + '\n') };
+  if (argv[0] === 'records') return runRecordsCommand(argv.slice(1), process.env, io);
+  if (argv[0] === 'lookup') return runLookupCommand(argv.slice(1), process.env, io);
   let loaded;
   try {
     const commandLine = parseCommandLine(argv);

@@ -120,9 +120,9 @@ function wholeNumber(flag: string, text: string): number {
   return Number(text);
 }
 
-type Client = (method: string, path: string, body?: unknown) => Promise<unknown>;
+export type Client = (method: string, path: string, body?: unknown) => Promise<unknown>;
 
-function apiClient(baseUrl: string, token: string | undefined): Client {
+export function apiClient(baseUrl: string, token: string | undefined): Client {
   return async (method, path, body) => {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';

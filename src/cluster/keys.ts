@@ -74,6 +74,8 @@ export const InstanceValueSchema = Type.Object({
   ttl: Type.Optional(Type.Integer({ minimum: 0 })),
   srv: Type.Array(SrvValue),
   healthy: Type.Boolean(),
+  /** The container's name on its node, for readers (the operator page, /v1/lookup). */
+  container: Type.Optional(Type.String()),
 });
 export type InstanceValue = Static<typeof InstanceValueSchema>;
 
@@ -97,6 +99,7 @@ export function encodeInstance(instance: Instance): string {
     ...(instance.ttl === undefined ? {} : { ttl: instance.ttl }),
     srv: instance.srv.map(({ service, protocol, port, priority, weight }) => ({ service, protocol, port, priority, weight })),
     healthy: instance.healthy,
+    ...(instance.origin?.container === undefined ? {} : { container: instance.origin.container }),
   };
   return JSON.stringify(value);
 }
@@ -105,7 +108,8 @@ export function encodeInstance(instance: Instance): string {
 export function decodeInstance(node: string, owner: string, text: string): Instance | string {
   const value = parseJson(text);
   if (!Value.Check(InstanceValueSchema, value)) return describe(InstanceValueSchema, value);
-  return { owner: remoteOwner(node, owner), ...value };
+  const { container, ...served } = value;
+  return { owner: remoteOwner(node, owner), ...served, origin: container === undefined ? { node } : { node, container } };
 }
 
 export function decodeNode(text: string): NodeValue | string {

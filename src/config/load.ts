@@ -103,6 +103,7 @@ export function helpText(): string {
     '',
     'Usage: seamark [options]',
     '       seamark records list|add|rm|renew ...   (manage hand-made records over the HTTP API; seamark records --help)',
+    '       seamark lookup <name> [type]            (what seamark answers, and from which instance; seamark lookup --help)',
     '',
     'Options (each also settable in the config file and as the environment variable shown):',
     line('--config <file>', 'YAML (or JSON) configuration file; env SEAMARK_CONFIG'),

@@ -19,9 +19,12 @@ import { isLoopback } from './auth.js';
 import { dnsdockRoutes } from './compat-dnsdock.js';
 import { mesosRoutes } from './compat-mesos.js';
 import { installErrorHandler } from './errors.js';
+import { eventsRoutes } from './events.js';
 import { healthRoutes } from './health.js';
+import { lookupRoutes } from './lookup.js';
 import { namesRoutes } from './names.js';
 import { recordsRoutes } from './records.js';
+import { uiRoutes } from './ui.js';
 
 export interface HttpApiOptions {
   config: Config;
@@ -79,6 +82,9 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
   await app.register(mesosRoutes, { prefix: '/v1', registry, zone, config, version: options.version, token });
   await app.register(dnsdockRoutes, { manual, token });
   await app.register(healthRoutes, { readiness: options.readiness, metrics: options.metrics });
+  await app.register(eventsRoutes, { prefix: '/v1/events', registry, token });
+  await app.register(lookupRoutes, { prefix: '/v1/lookup', registry, zone, forwardAllow: config.forwardAllow, token });
+  await app.register(uiRoutes);
   return app;
 }
 

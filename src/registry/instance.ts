@@ -26,6 +26,8 @@ export interface Instance {
   srv: SrvPort[];
   /** Unhealthy instances leave the answers (unless every instance of a name is unhealthy). */
   healthy: boolean;
+  /** Where it comes from, for people reading the API and the operator page; answers never use it. */
+  origin?: InstanceOrigin;
   /** Host ports this container's ports are published on (`docker run -p`): what other hosts reach in cluster mode. */
   publishedPorts?: PublishedPort[];
   /** The container's own choice (label `seamark.cluster-addresses`) of what other nodes answer for it. */
@@ -36,4 +38,13 @@ export interface PublishedPort {
   port: number;
   protocol: string;
   hostPort: number;
+}
+
+export interface InstanceOrigin {
+  /** Docker: the container's name. */
+  container?: string;
+  /** Docker: the networks its addresses are taken from. */
+  networks?: string[];
+  /** Cluster mode: the node that publishes it. */
+  node?: string;
 }

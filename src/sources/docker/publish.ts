@@ -49,6 +49,7 @@ export function publishContainer(facts: ContainerFacts, settings: PublishSetting
       srv: containerSrv(facts, wishes),
       healthy: isHealthy(facts, settings.startingHealthy),
       ...clusterHints(facts),
+      origin: { container: facts.name, networks: networks.map((network) => network.name) },
     },
     problems,
   };

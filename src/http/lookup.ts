@@ -1,0 +1,214 @@
+// GET /v1/lookup: what the DNS server answers a question, from the same zone
+// view function it calls, and for each record the instances it comes from.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { isIP } from 'node:net';
+import { Type, type Static } from 'typebox';
+import { isAllowed, parseAllowList } from '../config/addresses.js';
+import type { Instance } from '../registry/instance.js';
+import { addressFromReverseName, nameProblem, normalizeName, qualifyName, reverseName } from '../registry/names.js';
+import { srvName, type Registry } from '../registry/registry.js';
+import { RRType, Rcode, type ResourceRecord } from '../zone/records.js';
+import { lookup, type ZoneSettings } from '../zone/view.js';
+import { RecordInputError } from '../sources/manual.js';
+import { requireToken } from './auth.js';
+import { ErrorSchema } from './errors.js';
+
+/** Type mnemonics besides the ones the zone view produces, so `MX` or `TXT` can be asked (they get NODATA in a zone). */
+const OTHER_TYPES: Record<string, number> = { MX: 15, CAA: 257, SVCB: 64, HTTPS: 65, DS: 43, DNSKEY: 48 };
+const typeCodes = new Map<string, number>([...Object.entries(RRType).filter(([name]) => name !== 'OPT'), ...Object.entries(OTHER_TYPES)]);
+const typeNames = new Map<number, string>([...typeCodes].map(([name, code]) => [code, name]));
+const rcodeNames = new Map<number, string>(Object.entries(Rcode).map(([name, code]) => [code, name]));
+
+const OriginSchema = Type.Object({
+  owner: Type.String({ description: 'The instance: docker:<id>, manual:<id>, config:<name>' }),
+  source: Type.String({ description: 'docker, manual or config' }),
+  healthy: Type.Boolean(),
+  names: Type.Array(Type.String()),
+  origin: Type.Optional(
+    Type.Object({
+      container: Type.Optional(Type.String()),
+      networks: Type.Optional(Type.Array(Type.String())),
+      node: Type.Optional(Type.String()),
+    }, { description: 'Docker: the container and its networks; cluster mode: the node' }),
+  ),
+});
+
+const RecordSchema = Type.Object({
+  name: Type.String({ description: 'Owner name, fully qualified with the trailing dot' }),
+  ttl: Type.Integer(),
+  class: Type.Literal('IN'),
+  type: Type.String(),
+  data: Type.String({ description: 'The record data in zone-file form' }),
+  text: Type.String({ description: 'The whole record as dig prints it' }),
+  from: Type.Array(OriginSchema, { description: 'The instances the record comes from; empty for the zone’s own SOA and NS' }),
+});
+
+export const LookupSchema = Type.Object({
+  question: Type.Object({ name: Type.String(), type: Type.String() }),
+  forwarded: Type.Boolean({ description: 'The name is outside seamark’s zones: the DNS server passes it to the upstream resolvers, and their answer is not shown here' }),
+  rcode: Type.Optional(Type.String({ description: 'NOERROR, NXDOMAIN, REFUSED…; absent when forwarded' })),
+  flags: Type.Array(Type.String(), { description: 'Header flags of the reply to a query with RD set from this client: qr, aa, rd, ra' }),
+  answer: Type.Array(RecordSchema),
+  authority: Type.Array(RecordSchema),
+  additional: Type.Array(RecordSchema),
+  generation: Type.Integer({ description: 'The registry generation the answer was read at' }),
+  text: Type.String({ description: 'The answer laid out as dig prints it, each record followed by the instances it comes from' }),
+});
+type LookupResult = Static<typeof LookupSchema>;
+type RecordEntry = Static<typeof RecordSchema>;
+
+export interface LookupRoutesOptions {
+  registry: Registry;
+  zone: ZoneSettings;
+  /** Who may have names outside the zones forwarded: decides REFUSED and the ra flag, as in DNS. */
+  forwardAllow: readonly string[];
+  token: string | undefined;
+}
+
+export const lookupRoutes: FastifyPluginAsyncTypebox<LookupRoutesOptions> = async (app, { registry, zone, forwardAllow, token }) => {
+  const allowList = parseAllowList(forwardAllow);
+  app.addHook('onRequest', requireToken(token));
+  app.get(
+    '/',
+    {
+      schema: {
+        tags: ['live'],
+        summary: 'What seamark’s DNS server answers a question, and which instance each record comes from',
+        description:
+          'A relative name is taken under the first zone (`web` → `web.docker.`), as record names are; end it with a dot to ask it as is. ' +
+          'An IP address asks its PTR. `type` is a mnemonic (A, AAAA, SRV, PTR, SOA, NS, ANY, TXT, MX…), `TYPE<n>` or a number; default A (PTR for an address).',
+        querystring: Type.Object(
+          { name: Type.String({ minLength: 1, maxLength: 254 }), type: Type.Optional(Type.String({ minLength: 1, maxLength: 12 })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: LookupSchema, 400: ErrorSchema },
+      },
+    },
+    async (request) => {
+      const asked = request.query.name.trim();
+      const address = isIP(asked) === 0 ? undefined : asked;
+      const name = address === undefined ? qualifyName(asked, zone.zones) : reverseName(address);
+      const problem = nameProblem(name);
+      if (problem !== undefined) throw new RecordInputError('name', `"${asked}" ${problem}`);
+      const type = request.query.type === undefined ? (address === undefined ? RRType.A : RRType.PTR) : parseType(request.query.type);
+      if (type === undefined) {
+        throw new RecordInputError('type', `"${request.query.type}" is not a record type: use A, AAAA, SRV, PTR, SOA, NS, ANY, TXT, MX…, TYPE<n> or a number`);
+      }
+      const mayForward = isAllowed(allowList, request.ip);
+      const result = answerLookup(registry, zone, normalizeName(name), type, mayForward);
+      return { ...result, text: digText(result) };
+    },
+  );
+};
+
+/** The zone view's answer to one question, as the DNS server sends it (rotation 0), with the origin of every record. */
+export function answerLookup(registry: Registry, zone: ZoneSettings, name: string, type: number, mayForward: boolean): Omit<LookupResult, 'text'> {
+  const generation = registry.generation;
+  const question = { name: `${name}.`, type: typeName(type) };
+  const response = lookup(registry, zone, name, type, 0);
+  if (response === undefined) {
+    const empty = { answer: [], authority: [], additional: [], generation, question };
+    // The DNS server forwards only for allowed clients and refuses everyone else.
+    if (mayForward) return { ...empty, forwarded: true, flags: ['qr', 'rd', 'ra'] };
+    return { ...empty, forwarded: false, rcode: 'REFUSED', flags: ['qr', 'rd'] };
+  }
+  return {
+    question,
+    forwarded: false,
+    rcode: rcodeNames.get(response.rcode) ?? String(response.rcode),
+    flags: mayForward ? ['qr', 'aa', 'rd', 'ra'] : ['qr', 'aa', 'rd'],
+    answer: response.answers.map((record) => describe(registry, record)),
+    authority: response.authority.map((record) => describe(registry, record)),
+    additional: response.additional.map((record) => describe(registry, record)),
+    generation,
+  };
+}
+
+/** The answer as `dig` lays it out, with the origin of each record as a comment. */
+export function digText(result: Omit<LookupResult, 'text'>): string {
+  const lines: string[] = [];
+  if (result.forwarded) {
+    lines.push(`;; ${result.question.name} is outside seamark's zones: the DNS server forwards it to the upstream resolvers, whose answer this is not`);
+  } else {
+    lines.push(`;; ->>HEADER<<- opcode: QUERY, status: ${result.rcode ?? '?'}`);
+    lines.push(`;; flags: ${result.flags.join(' ')}; QUERY: 1, ANSWER: ${result.answer.length}, AUTHORITY: ${result.authority.length}, ADDITIONAL: ${result.additional.length}`);
+  }
+  lines.push('', ';; QUESTION SECTION:', `;${result.question.name}\t\tIN\t${result.question.type}`);
+  for (const [title, records] of [['ANSWER', result.answer], ['AUTHORITY', result.authority], ['ADDITIONAL', result.additional]] as const) {
+    if (records.length === 0) continue;
+    lines.push('', `;; ${title} SECTION:`);
+    for (const record of records) lines.push(record.from.length === 0 ? record.text : `${record.text}\t; ${record.from.map(originText).join('; ')}`);
+  }
+  return lines.join('\n');
+}
+
+function originText(from: RecordEntry['from'][number]): string {
+  // Docker's own short form of a container id, as `docker ps` shows it.
+  const parts = [from.owner.startsWith('docker:') ? from.owner.slice(0, 'docker:'.length + 12) : from.owner];
+  if (from.origin?.container !== undefined) parts.push(`container ${from.origin.container}`);
+  if (from.origin?.networks !== undefined && from.origin.networks.length > 0) parts.push(`on ${from.origin.networks.join(', ')}`);
+  if (from.origin?.node !== undefined) parts.push(`node ${from.origin.node}`);
+  if (!from.healthy) parts.push('unhealthy');
+  return parts.join(' ');
+}
+
+function parseType(text: string): number | undefined {
+  const upper = text.trim().toUpperCase();
+  const named = typeCodes.get(upper);
+  if (named !== undefined) return named;
+  const numeric = /^(?:TYPE)?(\d{1,5})$/.exec(upper);
+  const code = numeric === null ? NaN : Number(numeric[1]);
+  return code >= 1 && code <= 65535 && code !== RRType.OPT ? code : undefined;
+}
+
+function typeName(type: number): string {
+  return typeNames.get(type) ?? `TYPE${type}`;
+}
+
+function describe(registry: Registry, record: ResourceRecord): RecordEntry {
+  const name = `${record.name}.`;
+  const data = recordData(record);
+  return {
+    name,
+    ttl: record.ttl,
+    class: 'IN',
+    type: typeName(record.type),
+    data,
+    text: `${name}\t${record.ttl}\tIN\t${typeName(record.type)}\t${data}`,
+    from: originsOf(registry, record).map(({ owner, source, healthy, names, origin }) => ({ owner, source, healthy, names, ...(origin === undefined ? {} : { origin }) })),
+  };
+}
+
+function recordData(record: ResourceRecord): string {
+  switch (record.type) {
+    case RRType.A:
+    case RRType.AAAA:
+      return record.address;
+    case RRType.PTR:
+    case RRType.NS:
+      return `${record.target}.`;
+    case RRType.SRV:
+      return `${record.priority} ${record.weight} ${record.port} ${record.target}.`;
+    case RRType.SOA:
+      return `${record.mname}. ${record.rname}. ${record.serial} ${record.refresh} ${record.retry} ${record.expire} ${record.minimum}`;
+  }
+}
+
+/** The instances behind a record: those holding the address, the SRV port or the PTR target; none for SOA and NS. */
+function originsOf(registry: Registry, record: ResourceRecord): Instance[] {
+  switch (record.type) {
+    case RRType.A:
+    case RRType.AAAA:
+      return registry.byName(record.name).filter((instance) => instance.addresses.includes(record.address));
+    case RRType.SRV:
+      return registry
+        .bySrvName(record.name)
+        .filter((instance) => instance.names[0] === record.target && instance.srv.some((srv) => srv.port === record.port && instance.names.some((host) => srvName(srv, host) === record.name)));
+    case RRType.PTR: {
+      const address = addressFromReverseName(record.name);
+      return address === undefined ? [] : registry.byAddress(address).filter((instance) => instance.names[0] === record.target);
+    }
+    default:
+      return [];
+  }
+}

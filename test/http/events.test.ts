@@ -1,0 +1,197 @@
+// GET /v1/events over real sockets: the snapshot, live changes with their
+// generation, resuming with Last-Event-ID, the heartbeat, `curl -N`, and a
+// client that does not read being dropped while the others go on.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { eventsRoutes, type EventStreamSettings } from '../../src/http/events.js';
+import type { Instance } from '../../src/registry/instance.js';
+import { Registry } from '../../src/registry/registry.js';
+import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import { api, waitUntil } from './client.js';
+
+interface SseEvent {
+  event: string;
+  id: string | undefined;
+  data: string;
+}
+
+/** Reads an SSE stream with fetch; `events` fills as they arrive, `comments` with the `:` lines. */
+function subscribe(url: string, headers: Record<string, string> = {}) {
+  const events: SseEvent[] = [];
+  const comments: string[] = [];
+  const controller = new AbortController();
+  const done = (async () => {
+    const response = await fetch(url, { headers, signal: controller.signal });
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
+    const decoder = new TextDecoder();
+    let buffered = '';
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let end;
+      while ((end = buffered.indexOf('\n\n')) >= 0) {
+        const block = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        const event: SseEvent = { event: 'message', id: undefined, data: '' };
+        for (const line of block.split('\n')) {
+          if (line.startsWith(':')) comments.push(line);
+          else if (line.startsWith('event: ')) event.event = line.slice(7);
+          else if (line.startsWith('id: ')) event.id = line.slice(4);
+          else if (line.startsWith('data: ')) event.data += line.slice(6);
+        }
+        if (event.data !== '') events.push(event);
+      }
+    }
+  })().catch((error: unknown) => {
+    if ((error as Error).name !== 'AbortError') throw error;
+  });
+  return { events, comments, close: () => controller.abort(), done };
+}
+
+const data = (event: SseEvent | undefined) => JSON.parse(event?.data ?? 'null');
+
+describe('GET /v1/events on a running seamark', () => {
+  let seamark: RunningSeamark;
+  before(async () => {
+    seamark = await startSeamark({ config: { docker: 'off', hosts: [{ names: ['static'], addresses: ['10.80.0.1'] }] } });
+  });
+  after(async () => {
+    await seamark.stop();
+  });
+  const url = () => `http://127.0.0.1:${seamark.httpPort}/v1/events`;
+
+  it('opens with a snapshot, then sends each change with its generation', async () => {
+    const stream = subscribe(url());
+    await waitUntil(() => stream.events.length >= 1, 10000, 'the snapshot');
+    const snapshot = data(stream.events[0]);
+    assert.equal(stream.events[0]?.event, 'snapshot');
+    assert.ok(snapshot.instances.some((instance: Instance) => instance.names.includes('static.docker')));
+
+    await api(seamark.httpPort, 'PUT', '/v1/records/vm1', { names: ['vm1'], addresses: ['10.80.0.5'] });
+    await api(seamark.httpPort, 'PATCH', '/v1/records/vm1', { addresses: ['10.80.0.6'] });
+    await api(seamark.httpPort, 'DELETE', '/v1/records/vm1');
+    await waitUntil(() => stream.events.length >= 4, 10000, 'three changes');
+    stream.close();
+
+    const changes = stream.events.slice(1).map(data);
+    assert.deepEqual(changes.map((c) => [c.kind, c.owner]), [['added', 'manual:vm1'], ['changed', 'manual:vm1'], ['removed', 'manual:vm1']]);
+    assert.deepEqual(changes[1].instance.addresses, ['10.80.0.6']);
+    assert.equal(changes[2].instance, undefined);
+    const generations = changes.map((c) => c.generation as number) as [number, number, number];
+    assert.ok(generations[0] > snapshot.generation && generations[1] > generations[0] && generations[2] > generations[1], `generations grow: ${snapshot.generation}, ${generations}`);
+    assert.deepEqual(stream.events.slice(1).map((e) => e.id?.split('-')[1]), generations.map(String), 'each change carries its generation as id');
+  });
+
+  it('resumes after Last-Event-ID with only the changes missed, and sends a snapshot for an id it cannot resume', async () => {
+    const first = subscribe(url());
+    await waitUntil(() => first.events.length >= 1, 10000, 'the snapshot');
+    first.close();
+    const lastId = first.events[0]?.id as string;
+
+    await api(seamark.httpPort, 'PUT', '/v1/records/missed', { names: ['missed'], addresses: ['10.80.0.7'] });
+    const resumed = subscribe(url(), { 'last-event-id': lastId });
+    await waitUntil(() => resumed.events.length >= 1, 10000, 'the missed change');
+    await api(seamark.httpPort, 'DELETE', '/v1/records/missed');
+    await waitUntil(() => resumed.events.length >= 2, 10000, 'the next change');
+    resumed.close();
+    assert.deepEqual(resumed.events.map((e) => [e.event, data(e).kind, data(e).owner]), [['instance', 'added', 'manual:missed'], ['instance', 'removed', 'manual:missed']]);
+
+    // Another lifetime's id (generations restart at 0 with seamark) or a made-up one: start again from a snapshot.
+    for (const id of ['00000000-1', 'garbage']) {
+      const fresh = subscribe(`${url()}?lastEventId=${id}`);
+      await waitUntil(() => fresh.events.length >= 1, 10000, 'a snapshot');
+      fresh.close();
+      assert.equal(fresh.events[0]?.event, 'snapshot');
+    }
+  });
+
+  it('works with curl -N', async () => {
+    const curl = spawn('curl', ['-sN', '--max-time', '3', url()]);
+    let output = '';
+    curl.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await waitUntil(() => output.includes('event: snapshot'), 10000, 'curl to print the snapshot');
+    await api(seamark.httpPort, 'PUT', '/v1/records/curl', { names: ['curl'], addresses: ['10.80.0.8'] });
+    await waitUntil(() => output.includes('"owner":"manual:curl"'), 10000, 'curl to print the change');
+    curl.kill();
+    assert.match(output, /^retry: 1000\n\nid: [0-9a-f]+-\d+\nevent: snapshot\ndata: \{"generation":\d+,"instances":\[/);
+  });
+});
+
+describe('GET /v1/events, per client', () => {
+  let app: FastifyInstance;
+  let registry: Registry;
+  let port: number;
+  const settings: EventStreamSettings = { historySize: 5, clientBufferBytes: 256 * 1024, heartbeatMs: 200 };
+  before(async () => {
+    registry = new Registry();
+    app = Fastify({ logger: false });
+    await app.register(eventsRoutes, { prefix: '/v1/events', registry, token: undefined, settings });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    port = (app.server.address() as { port: number }).port;
+  });
+  after(async () => {
+    await app.close();
+  });
+  const host = (n: number, healthy = true): Instance => ({ owner: `manual:h${n}`, source: 'manual', names: [`h${n}.docker`], addresses: [`10.81.${n >> 8}.${n & 255}`], srv: [], healthy });
+
+  it('sends a heartbeat on an idle stream', async () => {
+    const stream = subscribe(`http://127.0.0.1:${port}/v1/events`);
+    await waitUntil(() => stream.comments.some((c) => c.startsWith(': heartbeat')), 5000, 'a heartbeat');
+    stream.close();
+  });
+
+  it('tells health changes from other changes, and takes a whole resync apart into instance events', async () => {
+    const stream = subscribe(`http://127.0.0.1:${port}/v1/events`);
+    await waitUntil(() => stream.events.length >= 1, 5000, 'the snapshot');
+    registry.upsert(host(1));
+    registry.upsert(host(1, false));
+    registry.replaceByPrefix('manual:', [host(2), host(1, false)]);
+    await waitUntil(() => stream.events.length >= 4, 5000, 'four events');
+    stream.close();
+    assert.deepEqual(stream.events.slice(1).map((e) => [data(e).kind, data(e).owner]), [['added', 'manual:h1'], ['health', 'manual:h1'], ['added', 'manual:h2']]);
+    registry.replaceByPrefix('manual:', []);
+  });
+
+  it('sends a snapshot to a client that missed more changes than are kept', async () => {
+    const first = subscribe(`http://127.0.0.1:${port}/v1/events`);
+    await waitUntil(() => first.events.length >= 1, 5000, 'the snapshot');
+    first.close();
+    for (let i = 0; i < settings.historySize + 2; i++) registry.upsert(host(100 + i));
+    const resumed = subscribe(`http://127.0.0.1:${port}/v1/events`, { 'last-event-id': first.events[0]?.id as string });
+    await waitUntil(() => resumed.events.length >= 1, 5000, 'a snapshot');
+    resumed.close();
+    assert.equal(resumed.events[0]?.event, 'snapshot');
+    assert.equal(data(resumed.events[0]).instances.length, settings.historySize + 2);
+  });
+
+  it('drops a client that does not read, and the registry and the other clients go on', async () => {
+    const reader = subscribe(`http://127.0.0.1:${port}/v1/events`);
+    await waitUntil(() => reader.events.length >= 1, 5000, 'the snapshot');
+    // A client that sends the request and then never reads.
+    const stalled = connect(port, '127.0.0.1');
+    stalled.write('GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n');
+    let closed = false;
+    stalled.on('close', () => (closed = true));
+    stalled.on('error', () => undefined);
+    await new Promise((resolve) => stalled.once('data', resolve));
+    stalled.pause();
+
+    // Big instances: tens of MB of events, beyond what the socket buffers hold.
+    const names = Array.from({ length: 60 }, (_, i) => `name-${i}-${'x'.repeat(40)}.docker`);
+    // Changes come in small bursts, well inside a reading client's budget.
+    const changes = 6000;
+    for (let i = 0; i < changes; i++) {
+      registry.upsert({ ...host(1000 + (i % 50)), names, addresses: [`10.82.${i >> 8}.${i & 255}`] });
+      if (i % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    const last = registry.generation;
+    await waitUntil(() => reader.events.some((e) => data(e).generation === last), 30000, 'the reading client to get every change');
+    reader.close();
+    stalled.resume();
+    await waitUntil(() => closed, 10000, 'the stalled client to be disconnected');
+  });
+});

@@ -1,0 +1,54 @@
+// Debian's chromium driven by playwright-core: headless, no browser download,
+// a fresh profile each time, and every console error and page error kept.
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+export interface Browser {
+  context: BrowserContext;
+  /** Console errors and uncaught page errors, with the URL they came from. */
+  errors: { text: string; url: string }[];
+  newPage(): Promise<Page>;
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium; .ci/run does)`);
+  const profile = mkdtempSync(join(tmpdir(), 'seamark-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  const errors: Browser['errors'] = [];
+  const watch = (page: Page) => {
+    page.on('console', (message: ConsoleMessage) => {
+      if (message.type() === 'error') errors.push({ text: message.text(), url: message.location().url });
+    });
+    page.on('pageerror', (error) => errors.push({ text: `uncaught: ${error.message}`, url: page.url() }));
+  };
+  context.pages().forEach(watch);
+  context.on('page', watch);
+  return {
+    context,
+    errors,
+    newPage: () => context.newPage(),
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
