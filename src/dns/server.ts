@@ -9,7 +9,7 @@ import { formatEndpoint, isAllowed, type Endpoint } from '../config/addresses.js
 import type { Registry } from '../registry/registry.js';
 import { RRClass, RRType, Rcode, type ZoneResponse } from '../zone/records.js';
 import { lookup, zoneOf, zoneTransfer, type ZoneSettings } from '../zone/view.js';
-import type { Forwarder } from './forwarder.js';
+import type { CachedAnswer, Forwarder } from './forwarder.js';
 import { performance } from 'node:perf_hooks';
 import { AnswerCache, MAX_ROTATIONS } from './answer-cache.js';
 import { PLAIN_UDP_SIZE, encodeResponse, encodeTransfer, parseQuery, type Query, type ResponseOptions } from './wire.js';
@@ -73,11 +73,14 @@ export class DnsServer {
     return this.cache?.size ?? 0;
   }
 
-  /** The request path: parse, decide, answer. */
-  answer(message: Buffer, client: string, viaTcp: boolean, reply: Reply): void {
+  /**
+   * The request path: parse, decide, answer. Returns true when the reply
+   * comes later (a forwarded query): `settled` is called once it is sent.
+   */
+  answer(message: Buffer, client: string, viaTcp: boolean, reply: Reply, settled?: () => void): boolean {
     const startedAt = performance.now();
     const parsed = parseQuery(message);
-    if (parsed.kind === 'drop') return;
+    if (parsed.kind === 'drop') return false;
     if (parsed.kind === 'error') {
       reply(
         encodeResponse({
@@ -93,14 +96,15 @@ export class DnsServer {
         }),
       );
       this.options.onAnswer?.(0, parsed.rcode, startedAt);
-      return;
+      return false;
     }
 
     const query = parsed.query;
     const mayForward = this.forwardingAllowed(client);
-    const respond = (rcode: number, authoritative: boolean, records?: Records) => {
+    const respond = (rcode: number, authoritative: boolean, records?: Records): false => {
       reply(this.encode(message, query, viaTcp, rcode, authoritative, mayForward, records));
       this.options.onAnswer?.(query.type, rcode, startedAt);
+      return false;
     };
 
     if (query.edns !== undefined && query.edns.version > 0) return respond(Rcode.BADVERS, false);
@@ -118,7 +122,7 @@ export class DnsServer {
         if (cached !== undefined) {
           reply(cached);
           this.options.onAnswer?.(query.type, fromZone.rcode, startedAt);
-          return;
+          return false;
         }
       }
       return respond(fromZone.rcode, true, fromZone);
@@ -126,27 +130,46 @@ export class DnsServer {
 
     const forwarder = this.options.forwarder;
     if (!mayForward || forwarder === undefined || forwarder.upstreams.length === 0) return respond(Rcode.REFUSED, false);
+    // The generation in which the zone view had no answer: a forwarded answer is cached for that generation only.
+    const generation = this.options.registry.generation;
     forwarder.resolve(message, query, viaTcp).then(
       (result) => {
-        if (result === undefined) return respond(Rcode.SERVFAIL, false);
-        const { response, cached } = result;
-        if (cached !== undefined && !viaTcp) this.cache?.storeForward(message, query.type, cached);
-        const limit = viaTcp ? 65535 : this.udpLimit(query);
-        if (response.length <= limit) {
-          reply(response);
-          this.options.onAnswer?.(query.type, response.readUInt16BE(2) & 0xf, startedAt);
-        } else {
-          respond(response.readUInt16BE(2) & 0xf, false, { truncated: true });
-        }
+        if (result === undefined) respond(Rcode.SERVFAIL, false);
+        else this.relay(message, query, viaTcp, result.response, result.cached, generation, respond, reply, startedAt);
+        settled?.();
       },
       (error: unknown) => {
         this.options.log.error({ err: error, name: query.name }, 'forwarding failed');
         respond(Rcode.SERVFAIL, false);
+        settled?.();
       },
     );
+    return true;
   }
 
-  private transfer(message: Buffer, query: Query, client: string, viaTcp: boolean, reply: Reply, respond: (rcode: number, aa: boolean) => void): void {
+  /** Sends a forwarded answer, or TC when it is too big for the client's UDP size; keeps it for the fast path. */
+  private relay(
+    message: Buffer,
+    query: Query,
+    viaTcp: boolean,
+    response: Buffer,
+    cached: CachedAnswer | undefined,
+    generation: number,
+    respond: (rcode: number, aa: boolean, records?: Records) => false,
+    reply: Reply,
+    startedAt: number,
+  ): void {
+    if (cached !== undefined && !viaTcp) this.cache?.storeForward(message, query.type, cached, generation);
+    const limit = viaTcp ? 65535 : this.udpLimit(query);
+    if (response.length <= limit) {
+      reply(response);
+      this.options.onAnswer?.(query.type, response.readUInt16BE(2) & 0xf, startedAt);
+    } else {
+      respond(response.readUInt16BE(2) & 0xf, false, { truncated: true });
+    }
+  }
+
+  private transfer(message: Buffer, query: Query, client: string, viaTcp: boolean, reply: Reply, respond: (rcode: number, aa: boolean) => false): false {
     const zone = zoneOf(this.options.zone, query.name);
     if (zone !== query.name || !viaTcp || !isAllowed(this.options.axfrAllow, client)) {
       this.options.log.debug({ client, zone: query.name, viaTcp }, 'zone transfer refused');
@@ -155,6 +178,7 @@ export class DnsServer {
     const records = zoneTransfer(this.options.registry, this.options.zone, zone);
     for (const part of encodeTransfer(message, query.id, query.questionEnd, records)) reply(part);
     this.options.onAnswer?.(query.type, Rcode.NOERROR, performance.now());
+    return false;
   }
 
   /** The reply to a UDP query from the answer cache, or undefined when the slow path must answer it. */
@@ -252,7 +276,8 @@ export class DnsServer {
 
   private listenTcp(endpoint: Endpoint): Promise<void> {
     return new Promise((resolve, reject) => {
-      const server = createServer((connection) => this.serveTcp(connection));
+      // Half-open: a client may shut its side after its last query and still read the answers (RFC 7766 §6.2.4).
+      const server = createServer({ allowHalfOpen: true }, (connection) => this.serveTcp(connection));
       server.maxConnections = MAX_TCP_CONNECTIONS;
       server.once('error', reject);
       server.listen({ port: endpoint.port, host: endpoint.address, ipv6Only: endpoint.family === 6 }, () => {
@@ -269,8 +294,22 @@ export class DnsServer {
     this.tcpConnections.add(connection);
     const client = connection.remoteAddress ?? '';
     let buffered = Buffer.alloc(0);
+    // Forwarded queries not answered yet, and whether the client has shut its side: the connection ends when both are done.
+    let waiting = 0;
+    let clientDone = false;
+    const settled = () => {
+      waiting--;
+      if (clientDone && waiting === 0) connection.end();
+    };
+    connection.on('end', () => {
+      clientDone = true;
+      if (waiting === 0) connection.end();
+    });
     connection.setNoDelay(true);
-    connection.setTimeout(this.options.tcpIdleTimeoutMs, () => connection.destroy());
+    // Idle means no query waiting for its answer either; writing that answer starts the idle time again.
+    connection.setTimeout(this.options.tcpIdleTimeoutMs, () => {
+      if (waiting === 0) connection.destroy();
+    });
     connection.on('close', () => this.tcpConnections.delete(connection));
     connection.on('error', () => connection.destroy());
     // A client that pipelines faster than it reads is paused until its answers drain.
@@ -290,7 +329,7 @@ export class DnsServer {
         const message = buffered.subarray(2, length + 2);
         buffered = buffered.subarray(length + 2);
         try {
-          this.answer(message, client, true, reply);
+          if (this.answer(message, client, true, reply, settled)) waiting++;
         } catch (error) {
           this.options.log.error({ err: error, client }, 'query failed');
         }
