@@ -14,6 +14,7 @@ import { startDockerSource } from './sources/docker/index.js';
 import { ManualSource, type ManualRecord } from './sources/manual.js';
 import { STATIC_OWNER_PREFIX, staticInstances } from './sources/static.js';
 import { DiskStore } from './store/disk.js';
+import { startSerial } from './zone/serial.js';
 import { nsName } from './zone/view.js';
 
 export interface Seamark {
@@ -37,7 +38,7 @@ export async function startSeamark(config: Config, log: Logger): Promise<Seamark
   await manual.start();
   readiness.markReady('store');
 
-  const serialBase = Math.floor(Date.now() / 1000);
+  const serialBase = startSerial(config.dataDir, registry, log);
   const zone = zoneSettings(config, serialBase);
   const workers = workerCount(config);
   // With several workers the DNS sockets live in them; this process keeps the sources and the API.

@@ -7,12 +7,12 @@ import type { LookupOptions } from 'node:dns';
 import type { Logger } from 'pino';
 import { formatEndpoint, isAllowed, type Endpoint } from '../config/addresses.js';
 import type { Registry } from '../registry/registry.js';
-import { RRClass, RRType, Rcode, type ZoneResponse } from '../zone/records.js';
-import { lookup, zoneOf, zoneTransfer, type ZoneSettings } from '../zone/view.js';
+import { RRClass, RRType, Rcode, type ResourceRecord, type ZoneResponse } from '../zone/records.js';
+import { lookup, soaRecord, zoneOf, zoneTransfer, type ZoneSettings } from '../zone/view.js';
 import type { CachedAnswer, Forwarder } from './forwarder.js';
 import { performance } from 'node:perf_hooks';
 import { AnswerCache, MAX_ROTATIONS } from './answer-cache.js';
-import { PLAIN_UDP_SIZE, encodeResponse, encodeTransfer, parseQuery, type Query, type ResponseOptions } from './wire.js';
+import { MAX_MESSAGE_SIZE, PLAIN_UDP_SIZE, encodeResponse, encodeTransfer, ixfrClientSerial, parseQuery, type Edns, type Query, type ResponseOptions } from './wire.js';
 
 export interface DnsServerOptions {
   listen: readonly Endpoint[];
@@ -26,12 +26,17 @@ export interface DnsServerOptions {
   log: Logger;
   /** Encoded answers kept for the UDP fast path, entries; 0 turns the cache off. */
   answerCacheSize: number;
+  /** Text of CH TXT version.bind and id.server; undefined: REFUSED. */
+  chaos: { version?: string; identity?: string };
   /** Counts each answered query (type, rcode, performance.now() when it arrived). */
   onAnswer?: (type: number, rcode: number, startedAt: number) => void;
 }
 
 /** The record sections of a response, or `truncated` for an answer too big for the client. */
 type Records = Pick<ResponseOptions, 'answers' | 'authority' | 'additional' | 'truncated'>;
+
+/** Sends an answer built from an rcode and records; false, so that the request path can `return respond(…)`. */
+type Respond = (rcode: number, authoritative: boolean, records?: Records) => false;
 
 /** Where a reply goes: one function per transport, so the request path does not care. */
 type Reply = (response: Buffer) => void;
@@ -87,11 +92,13 @@ export class DnsServer {
           query: message,
           id: parsed.id,
           opcode: parsed.opcode,
-          recursionDesired: parsed.recursionDesired,
+          // RD is a QUERY flag: an answer to another opcode carries none of RD, RA, AA, AD, CD.
+          recursionDesired: parsed.opcode === 0 && parsed.recursionDesired,
           questionEnd: parsed.questionEnd ?? 0,
           rcode: parsed.rcode,
           authoritative: false,
           recursionAvailable: false,
+          edns: this.ednsReply(parsed.edns),
           maxSize: PLAIN_UDP_SIZE,
         }),
       );
@@ -101,7 +108,7 @@ export class DnsServer {
 
     const query = parsed.query;
     const mayForward = this.forwardingAllowed(client);
-    const respond = (rcode: number, authoritative: boolean, records?: Records): false => {
+    const respond: Respond = (rcode, authoritative, records) => {
       reply(this.encode(message, query, viaTcp, rcode, authoritative, mayForward, records));
       this.options.onAnswer?.(query.type, rcode, startedAt);
       return false;
@@ -109,6 +116,7 @@ export class DnsServer {
 
     if (query.edns !== undefined && query.edns.version > 0) return respond(Rcode.BADVERS, false);
     if (query.type === RRType.AXFR || query.type === RRType.IXFR) return this.transfer(message, query, client, viaTcp, reply, respond);
+    if (query.class === RRClass.CH) return this.answerChaos(query, respond);
     if (query.class !== RRClass.IN && query.class !== RRClass.ANY) {
       return respond(zoneOf(this.options.zone, query.name) === undefined && mayForward ? Rcode.NOTIMP : Rcode.REFUSED, false);
     }
@@ -155,12 +163,12 @@ export class DnsServer {
     response: Buffer,
     cached: CachedAnswer | undefined,
     generation: number,
-    respond: (rcode: number, aa: boolean, records?: Records) => false,
+    respond: Respond,
     reply: Reply,
     startedAt: number,
   ): void {
     if (cached !== undefined && !viaTcp) this.cache?.storeForward(message, query.type, cached, generation);
-    const limit = viaTcp ? 65535 : this.udpLimit(query);
+    const limit = viaTcp ? MAX_MESSAGE_SIZE : this.udpLimit(query);
     if (response.length <= limit) {
       reply(response);
       this.options.onAnswer?.(query.type, response.readUInt16BE(2) & 0xf, startedAt);
@@ -169,16 +177,36 @@ export class DnsServer {
     }
   }
 
-  private transfer(message: Buffer, query: Query, client: string, viaTcp: boolean, reply: Reply, respond: (rcode: number, aa: boolean) => false): false {
+  /**
+   * AXFR, and IXFR answered from the zone as it is now (RFC 1995): a single
+   * SOA when the client's serial is current, or over UDP (telling it to use
+   * TCP); otherwise the whole zone in AXFR form.
+   */
+  private transfer(message: Buffer, query: Query, client: string, viaTcp: boolean, reply: Reply, respond: Respond): false {
     const zone = zoneOf(this.options.zone, query.name);
-    if (zone !== query.name || !viaTcp || !isAllowed(this.options.axfrAllow, client)) {
+    const isIxfr = query.type === RRType.IXFR;
+    if (zone !== query.name || (!viaTcp && !isIxfr) || !isAllowed(this.options.axfrAllow, client)) {
       this.options.log.debug({ client, zone: query.name, viaTcp }, 'zone transfer refused');
       return respond(zone === query.name ? Rcode.REFUSED : Rcode.NOTIMP, false);
     }
+    const soa = soaRecord(this.options.zone, this.options.registry, zone, this.options.zone.ttl);
+    if (isIxfr && soa.type === RRType.SOA) {
+      const known = ixfrClientSerial(message, query.questionEnd);
+      if (!viaTcp || (known !== undefined && !serialIsBefore(known, soa.serial))) return respond(Rcode.NOERROR, true, { answers: [soa] });
+    }
     const records = zoneTransfer(this.options.registry, this.options.zone, zone);
-    for (const part of encodeTransfer(message, query.id, query.questionEnd, records)) reply(part);
+    for (const part of encodeTransfer(message, query.id, query.questionEnd, records, this.ednsReply(query.edns), this.logBadRecord)) reply(part);
     this.options.onAnswer?.(query.type, Rcode.NOERROR, performance.now());
     return false;
+  }
+
+  /** CH TXT `version.bind`/`version.server` and `id.server`/`hostname.bind`, as Knot DNS and BIND answer them; REFUSED when hidden and for anything else in CH. */
+  private answerChaos(query: Query, respond: Respond): false {
+    const { version, identity } = this.options.chaos;
+    const text =
+      query.name === 'version.bind' || query.name === 'version.server' ? version : query.name === 'id.server' || query.name === 'hostname.bind' ? identity : undefined;
+    if (text === undefined || (query.type !== RRType.TXT && query.type !== RRType.ANY)) return respond(Rcode.REFUSED, false);
+    return respond(Rcode.NOERROR, true, { answers: [{ name: query.name, ttl: 0, class: RRClass.CH, type: RRType.TXT, text }] });
   }
 
   /** The reply to a UDP query from the answer cache, or undefined when the slow path must answer it. */
@@ -203,6 +231,8 @@ export class DnsServer {
       const response = lookup(this.options.registry, this.options.zone, query.name, query.type, rotation);
       if (response === undefined) return;
       const encoded = this.encode(message, query, true, response.rcode, true, false, response);
+      // Too big for any UDP client: the fast path could never serve it.
+      if (encoded.length > this.options.udpPayloadMax) return;
       encoded.writeUInt16BE(0, 0);
       responses.push(encoded);
     }
@@ -239,10 +269,22 @@ export class DnsServer {
       authoritative,
       recursionAvailable,
       ...records,
-      edns: query.edns ? { payloadSize: this.options.udpPayloadMax, dnssecOk: query.edns.dnssecOk } : undefined,
-      maxSize: viaTcp ? 65535 : this.udpLimit(query),
+      edns: this.ednsReply(query.edns),
+      maxSize: viaTcp ? MAX_MESSAGE_SIZE : this.udpLimit(query),
+      keepWhatFits: viaTcp,
+      onBadRecord: this.logBadRecord,
     });
   }
+
+  /** The OPT of a reply to a query that had one: seamark's own payload size (RFC 6891 §6.1.1). */
+  private ednsReply(edns: Edns | undefined): ResponseOptions['edns'] {
+    return edns === undefined ? undefined : { payloadSize: this.options.udpPayloadMax, dnssecOk: edns.dnssecOk };
+  }
+
+  /** A record the encoder had to leave out (bad data from a source): the reply goes out without it. */
+  private readonly logBadRecord = (record: ResourceRecord, error: unknown): void => {
+    this.options.log.error({ err: error, name: record.name, type: record.type }, 'record left out of an answer: it cannot be encoded');
+  };
 
   private udpLimit(query: Query): number {
     return query.edns ? Math.min(query.edns.payloadSize, this.options.udpPayloadMax) : PLAIN_UDP_SIZE;
@@ -336,6 +378,11 @@ export class DnsServer {
       }
     });
   }
+}
+
+/** RFC 1982: whether serial `a` comes before `b`. */
+function serialIsBefore(a: number, b: number): boolean {
+  return a !== b && ((b - a) >>> 0) < 0x80000000;
 }
 
 function literalAddress(address: string, family: number | LookupOptions, callback: (error: null, address: string, family: number) => void): void {
