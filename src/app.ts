@@ -11,7 +11,7 @@ import type { Instance } from './registry/instance.js';
 import { Registry } from './registry/registry.js';
 import { Readiness } from './readiness.js';
 import { startDockerSource } from './sources/docker/index.js';
-import { ManualSource, type ManualRecord } from './sources/manual.js';
+import { ManualSource, type ManualRecord } from './sources/manual/index.js';
 import { STATIC_OWNER_PREFIX, staticInstances } from './sources/static.js';
 import { DiskStore } from './store/disk.js';
 import { nsName } from './zone/view.js';
