@@ -47,7 +47,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
     // Request lines would be noise at info; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // A slow or idle client gets at most httpTimeout for its request, and an idle socket is closed after it.
     connectionTimeout: timeoutMs,
     requestTimeout: timeoutMs,
