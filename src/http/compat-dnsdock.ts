@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import {
-  fieldsOf as recordFieldsOf,
+  fieldsOf,
   RecordIdSchema,
   RecordInputError,
   type DnsdockOrigin,
@@ -139,7 +139,7 @@ export const dnsdockRoutes: FastifyPluginAsyncTypebox<DnsdockRoutesOptions> = as
   );
 };
 
-function completeService(input: ServiceInput & Partial<Service>): Service {
+function completeService(input: ServiceInput): Service {
   return {
     name: (input.name ?? '').toLowerCase(),
     image: (input.image ?? '').toLowerCase(),
@@ -156,7 +156,7 @@ function completeService(input: ServiceInput & Partial<Service>): Service {
  * ips/ip replace the addresses; ttl -1 removes the record's own TTL.
  */
 function patchedService(current: ManualRecord, body: ServiceInput): RecordChange {
-  const fields = recordFieldsOf(current);
+  const fields = fieldsOf(current);
   const renamed = body.name !== undefined || body.image !== undefined || body.aliases !== undefined;
   const before = current.dnsdock ?? { name: '', image: '', aliases: current.names };
   const origin = renamed
