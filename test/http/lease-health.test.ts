@@ -48,6 +48,27 @@ describe('leases and health checks', () => {
     await waitUntil(async () => (await dig(seamark.dnsPort, 'renewed.docker', 'A')).status === 'NXDOMAIN', 15000, 'the unrenewed lease to lapse');
   });
 
+  it('keeps a year-long lease (past the 24.8-day limit of one Node timer) while a short lease beside it lapses on time', async () => {
+    const year = 366 * 86400;
+    const before = Date.now();
+    const long = await api(seamark.httpPort, 'PUT', '/v1/records/yearly', { names: ['yearly'], addresses: ['10.60.1.1'], lease: year });
+    assert.equal(long.status, 201, long.text);
+    const expiresAt = Date.parse(long.body.expiresAt);
+    assert.ok(Math.abs(expiresAt - (before + year * 1000)) < 60_000, `expiresAt ${long.body.expiresAt} is a year from now`);
+    assert.equal((await api(seamark.httpPort, 'GET', '/v1/records/yearly')).body.expiresAt, long.body.expiresAt);
+    assert.equal((await api(seamark.httpPort, 'PUT', '/v1/records/short', { names: ['short'], addresses: ['10.60.1.2'], lease: 1 })).status, 201);
+    assert.deepEqual(await digAddresses(seamark.dnsPort, 'yearly.docker'), ['10.60.1.1']);
+    await waitUntil(async () => (await dig(seamark.dnsPort, 'short.docker', 'A')).status === 'NXDOMAIN', 15000, 'the 1 s lease beside the year-long one to lapse');
+    assert.deepEqual(await digAddresses(seamark.dnsPort, 'yearly.docker'), ['10.60.1.1'], 'the year-long lease did not lapse early');
+    const renewed = await api(seamark.httpPort, 'POST', '/v1/records/yearly/renew');
+    assert.equal(renewed.status, 200);
+    assert.ok(Date.parse(renewed.body.expiresAt) >= expiresAt);
+    const tooLong = await api(seamark.httpPort, 'PUT', '/v1/records/toolong', { names: ['toolong'], addresses: ['10.60.1.3'], lease: year + 1 });
+    assert.equal(tooLong.status, 400);
+    assert.equal(tooLong.body.field, 'lease');
+    assert.equal((await api(seamark.httpPort, 'DELETE', '/v1/records/yearly')).status, 204);
+  });
+
   it('takes a host with a failing TCP check out of the answers and puts it back when it passes', async () => {
     const listener = createTcpServer((socket) => socket.destroy());
     const port = await listen(listener);

@@ -9,8 +9,8 @@ import { SrvSchema } from '../../config/schema.js';
 import { canonicalAddress, isInZone, nameProblem, qualifyName } from '../../registry/names.js';
 import { nsName } from '../../zone/view.js';
 
-/** Lease deadlines are kept in a timer queue; 20 days keeps every deadline far from any clock edge. */
-export const MAX_LEASE_SECONDS = 20 * 86400;
+/** A year, leap years included: deadlines wait in one timer queue that re-arms past Node's 24.8-day timer limit. */
+export const MAX_LEASE_SECONDS = 366 * 86400;
 export const MAX_RECORD_ID_LENGTH = 128;
 /** The most names, addresses or SRV entries one record holds, whichever route made it. */
 export const MAX_ITEMS = 64;
