@@ -38,6 +38,9 @@ export const ConfigSchema = Type.Object(
     token: Type.Optional(Type.String({ minLength: 1 })),
     /** File holding the token (first line); used when `token` is not set. */
     tokenFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** Certificate chain and private key (PEM files) of the HTTP API; both given: it serves HTTPS only. */
+    httpTlsCert: Type.Optional(Type.String({ minLength: 1 })),
+    httpTlsKey: Type.Optional(Type.String({ minLength: 1 })),
     zones: Type.Array(Type.String({ minLength: 1 }), { default: ['docker'], minItems: 1 }),
     dataDir: Type.String({ default: './data', minLength: 1 }),
     upstreams: Type.Array(Type.String(), { default: [] }),
