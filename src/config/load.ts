@@ -239,11 +239,15 @@ function describeSchemaError(errors: ReturnType<typeof Value.Errors>, value: unk
   const origin = origins.get(path.split('/')[1] ?? '');
   const from = origin ? ` (from ${origin})` : '';
   if (error === unknownKey) return `invalid configuration: unknown setting "${key}"${from}; see config/seamark.example.yaml`;
-  const found = valueAt(value, path);
+  // A secret's value never reaches a message (or the log it ends up in).
+  const found = SECRET_SETTINGS.has(path.split('/')[1] ?? '') ? '<redacted>' : valueAt(value, path);
   const allowed = (error?.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
   const reason = allowed ? `must be one of ${allowed.join(', ')}` : (error?.message ?? 'is invalid');
   return `invalid configuration: ${key}${found === undefined ? '' : ` = ${JSON.stringify(found)}`}: ${reason}${from}`;
 }
+
+/** Settings whose values are secrets. */
+const SECRET_SETTINGS = new Set(['token']);
 
 function valueAt(value: unknown, path: string): unknown {
   let current = value;

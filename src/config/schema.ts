@@ -50,6 +50,10 @@ export const ConfigSchema = Type.Object(
     udpPayloadMax: Type.Integer({ default: 1232, minimum: 512, maximum: 65535 }),
     /** Seconds a TCP connection may stay idle. */
     tcpIdleTimeout: Type.Number({ default: 10, exclusiveMinimum: 0, maximum: 3600 }),
+    /** Seconds an HTTP client has to send a request's headers and whole body, and that an idle connection stays open. */
+    httpTimeout: Type.Number({ default: 30, exclusiveMinimum: 0, maximum: 3600 }),
+    /** HTTP connections open at once; more are refused. Keep it well below the file-descriptor limit (ulimit -n). */
+    httpMaxConnections: Type.Integer({ default: 512, minimum: 1, maximum: 1000000 }),
     /** Clients that may have names outside the zones forwarded (CIDRs). */
     forwardAllow: Type.Array(Type.String(), {
       default: ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7', '169.254.0.0/16', 'fe80::/10'],
