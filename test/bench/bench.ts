@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildQuery, sendRaw } from '../helpers/raw.js';
 import { MAIN, freePort } from '../helpers/seamark.js';
-import type { ManualRecord } from '../../src/sources/manual.js';
+import type { ManualRecord } from '../../src/sources/manual/record.js';
 import { DiskStore } from '../../src/store/disk.js';
 
 const { values: flags } = parseArgs({
