@@ -4,8 +4,9 @@ import { LRUCache } from 'lru-cache';
 /**
  * Heap bytes an entry costs beyond the bytes of its messages: the entry
  * object, its key and list slots in the LRU, and a Buffer object per message.
- * Measured with heap snapshots (V8, 64-bit); the budget is kept within a few
- * per cent of what the entries really hold.
+ * Estimated from heap snapshots (V8, 64-bit: a Buffer object is about 90
+ * bytes, an entry object with its LRU slots about 150); an estimate, not an
+ * exact account.
  */
 export const ENTRY_OVERHEAD = 200;
 const BUFFER_OVERHEAD = 100;
