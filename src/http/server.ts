@@ -13,7 +13,7 @@ import type { Readiness } from '../readiness.js';
 import type { Registry } from '../registry/registry.js';
 import type { ManualSource } from '../sources/manual.js';
 import type { ZoneSettings } from '../zone/view.js';
-import { isLoopback } from './auth.js';
+import { isLoopback, requireToken } from './auth.js';
 import { dnsdockRoutes } from './compat-dnsdock.js';
 import { mesosRoutes } from './compat-mesos.js';
 import { installErrorHandler } from './errors.js';
@@ -66,9 +66,13 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
       security: [{ bearer: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-
   const { manual, registry, zone, token, config } = options;
+  // The documentation is a read like any other: beyond loopback it needs the token.
+  await app.register(async (docs) => {
+    docs.addHook('onRequest', requireToken(token));
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
+  });
+
   await app.register(recordsRoutes, { prefix: '/v1/records', manual, zones: zone.zones, token });
   await app.register(namesRoutes, { prefix: '/v1/names', registry, zones: zone.zones, token });
   await app.register(mesosRoutes, { prefix: '/v1', registry, zone, config, version: options.version, token });
