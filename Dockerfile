@@ -1,10 +1,10 @@
 # seamark as a container: built from source in one stage, run as a non-root
 # user from the official Node.js image.
 #   docker build -t seamark .
-#   docker compose up -d        (see docker-compose.yml and README "Running seamark")
+#   docker compose up -d        (see docker-compose.yml and README "Running seamark in a container")
 #
 # NODE_IMAGE picks the base of both stages. The default is the current Node LTS
-# on Alpine: the smallest official Node image (about 160 MB with seamark), and
+# on Alpine: the smallest official Node image (seamark adds about 39 MB), and
 # nothing below needs more than a POSIX shell, so any other Node image works
 # too (node:22-slim, node:20-alpine, a mirror of them). No step reads a
 # distribution's package index, so the build works wherever npm's registry is
