@@ -1,11 +1,13 @@
-// The container image as users run it (README "Running seamark"): built from the real Dockerfile
+// The container image as users run it (README "Running seamark in a container"): built from the real Dockerfile
 // (test/image/build.sh), the socket mounted read-only, DNS and the API published, data on a volume.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { docker, removeByPrefix, runContainer, skipLoudly, testPrefix, waitUntil } from '../docker/engine.js';
 import { dig } from '../helpers/dig.js';
 import { freePort } from '../helpers/seamark.js';
-import { api, imageUnavailable, SEAMARK_IMAGE, SOCKET, socketGroup } from './image.js';
+import { api, imageUnavailable, ROOT, SEAMARK_IMAGE, SOCKET, socketGroup } from './image.js';
 
 const unavailable = imageUnavailable();
 if (unavailable !== undefined) skipLoudly(unavailable);
@@ -17,15 +19,32 @@ const token = 'image-test-token';
 let dnsPort = 0;
 let httpPort = 0;
 
+/**
+ * The README's own `docker run` line ("Running seamark in a container", by hand), with only what must differ on a
+ * test machine changed: this test's names, token and socket group, DNS and the API published on free loopback ports.
+ */
+function readmeDockerRun(dnsPort: number, httpPort: number): string[] {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const command = /^docker run -d --name seamark (?:[^\n]*\\\n)*[^\n]*/m.exec(readme)?.[0];
+  assert.ok(command, 'the README shows how to run the image by hand');
+  const text = command
+    .replace(/\\\n/g, ' ')
+    .replace('"$(stat -c %g /var/run/docker.sock)"', socketGroup())
+    .replace('"$TOKEN"', token)
+    .replace('--name seamark ', `--name ${seamark} `)
+    .replace('seamark-data:/data', `${volume}:/data`)
+    .replaceAll('172.17.0.1:53:', `127.0.0.1:${dnsPort}:`)
+    .replace('127.0.0.1:8080:', `127.0.0.1:${httpPort}:`)
+    .replace(/ seamark\s*$/, ` ${SEAMARK_IMAGE}`);
+  const args = text.trim().split(/\s+/);
+  assert.deepEqual(args.slice(0, 2), ['docker', 'run']);
+  assert.equal(args.at(-1), SEAMARK_IMAGE, text);
+  for (const needed of ['--read-only', `${SOCKET}:${SOCKET}:ro`, `127.0.0.1:${dnsPort}:53/udp`, `127.0.0.1:${dnsPort}:53/tcp`]) assert.ok(args.includes(needed), `${needed} in: ${text}`);
+  return args.slice(1);
+}
+
 async function startSeamarkContainer(): Promise<void> {
-  await docker(
-    'run', '-d', '--name', seamark, '--read-only',
-    '--group-add', socketGroup(),
-    '-v', `${SOCKET}:${SOCKET}:ro`, '-v', `${volume}:/data`,
-    '-e', 'SEAMARK_HTTP=0.0.0.0:8080', '-e', `SEAMARK_TOKEN=${token}`,
-    '-p', `127.0.0.1:${dnsPort}:53/udp`, '-p', `127.0.0.1:${dnsPort}:53/tcp`, '-p', `127.0.0.1:${httpPort}:8080/tcp`,
-    SEAMARK_IMAGE,
-  );
+  await docker(...readmeDockerRun(dnsPort, httpPort));
   await waitUntil('seamark in the container to be ready', async () => (await api(httpPort, token, 'GET', '/readyz')).status === 200, 30000, 200);
 }
 
