@@ -120,7 +120,10 @@ export function helpText(): string {
     line('-h, --help', 'show this help'),
     line('-v, --version', 'print the version'),
     '',
-    'Precedence: flags over environment over file over defaults.',
+    'Precedence: flags over environment over file over defaults. A bad value stops seamark with exit status 2',
+    'and a message naming the setting, the value, the reason and where it came from.',
+    'With a token, every HTTP write needs it, and so does every read from beyond loopback but /healthz, /readyz',
+    'and /metrics; without one, the HTTP API listens on loopback only.',
     'Example: seamark --dns 127.0.0.1:8053 --dns [::1]:8053 --zone docker --upstream 127.0.0.1:53',
   ].join('\n');
 }
