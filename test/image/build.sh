@@ -58,7 +58,9 @@ printf 'root:x:0:\nnode:x:1000:\n' > "$root/etc/group"
 echo 'hosts: files dns' > "$root/etc/nsswitch.conf"
 
 tar -C "$root" -c . | docker import "${changes[@]}" - "$base" >/dev/null
-echo "built the stand-in base $base ($(docker run --rm "$base" node --version))"
+# The stand-in must run node, or the build below would fail in a less telling way.
+version=$(docker run --rm "$base" node --version)
+echo "built the stand-in base $base (node $version)"
 
 # --network host: npm ci inside the build reaches the registry the way npm on this host does.
 docker build --network host --build-arg NODE_IMAGE="$base" -t "$tag" . >&2
