@@ -53,7 +53,7 @@ export async function startSeamark(config: Config, log: Logger): Promise<Seamark
     metrics.watchAnswerCache(dns);
     await dns.start();
   } else {
-    replicas = await startDnsWorkers(workers, registry, serialBase, metrics, log);
+    replicas = await startDnsWorkers(config, workers, registry, serialBase, metrics, log);
   }
   // After the DNS listeners, so a bad listen address fails start-up before anything runs in the background.
   if (config.docker.trim().toLowerCase() !== 'off') readiness.expect('docker');

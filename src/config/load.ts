@@ -2,10 +2,12 @@
 // the command line (in that order of precedence) and validates it.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { ConfigSchema, type Config } from './schema.js';
 import { parseAllowList, parseEndpoint } from './addresses.js';
+import { dockerOptions } from '../sources/docker/endpoint.js';
 import { canonicalAddress, isInZone, nameProblem, normalizeName, qualifyName } from '../registry/names.js';
 
 export class ConfigError extends Error {}
@@ -32,6 +34,8 @@ export const OPTIONS: readonly Option[] = [
   { key: 'dataDir', flag: 'data-dir', env: 'SEAMARK_DATA_DIR', value: 'dir', help: 'directory of the record store [./data]' },
   { key: 'upstreams', flag: 'upstream', env: 'SEAMARK_UPSTREAM', list: true, value: 'addr:port', help: 'resolver for names outside the zones (repeatable) [from /etc/resolv.conf]' },
   { key: 'workers', flag: 'workers', env: 'SEAMARK_WORKERS', value: 'n|auto', help: 'DNS worker processes sharing the sockets; auto = one per CPU [1]' },
+  { key: 'answerCacheMemory', flag: 'answer-cache-memory', env: 'SEAMARK_ANSWER_CACHE_MEMORY', value: 'MB', help: 'heap the cache of encoded answers may hold, per DNS process; the least recently asked go first [64]' },
+  { key: 'forwardCacheMemory', flag: 'forward-cache-memory', env: 'SEAMARK_FORWARD_CACHE_MEMORY', value: 'MB', help: 'heap the cache of forwarded answers may hold, per DNS process [8]' },
   { key: 'logLevel', flag: 'log-level', env: 'SEAMARK_LOG_LEVEL', value: 'level', help: 'fatal, error, warn, info, debug, trace or silent [info]' },
   { key: 'ttl', flag: 'ttl', env: 'SEAMARK_TTL', value: 'seconds', help: 'default TTL of answers [30]' },
   { key: 'negativeTtl', flag: 'negative-ttl', env: 'SEAMARK_NEGATIVE_TTL', value: 'seconds', help: 'TTL of NXDOMAIN/NODATA answers (SOA minimum) [5]' },
@@ -80,7 +84,7 @@ export function parseCommandLine(argv: string[]): CommandLine {
   for (const option of OPTIONS) options[option.flag] = { type: 'string', multiple: option.list === true };
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
-    ({ values } = parseArgs({ args: argv, options, allowPositionals: false, strict: true }));
+    ({ values } = parseArgs({ args: joinDashValues(argv, options), options, allowPositionals: false, strict: true }));
   } catch (error) {
     throw new ConfigError(`${(error as Error).message}; see seamark --help`);
   }
@@ -95,6 +99,26 @@ export function parseCommandLine(argv: string[]): CommandLine {
     configFile: typeof values.config === 'string' ? values.config : undefined,
     flags,
   };
+}
+
+/**
+ * `--ttl -1` as `--ttl=-1`: parseArgs calls a value that starts with a dash ambiguous, while the user meant a
+ * value, which the validation then judges like any other ("ttl = -1: must be an integer from 0 to …").
+ */
+function joinDashValues(argv: string[], options: Record<string, { type: 'string' | 'boolean' }>): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    const takesValue = arg.startsWith('--') && !arg.includes('=') && options[arg.slice(2)]?.type === 'string';
+    if (takesValue && next !== undefined && next.startsWith('-')) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
 }
 
 export function helpText(): string {
@@ -113,7 +137,10 @@ export function helpText(): string {
     line('-h, --help', 'show this help'),
     line('-v, --version', 'print the version'),
     '',
-    'Precedence: flags over environment over file over defaults.',
+    'Precedence: flags over environment over file over defaults. A bad value stops seamark with exit status 2',
+    'and a message naming the setting, the value, the reason and where it came from.',
+    'With a token, every HTTP write needs it, and so does every read from beyond loopback but /healthz, /readyz',
+    'and /metrics; without one, the HTTP API listens on loopback only.',
     'Example: seamark --dns 127.0.0.1:8053 --dns [::1]:8053 --zone docker --upstream 127.0.0.1:53',
   ].join('\n');
 }
@@ -126,21 +153,35 @@ export function loadConfig(commandLine: CommandLine, env: NodeJS.ProcessEnv): Lo
   for (const option of OPTIONS) {
     const fromEnv = nonEmpty(env[option.env]);
     const fromFlag = commandLine.flags[option.key];
+    const schema = ConfigSchema.properties[option.key] as TSchema;
     if (fromFlag !== undefined) {
-      merged[option.key] = fromFlag;
+      merged[option.key] = fromText(schema, fromFlag);
       origins.set(option.key, `--${option.flag}`);
     } else if (fromEnv !== undefined) {
-      merged[option.key] = option.list ? fromEnv.split(',').map((s) => s.trim()).filter(Boolean) : fromEnv;
+      merged[option.key] = fromText(schema, option.list ? fromEnv.split(',').map((s) => s.trim()).filter(Boolean) : fromEnv);
       origins.set(option.key, option.env);
     }
   }
 
-  const converted = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, merged));
-  const errors = Value.Errors(ConfigSchema, converted);
-  if (errors.length > 0) throw new ConfigError(describeSchemaError(errors, converted, origins));
-  const config = converted as Config;
-  checkMeaning(config, origins);
+  // No Value.Convert: it truncates 1.5 to 1 where an integer is wanted. Text from flags and the environment is
+  // converted by fromText; the file's values come typed from YAML/JSON and are judged as they are.
+  const withDefaults = Value.Default(ConfigSchema, merged);
+  const errors = Value.Errors(ConfigSchema, withDefaults);
+  if (errors.length > 0) throw new ConfigError(describeSchemaError(errors, withDefaults, origins));
+  const config = withDefaults as Config;
+  checkMeaning(config, origins, env);
   return { config, file };
+}
+
+/** A flag's or variable's text as the type its setting wants, when it reads as one; otherwise the text, for the schema to reject. */
+function fromText(schema: TSchema, text: string | string[]): unknown {
+  if (Array.isArray(text)) return text.map((item) => fromText((schema as { items?: TSchema }).items ?? schema, item));
+  const members = ((schema as { anyOf?: TSchema[] }).anyOf ?? [schema]) as { type?: string; const?: unknown }[];
+  if (members.some((member) => member.const === text)) return text;
+  const trimmed = text.trim();
+  if (members.some((member) => member.type === 'integer' || member.type === 'number') && /^[-+]?(\d+\.?\d*|\.\d+)$/.test(trimmed)) return Number(trimmed);
+  if (members.some((member) => member.type === 'boolean') && /^(true|false)$/i.test(trimmed)) return trimmed.toLowerCase() === 'true';
+  return text;
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
@@ -165,7 +206,7 @@ function readConfigFile(file: string): Record<string, unknown> {
 }
 
 /** Checks what the schema cannot: addresses, names and CIDRs; normalises zones and host names in place. */
-function checkMeaning(config: Config, origins: Map<string, string>): void {
+function checkMeaning(config: Config, origins: Map<string, string>, env: NodeJS.ProcessEnv): void {
   const fail = (key: string, value: unknown, reason: string): never => {
     const origin = origins.get(key.split(/[.[]/)[0] ?? key);
     throw new ConfigError(`invalid configuration: ${key} = ${JSON.stringify(value)}: ${reason}${origin ? ` (from ${origin})` : ''}`);
@@ -182,6 +223,11 @@ function checkMeaning(config: Config, origins: Map<string, string>): void {
   config.upstreams.forEach((upstream, i) => check(`upstreams[${i}]`, upstream, () => parseEndpoint(upstream, 53)));
   check('forwardAllow', config.forwardAllow, () => parseAllowList(config.forwardAllow));
   check('axfrAllow', config.axfrAllow, () => parseAllowList(config.axfrAllow));
+  if (config.docker.trim() !== 'off') {
+    const endpoint = config.docker.trim() || env.DOCKER_HOST?.trim();
+    if (config.docker.trim() === '' && endpoint) origins.set('docker', 'DOCKER_HOST');
+    if (endpoint) check('docker', endpoint, () => dockerOptions(endpoint, env));
+  }
   config.zones = config.zones.map((zone, i) => {
     const problem = nameProblem(zone);
     if (problem !== undefined) fail(`zones[${i}]`, zone, `not a valid DNS name: it ${problem}`);
@@ -243,12 +289,40 @@ function describeSchemaError(errors: ReturnType<typeof Value.Errors>, value: unk
   // A secret's value never reaches a message (or the log it ends up in).
   const found = SECRET_SETTINGS.has(path.split('/')[1] ?? '') ? '<redacted>' : valueAt(value, path);
   const allowed = (error?.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
-  const reason = allowed ? `must be one of ${allowed.join(', ')}` : (error?.message ?? 'is invalid');
+  const wanted = expected(schemaAt(path));
+  const reason = allowed ? `must be one of ${allowed.join(', ')}` : wanted ? `must be ${wanted}` : (error?.message ?? 'is invalid');
   return `invalid configuration: ${key}${found === undefined ? '' : ` = ${JSON.stringify(found)}`}: ${reason}${from}`;
 }
 
 /** Settings whose values are secrets. */
-const SECRET_SETTINGS = new Set(['token']);
+const SECRET_SETTINGS = new Set(['token', 'etcdPassword']);
+
+/** The part of the configuration schema a JSON pointer leads to. */
+function schemaAt(path: string): TSchema | undefined {
+  let schema: TSchema | undefined = ConfigSchema;
+  for (const part of path.split('/').filter(Boolean)) {
+    const node = schema as { properties?: Record<string, TSchema>; items?: TSchema } | undefined;
+    schema = /^\d+$/.test(part) && node?.items ? node.items : node?.properties?.[part];
+  }
+  return schema;
+}
+
+/** What a scalar setting accepts, in words ("an integer from 0 to 2147483647", `an integer from 1 to 64 or "auto"`). */
+function expected(schema: TSchema | undefined): string | undefined {
+  const node = schema as { anyOf?: TSchema[]; type?: string; const?: unknown; minimum?: number; maximum?: number; exclusiveMinimum?: number } | undefined;
+  if (node === undefined) return undefined;
+  if (node.anyOf) {
+    const members = node.anyOf.map(expected);
+    return members.every((member) => member !== undefined) ? members.join(' or ') : undefined;
+  }
+  if (node.const !== undefined) return JSON.stringify(node.const);
+  if (node.type === 'boolean') return 'true or false';
+  if (node.type !== 'integer' && node.type !== 'number') return undefined;
+  const kind = node.type === 'integer' ? 'an integer' : 'a number';
+  const low = node.minimum !== undefined ? `from ${node.minimum}` : node.exclusiveMinimum !== undefined ? `above ${node.exclusiveMinimum}` : '';
+  const high = node.maximum !== undefined ? `${low.startsWith('from') ? 'to' : 'up to'} ${node.maximum}` : '';
+  return [kind, low, high].filter(Boolean).join(' ');
+}
 
 function valueAt(value: unknown, path: string): unknown {
   let current = value;

@@ -65,10 +65,14 @@ export const ConfigSchema = Type.Object(
     forwardTimeout: Type.Number({ default: 2, exclusiveMinimum: 0, maximum: 60 }),
     /** Forwarded answers kept in the cache, entries. */
     forwardCacheSize: Type.Integer({ default: 10000, minimum: 0, maximum: 10000000 }),
+    /** Heap the forwarder's cache may hold, MB. */
+    forwardCacheMemory: Type.Integer({ default: 8, minimum: 1, maximum: 65536 }),
     /** DNS worker processes sharing the sockets; `auto` = one per CPU. */
     workers: Type.Union([Type.Integer({ minimum: 1, maximum: 64 }), Type.Literal('auto')], { default: 1 }),
     /** Encoded answers kept for the UDP fast path, entries; 0 turns it off. */
     answerCacheSize: Type.Integer({ default: 250000, minimum: 0, maximum: 10000000 }),
+    /** Heap the answer cache may hold, MB (per DNS process). */
+    answerCacheMemory: Type.Integer({ default: 64, minimum: 1, maximum: 65536 }),
     /** Clients that may transfer a zone with AXFR (CIDRs). */
     axfrAllow: Type.Array(Type.String(), { default: ['127.0.0.0/8', '::1/128'] }),
     /** When every instance of a name is unhealthy, answer them all rather than nothing. */

@@ -26,6 +26,8 @@ export interface DnsServerOptions {
   log: Logger;
   /** Encoded answers kept for the UDP fast path, entries; 0 turns the cache off. */
   answerCacheSize: number;
+  /** Heap the answer cache may hold, bytes. */
+  answerCacheBytes: number;
   /** Text of CH TXT version.bind and id.server; undefined: REFUSED. */
   chaos: { version?: string; identity?: string };
   /** Counts each answered query (type, rcode, performance.now() when it arrived). */
@@ -56,7 +58,7 @@ export class DnsServer {
 
   constructor(private readonly options: DnsServerOptions) {
     const { registry } = options;
-    this.cache = options.answerCacheSize > 0 ? new AnswerCache(options.answerCacheSize, options.udpPayloadMax, () => registry.generation) : undefined;
+    this.cache = options.answerCacheSize > 0 ? new AnswerCache(options.answerCacheSize, options.answerCacheBytes, options.udpPayloadMax, () => registry.generation) : undefined;
   }
 
   async start(): Promise<void> {
@@ -76,6 +78,11 @@ export class DnsServer {
 
   get answerCacheEntries(): number {
     return this.cache?.size ?? 0;
+  }
+
+  /** Heap bytes the answer cache holds, as counted against its budget. */
+  get answerCacheBytes(): number {
+    return this.cache?.bytes ?? 0;
   }
 
   /**

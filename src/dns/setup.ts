@@ -10,6 +10,8 @@ import type { ZoneSettings } from '../zone/view.js';
 import { Forwarder, upstreamsFromResolvConf } from './forwarder.js';
 import { DnsServer } from './server.js';
 
+const MB = 1024 * 1024;
+
 export function zoneSettings(config: Config, serialBase: number): ZoneSettings {
   return { zones: config.zones, ttl: config.ttl, negativeTtl: config.negativeTtl, failOpen: config.failOpen, serialBase };
 }
@@ -28,6 +30,7 @@ export function createDnsServer(config: Config, registry: Registry, zone: ZoneSe
     upstreams,
     timeoutMs: config.forwardTimeout * 1000,
     cacheSize: config.forwardCacheSize,
+    cacheBytes: config.forwardCacheMemory * MB,
     payloadSize: config.udpPayloadMax,
     log,
     onCache: metrics.onCache,
@@ -43,6 +46,7 @@ export function createDnsServer(config: Config, registry: Registry, zone: ZoneSe
     udpPayloadMax: config.udpPayloadMax,
     tcpIdleTimeoutMs: config.tcpIdleTimeout * 1000,
     answerCacheSize: config.answerCacheSize,
+    answerCacheBytes: config.answerCacheMemory * MB,
     chaos: chaosAnswers(config),
     log,
     onAnswer: metrics.onAnswer,

@@ -15,7 +15,7 @@ import type { ManualSource } from '../sources/manual/index.js';
 import type { ZoneSettings } from '../zone/view.js';
 import type { Cluster } from '../cluster/index.js';
 import { clusterRoutes } from './cluster.js';
-import { isLoopback } from './auth.js';
+import { isLoopback, requireToken } from './auth.js';
 import { dnsdockRoutes } from './compat-dnsdock.js';
 import { mesosRoutes } from './compat-mesos.js';
 import { installJsonParser } from './body.js';
@@ -90,9 +90,13 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
       security: [{ bearer: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-
   const { manual, registry, zone, token, config } = options;
+  // The documentation is a read like any other: beyond loopback it needs the token.
+  await app.register(async (docs) => {
+    docs.addHook('onRequest', requireToken(token));
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
+  });
+
   await app.register(recordsRoutes, { prefix: '/v1/records', manual, zones: zone.zones, token });
   await app.register(namesRoutes, { prefix: '/v1/names', registry, zones: zone.zones, token, node: options.cluster?.nodeName });
   if (options.cluster !== undefined) await app.register(clusterRoutes, { prefix: '/v1/cluster', cluster: options.cluster, token });

@@ -61,7 +61,7 @@ test('a bad setting stops start-up with exit 2 and a message naming key, value a
   const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
     [['--dns', '1.2.3:53'], {}, /dns\[0\] = "1\.2\.3:53": "1\.2\.3" is not an IPv4 or IPv6 address.*\(from --dns\)/],
     [['--dns', '127.0.0.1'], {}, /dns\[0\] = "127\.0\.0\.1": has no port/],
-    [[], { SEAMARK_TTL: 'soon' }, /ttl = "soon": must be integer \(from SEAMARK_TTL\)/],
+    [[], { SEAMARK_TTL: 'soon' }, /ttl = "soon": must be an integer from 0 to 2147483647 \(from SEAMARK_TTL\)/],
     [['--log-level', 'loud'], {}, /logLevel = "loud": must be one of fatal, error, warn, info, debug, trace, silent/],
     [['--zone', 'a..b'], {}, /zones\[0\] = "a\.\.b": not a valid DNS name: it has an empty label/],
     [['--forward-allow', '10.0.0.0/33'], {}, /forwardAllow = \["10\.0\.0\.0\/33"\]: "10\.0\.0\.0\/33" has a prefix length outside 0-32/],
