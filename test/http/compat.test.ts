@@ -132,22 +132,35 @@ describe('compatibility and operations routes', () => {
       assert.equal(reply.body.SOAMname, 'ns.docker.');
     });
 
-    it('GET /v1/hosts/{host}: [{host, ip}], and [] for a miss', async () => {
+    it('GET /v1/hosts/{host}: [{host, ip}], and Mesos-DNS\'s one entry of empty strings for a miss', async () => {
       // Mesos-DNS docs: [{"host":"nginx.marathon.mesos.","ip":"10.249.219.155"}]
       assert.deepEqual((await api(seamark.httpPort, 'GET', '/v1/hosts/nginx.marathon.docker')).body, [{ host: 'nginx.marathon.docker.', ip: '10.80.0.1' }]);
       assert.deepEqual((await api(seamark.httpPort, 'GET', '/v1/hosts/nginx.marathon')).body, [{ host: 'nginx.marathon.docker.', ip: '10.80.0.1' }]);
-      assert.deepEqual((await api(seamark.httpPort, 'GET', '/v1/hosts/nobody.docker')).body, []);
+      // Mesos-DNS (resolver.go, RestHost): a miss is [{"host":"","ip":""}], status 200.
+      const miss = await api(seamark.httpPort, 'GET', '/v1/hosts/nobody.docker');
+      assert.equal(miss.status, 200);
+      assert.equal(miss.text, '[{"host":"","ip":""}]');
     });
 
-    it('GET /v1/services/{service}: [{service, host, ip, port}], port a string, and [] for a miss', async () => {
+    it('GET /v1/services/{service}: [{service (as asked), host, ip, port}], port a string, and Mesos-DNS\'s empty entry for a miss', async () => {
       // Mesos-DNS docs: [{"service":"_nginx._tcp.marathon.mesos","host":"nginx-s0.marathon.mesos.","ip":"10.190.238.173","port":"31666"}]
       const reply = await api(seamark.httpPort, 'GET', '/v1/services/_nginx._tcp.nginx.marathon.docker');
       assert.deepEqual(reply.body, [{ service: '_nginx._tcp.nginx.marathon.docker', host: 'nginx.marathon.docker.', ip: '10.80.0.1', port: '31666' }]);
-      assert.deepEqual((await api(seamark.httpPort, 'GET', '/v1/services/_none._tcp.docker')).body, []);
+      const asked = await api(seamark.httpPort, 'GET', '/v1/services/_NGINX._tcp.nginx.marathon.docker.');
+      assert.deepEqual(asked.body, [{ service: '_NGINX._tcp.nginx.marathon.docker.', host: 'nginx.marathon.docker.', ip: '10.80.0.1', port: '31666' }]);
+      // Mesos-DNS (RestService): a miss is [{"service":"","host":"","ip":"","port":""}].
+      const miss = await api(seamark.httpPort, 'GET', '/v1/services/_none._tcp.docker');
+      assert.equal(miss.status, 200);
+      assert.equal(miss.text, '[{"service":"","host":"","ip":"","port":""}]');
     });
 
     it('GET /v1/axfr: every record served, by name', async () => {
       const reply = await api(seamark.httpPort, 'GET', '/v1/axfr');
+      // Mesos-DNS's models.AXFR, in its field order.
+      assert.deepEqual(Object.keys(reply.body), ['TTL', 'Serial', 'RefreshSeconds', 'Mname', 'Rname', 'Domain', 'Records']);
+      assert.deepEqual(Object.keys(reply.body.Records), ['As', 'AAAAs', 'SRVs']);
+      assert.equal(reply.body.TTL, 30);
+      assert.equal(reply.body.RefreshSeconds, 60);
       assert.equal(reply.body.Domain, 'docker');
       assert.equal(typeof reply.body.Serial, 'number');
       assert.deepEqual(reply.body.Records.As['nginx.marathon.docker.'], ['10.80.0.1']);
