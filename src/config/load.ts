@@ -43,6 +43,7 @@ export const OPTIONS: readonly Option[] = [
   { key: 'axfrAllow', flag: 'axfr-allow', env: 'SEAMARK_AXFR_ALLOW', list: true, value: 'cidr', help: 'clients allowed to transfer zones with AXFR (repeatable) [loopback]' },
   { key: 'docker', flag: 'docker', env: 'SEAMARK_DOCKER', value: 'endpoint|off', help: 'Docker endpoint (unix:///var/run/docker.sock, tcp://host:2376 with DOCKER_CERT_PATH) or "off" [DOCKER_HOST, else /var/run/docker.sock]' },
   { key: 'publishAll', flag: 'publish-all', env: 'SEAMARK_PUBLISH_ALL', value: 'true|false', help: 'publish every container; false: only those labelled seamark.enable=true [true]' },
+  { key: 'dnsdockNames', flag: 'dnsdock-names', env: 'SEAMARK_DNSDOCK_NAMES', value: 'true|false', help: "DNSDock's names for every container: <container>.<image>.<zone> and <image>.<zone> [false]" },
   { key: 'dockerNetworks', flag: 'docker-network', env: 'SEAMARK_DOCKER_NETWORKS', list: true, value: 'name', help: 'publish container addresses on this Docker network only (repeatable) [every network]' },
   { key: 'dockerHostAddresses', flag: 'docker-host-address', env: 'SEAMARK_DOCKER_HOST_ADDRESSES', list: true, value: 'address', help: 'address published for host-network containers (repeatable) [none: skipped]' },
   { key: 'dockerReconcile', flag: 'docker-reconcile', env: 'SEAMARK_DOCKER_RECONCILE', value: 'seconds', help: 'seconds between full reconciles with Docker, 0 for never [60]' },

@@ -85,6 +85,8 @@ export const ConfigSchema = Type.Object(
     docker: Type.String({ default: '' }),
     /** Publish every container; when false only those labelled `seamark.enable=true`. */
     publishAll: Type.Boolean({ default: true }),
+    /** DNSDock's default names for every container, labelled or not: `<container>.<image>.<zone>` and `<image>.<zone>`. */
+    dnsdockNames: Type.Boolean({ default: false }),
     /** Docker networks whose addresses are published; empty: every network. */
     dockerNetworks: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     /** Addresses published for host-network containers; empty: such containers are skipped. */

@@ -23,6 +23,7 @@ export function startDockerSource(config: Config, registry: Registry, log: Logge
     settings: {
       zones: config.zones,
       publishAll: config.publishAll,
+      dnsdockNames: config.dnsdockNames,
       startingHealthy: config.startingHealthy,
       networks: config.dockerNetworks,
       hostAddresses: config.dockerHostAddresses,
