@@ -29,6 +29,7 @@ export async function startSeamark(config: Config, log: Logger): Promise<Seamark
   const registry = new Registry();
   const readiness = new Readiness();
   const metrics = createMetrics(registry);
+  metrics.watchReadiness(readiness);
   registry.replaceByPrefix(STATIC_OWNER_PREFIX, [...staticInstances(config.hosts), ...nameServerInstances(config.zones, listen)]);
   // The store loads before anything listens: a corrupt store stops start-up with nothing served half-way.
   readiness.expect('store');
@@ -51,7 +52,7 @@ export async function startSeamark(config: Config, log: Logger): Promise<Seamark
   }
   // After the DNS listeners, so a bad listen address fails start-up before anything runs in the background.
   if (config.docker.trim().toLowerCase() !== 'off') readiness.expect('docker');
-  const docker = startDockerSource(config, registry, log, () => readiness.markReady('docker'));
+  const docker = startDockerSource(config, registry, log, () => readiness.markReady('docker'), (reason) => readiness.setDegraded('docker', reason));
   const http =
     config.http.trim().toLowerCase() === 'off'
       ? undefined

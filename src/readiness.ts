@@ -2,6 +2,7 @@
 
 export class Readiness {
   private readonly parts = new Map<string, boolean>();
+  private readonly degradedParts = new Map<string, string>();
 
   /** Declares a part that must become ready before seamark is. */
   expect(part: string): void {
@@ -14,6 +15,17 @@ export class Readiness {
 
   get ready(): boolean {
     return [...this.parts.values()].every(Boolean);
+  }
+
+  /** Marks a part as serving a picture that may be stale, with why; undefined clears it. Degraded parts stay ready. */
+  setDegraded(part: string, reason: string | undefined): void {
+    if (reason === undefined) this.degradedParts.delete(part);
+    else this.degradedParts.set(part, reason);
+  }
+
+  /** Degraded parts and why. */
+  degraded(): Record<string, string> {
+    return Object.fromEntries(this.degradedParts);
   }
 
   /** Parts not ready yet. */

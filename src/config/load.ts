@@ -40,6 +40,10 @@ export const OPTIONS: readonly Option[] = [
   { key: 'dockerNetworks', flag: 'docker-network', env: 'SEAMARK_DOCKER_NETWORKS', list: true, value: 'name', help: 'publish container addresses on this Docker network only (repeatable) [every network]' },
   { key: 'dockerHostAddresses', flag: 'docker-host-address', env: 'SEAMARK_DOCKER_HOST_ADDRESSES', list: true, value: 'address', help: 'address published for host-network containers (repeatable) [none: skipped]' },
   { key: 'dockerReconcile', flag: 'docker-reconcile', env: 'SEAMARK_DOCKER_RECONCILE', value: 'seconds', help: 'seconds between full reconciles with Docker, 0 for never [60]' },
+  { key: 'dockerTimeout', flag: 'docker-timeout', env: 'SEAMARK_DOCKER_TIMEOUT', value: 'seconds', help: 'longest wait for one answer from Docker; a call that takes longer is retried and the source shows as degraded [10]' },
+  { key: 'dockerEventsCheck', flag: 'docker-events-check', env: 'SEAMARK_DOCKER_EVENTS_CHECK', value: 'seconds', help: 'after this much silence the Docker event stream is checked against the container list; stalled: reconnect. 0 for never [10]' },
+  { key: 'dockerMaxPorts', flag: 'docker-max-ports', env: 'SEAMARK_DOCKER_MAX_PORTS', value: 'n', help: 'most ports of one container that get SRV records (a warning names a container with more) [100]' },
+  { key: 'dockerMaxNames', flag: 'docker-max-names', env: 'SEAMARK_DOCKER_MAX_NAMES', value: 'n', help: 'most names one container is served under (a warning names a container with more) [32]' },
   { key: 'startingHealthy', flag: 'starting-healthy', env: 'SEAMARK_STARTING_HEALTHY', value: 'true|false', help: 'serve containers whose HEALTHCHECK is still starting [true]' },
 ];
 

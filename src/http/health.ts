@@ -9,7 +9,11 @@ export interface HealthRoutesOptions {
   metrics: Metrics;
 }
 
-const ReadySchema = Type.Object({ ready: Type.Boolean(), pending: Type.Array(Type.String(), { description: 'Parts not ready yet' }) });
+const ReadySchema = Type.Object({
+  ready: Type.Boolean(),
+  pending: Type.Array(Type.String(), { description: 'Parts not ready yet' }),
+  degraded: Type.Record(Type.String(), Type.String(), { description: 'Parts serving a picture that may be stale, with why (still ready)' }),
+});
 
 export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, { readiness, metrics }) => {
   const tags = ['operations'];
@@ -30,7 +34,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = asyn
     },
     async (_request, reply) => {
       const pending = readiness.pending();
-      return reply.code(pending.length === 0 ? 200 : 503).send({ ready: pending.length === 0, pending });
+      return reply.code(pending.length === 0 ? 200 : 503).send({ ready: pending.length === 0, pending, degraded: readiness.degraded() });
     },
   );
 

@@ -128,28 +128,37 @@ export async function startDockerd(logFile: string): Promise<void> {
   }, 60000, 250);
 }
 
-/** A unix-socket proxy to the Docker socket that the test can cut and restore: seamark goes blind on demand. */
+/**
+ * What the proxy does to one request: `stall` holds it (the daemon never sees
+ * it, the client never gets an answer); `refuse` closes the connection;
+ * `delayResponseMs` passes it at once but holds the daemon's answer that long
+ * (the daemon's picture is taken now and arrives late).
+ */
+export type ProxyFault = 'stall' | 'refuse' | { delayResponseMs: number };
+
+/**
+ * A unix-socket proxy to the Docker socket, for faults a real engine cannot
+ * produce on demand: cut and restore it (seamark goes blind), stall, refuse or
+ * slow chosen requests, or silence the answers already streaming.
+ */
 export class DockerSocketProxy {
   readonly path: string;
+  /** Chooses a fault for each new request (`GET /containers/json?...`); undefined: pass it through. */
+  faultFor: ((request: string) => ProxyFault | undefined) | undefined;
+  /** Every request line seen, in order, with the fault applied. */
+  readonly requests: { request: string; fault?: ProxyFault }[] = [];
+  /** Chunks of delayed answers not delivered yet. */
+  heldChunks = 0;
 
   constructor(path = join(mkdtempSync(join(tmpdir(), 'seamark-proxy-')), 'docker.sock')) {
     this.path = path;
   }
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private readonly silencers = new Set<() => void>();
 
   async open(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = connect('/var/run/docker.sock');
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => socket.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
+    this.server = createServer((client) => this.relay(client));
     await new Promise<void>((resolve) => this.server?.listen(this.path, resolve));
   }
 
@@ -158,5 +167,64 @@ export class DockerSocketProxy {
     this.server = undefined;
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  }
+
+  /** Every open connection stops passing the daemon's bytes on (an event stream goes silent, its connection open). */
+  silenceOpenConnections(): void {
+    for (const silence of this.silencers) silence();
+  }
+
+  /** Fault rule: `fault` for requests whose line matches `pattern`, at most `times` times (then the rule lifts itself). */
+  failMatching(pattern: RegExp, fault: ProxyFault, times = Infinity): void {
+    let left = times;
+    this.faultFor = (request) => {
+      if (left <= 0 || !pattern.test(request)) return undefined;
+      left--;
+      return fault;
+    };
+  }
+
+  /** How many requests matching `pattern` got a fault so far. */
+  faulted(pattern: RegExp): number {
+    return this.requests.filter((r) => r.fault !== undefined && pattern.test(r.request)).length;
+  }
+
+  private relay(client: Socket): void {
+    const upstream = connect('/var/run/docker.sock');
+    for (const socket of [client, upstream]) {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      socket.on('error', () => socket.destroy());
+    }
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    let stalled = false;
+    let silenced = false;
+    let responseDelayMs = 0;
+    const silence = () => (silenced = true);
+    this.silencers.add(silence);
+    client.on('close', () => this.silencers.delete(silence));
+    client.on('data', (chunk: Buffer) => {
+      // Node's HTTP client sends one request at a time per connection; a request line starts a new one.
+      const line = /^([A-Z]+) (\S+) HTTP\/1\.[01]\r\n/.exec(chunk.toString('latin1', 0, Math.min(chunk.length, 4096)));
+      if (line !== null) {
+        const request = `${line[1]} ${line[2]}`;
+        const fault = this.faultFor?.(request);
+        this.requests.push({ request, fault });
+        if (fault === 'refuse') return void client.destroy();
+        stalled = fault === 'stall';
+        responseDelayMs = typeof fault === 'object' ? fault.delayResponseMs : 0;
+      }
+      if (!stalled) upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (silenced || stalled) return;
+      if (responseDelayMs === 0) return void client.write(chunk);
+      this.heldChunks++;
+      setTimeout(() => {
+        this.heldChunks--;
+        if (!client.destroyed) client.write(chunk);
+      }, responseDelayMs);
+    });
   }
 }

@@ -13,6 +13,10 @@ export interface PublishSettings extends AddressSettings {
   publishAll: boolean;
   /** Whether HEALTHCHECK `starting` counts as healthy. */
   startingHealthy: boolean;
+  /** Most ports one container gets SRV records for (named ports first, then the lowest). */
+  maxPorts: number;
+  /** Most names one container is served under (the first ones, its own name first). */
+  maxNames: number;
 }
 
 export type Publication =
@@ -38,6 +42,15 @@ export function publishContainer(facts: ContainerFacts, settings: PublishSetting
   const naming = containerNames(facts, wishes, networks, settings.zones);
   problems.push(...naming.problems);
   if (naming.names.length === 0) return { skipped: 'no usable name', problems };
+  if (naming.names.length > settings.maxNames) {
+    problems.push(`it has ${naming.names.length} names; only the first ${settings.maxNames} are served (dockerMaxNames)`);
+    naming.names.length = settings.maxNames;
+  }
+  const srv = containerSrv(facts, wishes);
+  if (srv.length > settings.maxPorts) {
+    problems.push(`it has ${srv.length} ports; SRV records are served for ${settings.maxPorts} of them, named ones first, then the lowest (dockerMaxPorts)`);
+    srv.length = settings.maxPorts;
+  }
 
   return {
     instance: {
@@ -46,7 +59,7 @@ export function publishContainer(facts: ContainerFacts, settings: PublishSetting
       names: naming.names,
       addresses,
       ttl: wishes.ttl,
-      srv: containerSrv(facts, wishes),
+      srv,
       healthy: isHealthy(facts, settings.startingHealthy),
     },
     problems,
@@ -56,10 +69,11 @@ export function publishContainer(facts: ContainerFacts, settings: PublishSetting
 /**
  * SRV entries: each exposed or published port, under its name when a label
  * names it (`seamark.srv.<name>`, registrator `SERVICE_<port>_NAME`), else
- * under its number; plus named ports the image does not expose.
+ * under its number; plus named ports the image does not expose. Named ports
+ * come first, then the others by number.
  */
 export function containerSrv(facts: ContainerFacts, wishes: ContainerWishes): SrvPort[] {
-  const keys = new Set([...facts.ports.map((p) => `${p.port}/${p.protocol}`), ...wishes.portNames.keys()]);
+  const keys = new Set([...wishes.portNames.keys(), ...facts.ports.map((p) => `${p.port}/${p.protocol}`)]);
   const srv: SrvPort[] = [];
   for (const key of keys) {
     if (wishes.ignoredPorts.has(key)) continue;
