@@ -39,6 +39,52 @@ export function skipLoudly(reason: string): void {
   console.log(`${line}\n!!! SKIPPING the Docker tests: ${reason}\n!!! CI must never skip them: start dockerd (see .ci/run).\n${line}`);
 }
 
+/**
+ * What seamark serves for the containers whose names start with `prefix`
+ * (`/v1/names`, Docker-owned A records) and what `docker ps` says it should
+ * be, as sorted `<container-name>.docker=<addresses>` lines; a container
+ * seamark serves that docker ps does not list shows as `<id> (not in docker ps)`.
+ */
+export async function namesAndDockerPs(httpPort: number, prefix: string): Promise<{ equal: boolean; seamark: string[]; docker: string[] }> {
+  const ids = (await docker('ps', '-q', '--no-trunc', '--filter', `name=^/${prefix}`)).split('\n').filter(Boolean);
+  const inspected = ids.length === 0 ? '' : await docker('inspect', '--format', '{{.Id}} {{.Name}} {{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', ...ids);
+  const expected = new Map<string, string>();
+  for (const [id = '', name = '', ...addresses] of inspected.split('\n').map((line) => line.trim().split(/\s+/))) {
+    if (addresses.length > 0) expected.set(id, `${name.replace(/^\//, '')}.docker=${addresses.sort().join(',')}`);
+  }
+  const response = await fetch(`http://127.0.0.1:${httpPort}/v1/names`);
+  if (response.status !== 200) throw new Error(`/v1/names answered ${response.status}: ${await response.text()}`);
+  const entries = (await response.json()) as { name: string; type: string; owner: string; addresses: string[] }[];
+  const served = new Map<string, Set<string>>();
+  for (const entry of entries) {
+    if (entry.type !== 'A' || !entry.owner.startsWith('docker:') || !entry.name.startsWith(prefix)) continue;
+    const id = entry.owner.slice('docker:'.length);
+    const lines = served.get(id) ?? new Set<string>();
+    lines.add(`${entry.name}=${[...entry.addresses].sort().join(',')}`);
+    served.set(id, lines);
+  }
+  const seamark = [...served].map(([id, lines]) => {
+    const wanted = expected.get(id);
+    return wanted !== undefined && lines.has(wanted) ? wanted : `${id.slice(0, 12)} (not in docker ps): ${[...lines].join(' ')}`;
+  }).sort();
+  const dockerPs = [...expected.values()].sort();
+  return { equal: JSON.stringify(seamark) === JSON.stringify(dockerPs), seamark, docker: dockerPs };
+}
+
+/** Waits until `/v1/names` equals `docker ps` for the prefix; the error shows both. */
+export async function waitForDockerPs(httpPort: number, prefix: string, timeoutMs = 10000): Promise<number> {
+  let last: { seamark: string[]; docker: string[] } | undefined;
+  return waitUntil('/v1/names to equal docker ps', async () => (last = await namesAndDockerPs(httpPort, prefix)).equal, timeoutMs, 100).catch((error: Error) => {
+    throw new Error(`${error.message}\nseamark:   ${JSON.stringify(last?.seamark)}\ndocker ps: ${JSON.stringify(last?.docker)}`);
+  });
+}
+
+/** `/readyz` as a client reads it. */
+export async function readyz(httpPort: number): Promise<{ status: number; body: { ready: boolean; pending: string[]; degraded: Record<string, string> } }> {
+  const response = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
+  return { status: response.status, body: (await response.json()) as { ready: boolean; pending: string[]; degraded: Record<string, string> } };
+}
+
 /** A unique name prefix for one test file, so cleanup removes only what it created. */
 export function testPrefix(tag: string): string {
   return `smt-${tag}-${process.pid.toString(36)}${Math.floor(Math.random() * 1296).toString(36)}-`;
@@ -155,7 +201,9 @@ export class DockerSocketProxy {
   }
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
-  private readonly silencers = new Set<() => void>();
+  /** Each client connection with the last request it carried. */
+  private readonly lastRequestOf = new Map<Socket, string>();
+  private readonly silencers = new Map<Socket, () => void>();
 
   async open(): Promise<void> {
     this.server = createServer((client) => this.relay(client));
@@ -169,9 +217,14 @@ export class DockerSocketProxy {
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   }
 
-  /** Every open connection stops passing the daemon's bytes on (an event stream goes silent, its connection open). */
-  silenceOpenConnections(): void {
-    for (const silence of this.silencers) silence();
+  /** Closes the open connections whose last request matches (the listener stays open). */
+  dropConnections(pattern: RegExp): void {
+    for (const [client, request] of this.lastRequestOf) if (pattern.test(request)) client.destroy();
+  }
+
+  /** The open connections whose last request matches stop passing the daemon's bytes on (an event stream goes silent, its connection open). */
+  silenceConnections(pattern: RegExp): void {
+    for (const [client, silence] of this.silencers) if (pattern.test(this.lastRequestOf.get(client) ?? '')) silence();
   }
 
   /** Fault rule: `fault` for requests whose line matches `pattern`, at most `times` times (then the rule lifts itself). */
@@ -202,8 +255,11 @@ export class DockerSocketProxy {
     let silenced = false;
     let responseDelayMs = 0;
     const silence = () => (silenced = true);
-    this.silencers.add(silence);
-    client.on('close', () => this.silencers.delete(silence));
+    this.silencers.set(client, silence);
+    client.on('close', () => {
+      this.silencers.delete(client);
+      this.lastRequestOf.delete(client);
+    });
     client.on('data', (chunk: Buffer) => {
       // Node's HTTP client sends one request at a time per connection; a request line starts a new one.
       const line = /^([A-Z]+) (\S+) HTTP\/1\.[01]\r\n/.exec(chunk.toString('latin1', 0, Math.min(chunk.length, 4096)));
@@ -211,6 +267,7 @@ export class DockerSocketProxy {
         const request = `${line[1]} ${line[2]}`;
         const fault = this.faultFor?.(request);
         this.requests.push({ request, fault });
+        this.lastRequestOf.set(client, request);
         if (fault === 'refuse') return void client.destroy();
         stalled = fault === 'stall';
         responseDelayMs = typeof fault === 'object' ? fault.delayResponseMs : 0;

@@ -46,10 +46,9 @@ export function publishContainer(facts: ContainerFacts, settings: PublishSetting
     problems.push(`it has ${naming.names.length} names; only the first ${settings.maxNames} are served (dockerMaxNames)`);
     naming.names.length = settings.maxNames;
   }
-  const srv = containerSrv(facts, wishes);
-  if (srv.length > settings.maxPorts) {
-    problems.push(`it has ${srv.length} ports; SRV records are served for ${settings.maxPorts} of them, named ones first, then the lowest (dockerMaxPorts)`);
-    srv.length = settings.maxPorts;
+  const { srv, ports } = containerSrv(facts, wishes, settings.maxPorts);
+  if (ports > settings.maxPorts) {
+    problems.push(`it has ${ports} ports; SRV records are served for ${srv.length} of them, named ones first, then the lowest (dockerMaxPorts)`);
   }
 
   return {
@@ -70,20 +69,24 @@ export function publishContainer(facts: ContainerFacts, settings: PublishSetting
  * SRV entries: each exposed or published port, under its name when a label
  * names it (`seamark.srv.<name>`, registrator `SERVICE_<port>_NAME`), else
  * under its number; plus named ports the image does not expose. Named ports
- * come first, then the others by number.
+ * come first, then the others by number, at most `maxPorts` of them;
+ * `ports` counts them all.
  */
-export function containerSrv(facts: ContainerFacts, wishes: ContainerWishes): SrvPort[] {
+export function containerSrv(facts: ContainerFacts, wishes: ContainerWishes, maxPorts: number): { srv: SrvPort[]; ports: number } {
   const keys = new Set([...wishes.portNames.keys(), ...facts.ports.map((p) => `${p.port}/${p.protocol}`)]);
   const srv: SrvPort[] = [];
+  let ports = 0;
   for (const key of keys) {
     if (wishes.ignoredPorts.has(key)) continue;
+    // Past the cap only counted: a container exposing 1-65535 costs no more than one exposing 100 ports.
+    if (++ports > maxPorts) continue;
     const [portText = '', protocol = 'tcp'] = key.split('/');
     const service = sanitizeLabel(wishes.portNames.get(key) ?? portText);
     const protocolLabel = sanitizeLabel(protocol);
     if (service === undefined || protocolLabel === undefined) continue;
     srv.push({ service, protocol: protocolLabel, port: Number(portText), priority: 0, weight: 0 });
   }
-  return srv;
+  return { srv, ports };
 }
 
 /** Unhealthy and paused containers leave the answers; `starting` as configured. */

@@ -66,6 +66,8 @@ interface EventStream {
   quietSince: number;
 }
 
+type DegradedCause = 'connection' | 'sync' | 'containers';
+
 /** A reconcile abandoned for a newer sync: not a failure worth a warning. */
 class SyncReplaced extends Error {}
 
@@ -91,8 +93,12 @@ export class DockerWatcher {
   /** What the daemon's list said per container at the last sync or stream check, and which containers had events since. */
   private listed = new Map<string, string>();
   private touched = new Set<string>();
+  /** The listed state of each container when a sync last read it; a reconcile reads again only those whose state changed. */
+  private readonly inspectedAs = new Map<string, string>();
   /** Why the picture may be stale, by cause. */
-  private readonly degradedBecause = new Map<'connection' | 'containers', string>();
+  private readonly degradedBecause = new Map<DegradedCause, string>();
+  /** A failed reconcile is tried again soon, not only at the next period. */
+  private reconcileRetry: { timer: NodeJS.Timeout | undefined; delayMs: number } = { timer: undefined, delayMs: RETRY_MIN_MS };
   private lastDegraded: string | undefined;
   /** The last "not published" / problem line per container, so a reconcile does not repeat it. */
   private readonly lastNote = new Map<string, string>();
@@ -122,6 +128,7 @@ export class DockerWatcher {
     this.stopped = true;
     clearInterval(this.reconcileTimer);
     clearInterval(this.streamCheckTimer);
+    clearTimeout(this.reconcileRetry.timer);
     for (const { timer } of this.failing.values()) clearTimeout(timer);
     this.lifetime.abort(new Error('seamark is stopping'));
     this.wakeUp?.();
@@ -233,6 +240,7 @@ export class DockerWatcher {
     this.options.log.trace({ type, action, container: containerId }, 'Docker event');
     this.lastEventOf.set(containerId, ++this.eventSequence);
     this.touched.add(containerId);
+    this.inspectedAs.delete(containerId);
     this.refresh(containerId);
   }
 
@@ -357,7 +365,16 @@ export class DockerWatcher {
 
   private syncFailed(error: unknown): void {
     if (this.stopped || error instanceof SyncReplaced) return;
-    this.options.log.warn({ err: (error as Error).message }, 'Docker reconcile failed; retrying at the next one');
+    const message = (error as Error).message;
+    const retry = this.reconcileRetry;
+    this.options.log.warn({ err: message, retryMs: retry.delayMs }, 'Docker reconcile failed; serving what was known and retrying');
+    this.degraded('sync', `the last reconcile failed: ${message}`);
+    clearTimeout(retry.timer);
+    retry.timer = setTimeout(() => {
+      if (this.stream !== undefined) void this.sync('reconcile').catch((e: unknown) => this.syncFailed(e));
+    }, retry.delayMs);
+    retry.timer.unref();
+    retry.delayMs = Math.min(retry.delayMs * 2, RETRY_MAX_MS);
   }
 
   private async runSync(why: 'connect' | 'reconcile', signal: AbortSignal): Promise<void> {
@@ -366,14 +383,22 @@ export class DockerWatcher {
     log.debug({ why }, 'Docker sync started');
     const sequenceAtList = this.eventSequence;
     const containers = await this.call('GET /containers/json', (s) => docker.listContainers({ abortSignal: s }), signal);
-    this.rememberListed(containers);
+    const stateAtList = this.rememberListed(containers);
     let published = 0;
     let changes = 0;
+    let inspected = 0;
     let next = 0;
     const worker = async () => {
       while (next < containers.length && !signal.aborted) {
         const id = containers[next++]?.Id;
         if (id === undefined) continue;
+        const state = stateAtList.get(id);
+        // A reconcile leaves alone what neither an event nor the list says has changed since it was read.
+        if (why === 'reconcile' && state !== undefined && this.inspectedAs.get(id) === state && (this.lastEventOf.get(id) ?? 0) <= sequenceAtList) {
+          if (this.options.registry.get(dockerOwner(id)) !== undefined) published++;
+          continue;
+        }
+        inspected++;
         const sequenceAtInspect = this.eventSequence;
         const inspection = await this.inspect(id, signal);
         if (signal.aborted) return;
@@ -384,6 +409,7 @@ export class DockerWatcher {
           continue;
         }
         if (typeof inspection === 'object' && inspection.instance !== undefined) published++;
+        if (state !== undefined) this.inspectedAs.set(id, state);
         if (this.apply(id, inspection) && ++changes % APPLY_BATCH === 0) await yieldToEventLoop();
       }
     };
@@ -406,9 +432,13 @@ export class DockerWatcher {
     for (const id of this.failing.keys()) if (gone(id)) this.recovered(id);
     for (const [id, sequence] of this.lastEventOf) if (sequence <= sequenceAtList) this.lastEventOf.delete(id);
     for (const id of this.lastNote.keys()) if (!live.has(id)) this.lastNote.delete(id);
+    for (const id of this.inspectedAs.keys()) if (!live.has(id)) this.inspectedAs.delete(id);
     this.degraded('connection', undefined);
+    this.degraded('sync', undefined);
+    clearTimeout(this.reconcileRetry.timer);
+    this.reconcileRetry = { timer: undefined, delayMs: RETRY_MIN_MS };
     const level = why === 'reconcile' ? 'debug' : 'info';
-    log[level]({ endpoint, why, containers: containers.length, published, changes, ms: Math.round(performance.now() - started) }, 'Docker containers synced');
+    log[level]({ endpoint, why, containers: containers.length, inspected, published, changes, ms: Math.round(performance.now() - started) }, 'Docker containers synced');
     if (!this.firstSyncDone) {
       this.firstSyncDone = true;
       this.options.onFirstSync?.();
@@ -416,9 +446,10 @@ export class DockerWatcher {
   }
 
   /** What a stream check compares: the parts of a listed container that only change with an event. */
-  private rememberListed(containers: readonly ContainerInfo[]): void {
+  private rememberListed(containers: readonly ContainerInfo[]): Map<string, string> {
     this.listed = new Map(containers.map((c) => [c.Id, listedState(c)]));
     this.touched = new Set();
+    return this.listed;
   }
 
   /**
@@ -495,7 +526,7 @@ export class DockerWatcher {
   }
 
   /** Records (or clears, with undefined) one cause of a stale picture and reports the change. */
-  private degraded(cause: 'connection' | 'containers', reason: string | undefined): void {
+  private degraded(cause: DegradedCause, reason: string | undefined): void {
     if (reason === undefined) this.degradedBecause.delete(cause);
     else this.degradedBecause.set(cause, reason);
     const summary = this.degradedBecause.size === 0 ? undefined : [...this.degradedBecause.values()].join('; ');
@@ -517,11 +548,15 @@ export class DockerWatcher {
   }
 }
 
-/** State, health, names and addresses of a listed container: what only an event changes (not "Up 5 minutes"). */
+/**
+ * State, health, names and network endpoints of a listed container: what
+ * only an event changes (not "Up 5 minutes"). Labels, environment and ports
+ * are fixed when a container is created.
+ */
 function listedState(container: ContainerInfo): string {
   const health = /\((healthy|unhealthy|health: starting)\)/.exec(container.Status ?? '')?.[1] ?? '';
   const networks = Object.entries(container.NetworkSettings?.Networks ?? {})
-    .map(([name, network]) => `${name}=${network?.IPAddress ?? ''}/${network?.GlobalIPv6Address ?? ''}`)
+    .map(([name, network]) => `${name}=${network?.EndpointID ?? ''}/${network?.IPAddress ?? ''}/${network?.GlobalIPv6Address ?? ''}`)
     .sort();
   return [container.State, health, (container.Names ?? []).join(','), networks.join(',')].join('|');
 }
