@@ -12,7 +12,7 @@ export interface HealthRoutesOptions {
 const ReadySchema = Type.Object({
   ready: Type.Boolean(),
   pending: Type.Array(Type.String(), { description: 'Parts not ready yet' }),
-  degraded: Type.Record(Type.String(), Type.String(), { description: 'Parts serving a picture that may be stale, with why (still ready)' }),
+  degraded: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Parts serving a picture that may be stale, with why (still ready); absent when none' })),
 });
 
 export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, { readiness, metrics }) => {
@@ -34,7 +34,9 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = asyn
     },
     async (_request, reply) => {
       const pending = readiness.pending();
-      return reply.code(pending.length === 0 ? 200 : 503).send({ ready: pending.length === 0, pending, degraded: readiness.degraded() });
+      const degraded = readiness.degraded();
+      const body = { ready: pending.length === 0, pending, ...(Object.keys(degraded).length > 0 ? { degraded } : {}) };
+      return reply.code(pending.length === 0 ? 200 : 503).send(body);
     },
   );
 

@@ -35,7 +35,7 @@ describe('a stalled or slow Docker API', { skip: unavailable, timeout: 300000 },
     const resolver = seamarkResolver(seamark.dnsPort);
     const resolves = (host: string, expected: string[], timeoutMs = 10000) =>
       waitUntil(`${host} → ${expected.join(',') || 'nothing'}`, async () => sameSet(await addressesOf(resolver, `${host}.docker`), expected), timeoutMs);
-    const degraded = async () => (await readyz(seamark.httpPort)).body.degraded.docker;
+    const degraded = async () => (await readyz(seamark.httpPort)).body.degraded?.docker;
     const degradedMetric = async () => /^seamark_source_degraded\{source="docker"\} (\d)/m.exec(await (await fetch(`http://127.0.0.1:${seamark.httpPort}/metrics`)).text())?.[1];
     const warned = (pattern: RegExp) => seamark.logs.some((l) => l.level === 40 && pattern.test(`${String(l.msg)} ${String(l.err ?? '')}`));
     const served = (host: string) => addressesOf(resolver, `${host}.docker`);
