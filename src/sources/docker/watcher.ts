@@ -3,6 +3,7 @@
 // and on a timer, and never stops trying while the daemon is away. Every call
 // to the daemon has a time limit, and a silent event stream is checked
 // against the daemon's list, so one stalled request never freezes the picture.
+import { setMaxListeners } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
@@ -106,6 +107,8 @@ export class DockerWatcher {
 
   constructor(options: DockerWatcherOptions) {
     this.options = options;
+    // Every call in flight listens to it: hundreds at once when many containers start together.
+    setMaxListeners(0, this.lifetime.signal);
   }
 
   /** Starts following the daemon in the background; never throws. */
@@ -353,6 +356,7 @@ export class DockerWatcher {
     if (why === 'reconcile' && this.syncing !== undefined) return this.syncing.done;
     this.syncing?.controller.abort(new SyncReplaced('a newer sync replaced it'));
     const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
     const abortWithLifetime = () => controller.abort(this.lifetime.signal.reason);
     this.lifetime.signal.addEventListener('abort', abortWithLifetime, { once: true });
     const done = this.runSync(why, controller.signal).finally(() => {
