@@ -14,6 +14,7 @@ import type { Instance } from '../../registry/instance.js';
 import type { Registry } from '../../registry/registry.js';
 import { factsFromInspect } from './facts.js';
 import { DOCKER_OWNER_PREFIX, dockerOwner, publishContainer, type PublishSettings } from './publish.js';
+import { timedCall } from './timed-call.js';
 
 export interface DockerWatcherOptions {
   docker: Docker;
@@ -48,6 +49,8 @@ const APPLY_BATCH = 64;
 /** A container whose inspect failed is read again after this, doubling up to the max. */
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30000;
+/** Containers with events since the last list, beyond which the stream check starts over from the next list. */
+const MAX_TOUCHED = 10000;
 
 interface DockerEvent {
   Type?: string;
@@ -91,8 +94,8 @@ export class DockerWatcher {
   private readonly failing = new Map<string, { attempts: number; timer: NodeJS.Timeout }>();
   private syncing: { done: Promise<void>; controller: AbortController } | undefined;
   private firstSyncDone = false;
-  /** What the daemon's list said per container at the last sync or stream check, and which containers had events since. */
-  private listed = new Map<string, string>();
+  /** What the daemon's list said per container at the last sync or stream check (undefined: no usable baseline), and which containers had events since. */
+  private listed: Map<string, string> | undefined;
   private touched = new Set<string>();
   /** The listed state of each container when a sync last read it; a reconcile reads again only those whose state changed. */
   private readonly inspectedAs = new Map<string, string>();
@@ -242,8 +245,13 @@ export class DockerWatcher {
     if (containerId === undefined || containerId === '') return;
     this.options.log.trace({ type, action, container: containerId }, 'Docker event');
     this.lastEventOf.set(containerId, ++this.eventSequence);
-    this.touched.add(containerId);
     this.inspectedAs.delete(containerId);
+    this.touched.add(containerId);
+    // A stream that never falls silent is never checked: drop the baseline rather than grow without bound.
+    if (this.touched.size > MAX_TOUCHED) {
+      this.listed = undefined;
+      this.touched.clear();
+    }
     this.refresh(containerId);
   }
 
@@ -270,6 +278,8 @@ export class DockerWatcher {
         } while (this.dirty.has(id) && !this.stopped);
       } finally {
         this.inFlight.delete(id);
+        // Event numbers only matter to a sync running now; without one, forget them (reconcile 0 must not grow this).
+        if (this.syncing === undefined) this.lastEventOf.delete(id);
       }
     })();
   }
@@ -484,9 +494,10 @@ export class DockerWatcher {
         return;
       }
       if (this.stream !== stream || this.syncing !== undefined) return;
-      this.rememberListed(containers);
-      const unannounced = [...new Set([...previous.keys(), ...this.listed.keys()])].filter(
-        (id) => previous.get(id) !== this.listed.get(id) && !touched.has(id) && !this.touched.has(id),
+      const current = this.rememberListed(containers);
+      if (previous === undefined) return;
+      const unannounced = [...new Set([...previous.keys(), ...current.keys()])].filter(
+        (id) => previous.get(id) !== current.get(id) && !touched.has(id) && !this.touched.has(id),
       );
       if (unannounced.length === 0) return;
       // The event may be on its way: give the stream a moment before calling it stalled.
@@ -500,33 +511,9 @@ export class DockerWatcher {
     }
   }
 
-  /**
-   * One call to the daemon, ended after `callTimeoutMs` or when `outer`
-   * aborts. `controller` outlives the call when it returns a stream (the
-   * event stream is aborted through it later).
-   */
-  private async call<T>(what: string, run: (signal: AbortSignal) => Promise<T>, outer: AbortSignal, controller = new AbortController()): Promise<T> {
-    const timeoutMs = this.options.callTimeoutMs;
-    const timer = setTimeout(() => controller.abort(new Error(`Docker did not answer ${what} within ${timeoutMs / 1000} s`)), timeoutMs);
-    const onOuterAbort = () => controller.abort(outer.reason);
-    if (outer.aborted) onOuterAbort();
-    outer.addEventListener('abort', onOuterAbort, { once: true });
-    let onAbort: (() => void) | undefined;
-    try {
-      // The race makes the time limit hold even if the client library missed the abort.
-      return await Promise.race([
-        run(controller.signal),
-        new Promise<never>((_resolve, reject) => {
-          onAbort = () => reject(controller.signal.reason as Error);
-          if (controller.signal.aborted) onAbort();
-          else controller.signal.addEventListener('abort', onAbort, { once: true });
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-      outer.removeEventListener('abort', onOuterAbort);
-      if (onAbort !== undefined) controller.signal.removeEventListener('abort', onAbort);
-    }
+  /** One call to the daemon within `callTimeoutMs` (see `timedCall`). */
+  private call<T>(what: string, run: (signal: AbortSignal) => Promise<T>, outer: AbortSignal, controller?: AbortController): Promise<T> {
+    return timedCall(what, this.options.callTimeoutMs, run, outer, controller);
   }
 
   /** Records (or clears, with undefined) one cause of a stale picture and reports the change. */
