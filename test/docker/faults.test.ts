@@ -92,6 +92,21 @@ describe('a stalled or slow Docker API', { skip: unavailable, timeout: 300000 },
     await waitForDockerPs(seamark.httpPort, `${prefix}silent-`);
   });
 
+  it('a reconcile still catches what a silent stream missed: a rename, a new and a removed container', async () => {
+    const { seamark, proxy, resolves } = await throughProxy({ dockerReconcile: 1, dockerTimeout: 2, dockerEventsCheck: 0 });
+    const renamed = await runContainer(`${prefix}rn-old`);
+    const removed = await runContainer(`${prefix}rn-removed`);
+    await waitForDockerPs(seamark.httpPort, `${prefix}rn-`);
+    proxy.silenceConnections(EVENTS);
+    await docker('rename', renamed, `${prefix}rn-new`);
+    await docker('rm', '-f', removed);
+    const arriving = await runContainer(`${prefix}rn-arriving`);
+    await resolves(`${prefix}rn-new`, await containerAddresses(renamed));
+    await resolves(`${prefix}rn-old`, []);
+    await resolves(`${prefix}rn-arriving`, await containerAddresses(arriving));
+    await waitForDockerPs(seamark.httpPort, `${prefix}rn-`);
+  });
+
   it('an inspect that hangs on docker start is retried: the container appears, and its later events count', async () => {
     const { seamark, proxy, resolves, degraded, warned } = await throughProxy({ dockerReconcile: 0, dockerTimeout: 2, dockerEventsCheck: 0 });
     const id = await docker('create', '--name', `${prefix}hang`, IMAGE, 'sleep', '3600');
