@@ -18,10 +18,14 @@ export async function docker(...args: string[]): Promise<string> {
   return stdout.trim();
 }
 
-/** Why the Docker tests cannot run here, or undefined when an engine answers (the test image is built if missing). */
+/**
+ * Why the Docker tests cannot run here, or undefined when an engine answers
+ * (the test image is built if missing). Asks `docker version`, not `docker
+ * info`: a daemon can hang on /info while it serves everything seamark uses.
+ */
 export function dockerUnavailable(): string | undefined {
   try {
-    execFileSync('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: 'pipe', timeout: 20000 });
+    execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], { stdio: 'pipe', timeout: 20000 });
   } catch (error) {
     return `no Docker engine reachable (${(error as Error).message.split('\n')[0]})`;
   }
@@ -169,7 +173,7 @@ export async function startDockerd(logFile: string): Promise<void> {
   const child = spawn('dockerd', DOCKERD_ARGS, { detached: true, stdio: ['ignore', out, out] });
   child.unref();
   await waitUntil('dockerd to answer', async () => {
-    await docker('info', '--format', '{{.ServerVersion}}');
+    await docker('version', '--format', '{{.Server.Version}}');
     return true;
   }, 60000, 250);
 }
