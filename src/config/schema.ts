@@ -88,6 +88,14 @@ export const ConfigSchema = Type.Object(
     dockerHostAddresses: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     /** Seconds between full reconciles with the Docker daemon (0: never). */
     dockerReconcile: Type.Number({ default: 60, minimum: 0, maximum: 86400 }),
+    /** Seconds to wait for one answer from the Docker daemon before it counts as failed (and is retried). */
+    dockerTimeout: Type.Number({ default: 10, exclusiveMinimum: 0, maximum: 3600 }),
+    /** Seconds of silence on the Docker event stream after which it is checked against the container list (0: never). */
+    dockerEventsCheck: Type.Number({ default: 10, minimum: 0, maximum: 86400 }),
+    /** Most ports one container gets SRV records for. */
+    dockerMaxPorts: Type.Integer({ default: 100, minimum: 0, maximum: 65535 }),
+    /** Most names one container is served under. */
+    dockerMaxNames: Type.Integer({ default: 32, minimum: 1, maximum: 1000 }),
     /** Whether a container whose HEALTHCHECK is still `starting` is served. */
     startingHealthy: Type.Boolean({ default: true }),
     /** Hosts served from this file, owner `config:<first name>`. */
