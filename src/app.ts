@@ -16,6 +16,7 @@ import { STATIC_OWNER_PREFIX, staticInstances } from './sources/static.js';
 import { DiskStore } from './store/disk.js';
 import type { RecordStore } from './store/store.js';
 import type { Cluster } from './cluster/index.js';
+import { startSerial } from './zone/serial.js';
 import { nsName } from './zone/view.js';
 
 export interface Seamark {
@@ -42,7 +43,7 @@ export async function startSeamark(config: Config, log: Logger): Promise<Seamark
   await manual.start();
   readiness.markReady('store');
 
-  const serialBase = Math.floor(Date.now() / 1000);
+  const serialBase = startSerial(config.dataDir, registry, log);
   const zone = zoneSettings(config, serialBase);
   const workers = workerCount(config);
   // With several workers the DNS sockets live in them; this process keeps the sources and the API.

@@ -79,6 +79,10 @@ export const ConfigSchema = Type.Object(
     axfrAllow: Type.Array(Type.String(), { default: ['127.0.0.0/8', '::1/128'] }),
     /** When every instance of a name is unhealthy, answer them all rather than nothing. */
     failOpen: Type.Boolean({ default: true }),
+    /** Answer to CH TXT version.bind: `auto` (seamark and its version), `hide` (REFUSED), or this text. */
+    serverVersion: Type.String({ default: 'auto', maxLength: 255 }),
+    /** Answer to CH TXT id.server / hostname.bind: `auto` (the host name), `hide` (REFUSED), or this text. */
+    serverIdentity: Type.String({ default: 'auto', maxLength: 255 }),
     /** Docker endpoint (`unix:///var/run/docker.sock`, a socket path, `tcp://host:2376`), `off`, or empty for DOCKER_HOST / the default socket. */
     docker: Type.String({ default: '' }),
     /** Publish every container; when false only those labelled `seamark.enable=true`. */

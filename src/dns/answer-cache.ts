@@ -2,7 +2,9 @@
 // bytes. A query is read only as far as its header, question and OPT record;
 // the reply is a stored message with the query's ID, flags and question bytes
 // (its letter case) written in. Zone answers are valid for one registry
-// generation, forwarded ones until their TTL runs out.
+// generation; forwarded ones until their TTL runs out and, since a change may
+// make seamark the authority for their name, only for the generation they
+// were stored in as well.
 import { LRUCache } from 'lru-cache';
 import { HEADER_SIZE } from './wire.js';
 import { ageCachedAnswer, type CachedAnswer } from './forwarder.js';
@@ -27,6 +29,7 @@ interface ForwardEntry {
   kind: 'forward';
   question: Buffer;
   variant: number;
+  generation: number;
   answer: CachedAnswer;
   type: number;
   rcode: number;
@@ -77,9 +80,9 @@ export class AnswerCache {
     const entry = this.entries.get(query.hash);
     if (entry === undefined || entry.variant !== query.variant || !sameQuestion(entry.question, message, query.questionEnd)) return undefined;
 
+    if (entry.generation !== this.currentGeneration()) return undefined;
     let reply: Buffer;
     if (entry.kind === 'zone') {
-      if (entry.generation !== this.currentGeneration()) return undefined;
       const response = entry.responses[entry.next++ % entry.responses.length] as Buffer;
       if (response.length > query.limit) return undefined;
       reply = Buffer.allocUnsafe(response.length);
@@ -132,14 +135,15 @@ export class AnswerCache {
     });
   }
 
-  /** Keeps a forwarded answer; it is served until one of its TTLs runs out. */
-  storeForward(message: Buffer, type: number, answer: CachedAnswer): void {
+  /** Keeps a forwarded answer, asked in `generation` (the zone view did not answer it then); served until it expires or the registry changes. */
+  storeForward(message: Buffer, type: number, answer: CachedAnswer, generation: number): void {
     const query = readFastQuery(message, this.udpPayloadMax, this.scratch);
     if (query === undefined) return;
     this.entries.set(query.hash, {
       kind: 'forward',
       question: lowerCaseQuestion(message, query.questionEnd),
       variant: query.variant,
+      generation,
       answer,
       type,
       rcode: (answer.message[3] as number) & 0xf,

@@ -31,6 +31,14 @@ export interface CachedAnswer {
   ttlOffsets: number[];
   ttls: number[];
   storedAt: number;
+  /** Date.now() from which the entry is stale: its smallest TTL, or for a negative answer min(SOA TTL, MINIMUM). */
+  expiresAt: number;
+}
+
+/** What one upstream exchange gave: the answer to relay and, when it may be cached, its cache entry. */
+interface Asked {
+  response: Buffer;
+  entry?: CachedAnswer;
 }
 
 interface Pending {
@@ -42,9 +50,17 @@ interface Pending {
 /** Longest time an upstream answer is kept, seconds, whatever its TTL. */
 const MAX_CACHE_TTL = 86400;
 
+/**
+ * Upstream UDP queries waiting for an answer at once. One socket has 65,536
+ * IDs; beyond this bound a query gets SERVFAIL at once rather than waiting for
+ * an ID, so a dead upstream under a flood costs memory and time in proportion
+ * to the bound, and a free ID is found in a try or two.
+ */
+export const MAX_OUTSTANDING = 4096;
+
 export class Forwarder {
   private readonly cache: LRUCache<string, CachedAnswer> | undefined;
-  private readonly inFlight = new Map<string, Promise<CachedAnswer | Buffer | undefined>>();
+  private readonly inFlight = new Map<string, Promise<Asked | undefined>>();
   private readonly pending = new Map<number, Pending>();
   private readonly sockets = new Map<4 | 6, UdpSocket>();
   private preferred = 0;
@@ -75,16 +91,16 @@ export class Forwarder {
     }
     this.options.onCache?.(false);
 
-    let flight = this.inFlight.get(key);
+    // A TCP client must get the whole answer: it never joins a UDP lookup, which may come back truncated.
+    const flightKey = viaTcp ? `${key}|tcp` : key;
+    let flight = this.inFlight.get(flightKey);
     if (flight === undefined) {
-      flight = this.ask(message, query, viaTcp, key).finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, flight);
+      flight = this.ask(message, query, viaTcp, key).finally(() => this.inFlight.delete(flightKey));
+      this.inFlight.set(flightKey, flight);
     }
     const result = await flight;
     if (result === undefined) return undefined;
-    if (Buffer.isBuffer(result)) return { response: withClientHeader(result, message, query) };
-    const response = this.fromCache(result, message, query);
-    return response === undefined ? undefined : { response, cached: result };
+    return { response: withClientHeader(result.response, message, query), cached: result.entry };
   }
 
   close(): void {
@@ -94,13 +110,17 @@ export class Forwarder {
     this.pending.clear();
   }
 
-  /** Asks the upstreams in turn; a cacheable answer is stored and returned as a cache entry. */
-  private async ask(message: Buffer, query: Query, viaTcp: boolean, key: string): Promise<CachedAnswer | Buffer | undefined> {
+  /** Asks the upstreams in turn; a cacheable answer is stored and returned with its cache entry. */
+  private async ask(message: Buffer, query: Query, viaTcp: boolean, key: string): Promise<Asked | undefined> {
     const upstreamQuery = buildUpstreamQuery(message, query, this.options.payloadSize);
     const count = this.options.upstreams.length;
     for (let attempt = 0; attempt < count; attempt++) {
       const index = (this.preferred + attempt) % count;
       const upstream = this.options.upstreams[index] as Endpoint;
+      if (this.pending.size >= MAX_OUTSTANDING) {
+        this.options.log.debug({ name: query.name, outstanding: this.pending.size }, 'too many queries waiting for upstreams: SERVFAIL');
+        return undefined;
+      }
       let response = await this.askUdp(upstream, upstreamQuery);
       if (response !== undefined && isTruncated(response) && viaTcp) response = await this.askTcp(upstream, upstreamQuery);
       const rcode = response === undefined ? undefined : response.readUInt16BE(2) & 0xf;
@@ -110,20 +130,24 @@ export class Forwarder {
         continue;
       }
       this.preferred = index;
-      // seamark relays this answer; it is not the authority for it.
+      // seamark relays this answer; it is not the authority for it, and its OPT is seamark's own (RFC 6891 §6.1.1).
       response.writeUInt16BE(response.readUInt16BE(2) & ~0x0400, 2);
+      response = withOwnOpt(response, this.options.payloadSize);
       const ttl = isTruncated(response) ? 0 : cacheTtl(response);
       const offsets = ttlOffsets(response);
-      if (ttl <= 0 || offsets === undefined || this.cache === undefined) return response;
+      if (ttl <= 0 || offsets === undefined || this.cache === undefined) return { response };
+      const storedAt = Date.now();
+      const lifetime = Math.min(ttl, MAX_CACHE_TTL) * 1000;
       const entry: CachedAnswer = {
         message: response,
         questionEnd: query.questionEnd,
         ttlOffsets: offsets,
         ttls: offsets.map((offset) => response.readUInt32BE(offset)),
-        storedAt: Date.now(),
+        storedAt,
+        expiresAt: storedAt + lifetime,
       };
-      this.cache.set(key, entry, { ttl: Math.min(ttl, MAX_CACHE_TTL) * 1000 });
-      return entry;
+      this.cache.set(key, entry, { ttl: lifetime });
+      return { response, entry };
     }
     return undefined;
   }
@@ -206,6 +230,7 @@ export class Forwarder {
     pending.done(Buffer.from(response));
   }
 
+  /** A random ID no query in flight uses; `ask` keeps the pending ones far below the 65,536 there are. */
   private freeId(): number {
     for (;;) {
       const id = randomInt(0x10000);
@@ -238,21 +263,23 @@ function buildUpstreamQuery(message: Buffer, query: Query, payloadSize: number):
   return packet;
 }
 
-/** Writes the entry's TTLs, counted down by the time it has been cached, into `answer` (a copy of its message); false once one has run out. */
+/** Writes the entry's TTLs, counted down by the time it has been cached, into `answer` (a copy of its message); false once the entry is stale. */
 export function ageCachedAnswer(entry: CachedAnswer, answer: Buffer): boolean {
-  const elapsed = Math.floor((Date.now() - entry.storedAt) / 1000);
+  const now = Date.now();
+  if (now >= entry.expiresAt) return false;
+  const elapsed = Math.floor((now - entry.storedAt) / 1000);
   for (let i = 0; i < entry.ttlOffsets.length; i++) {
-    const ttl = (entry.ttls[i] as number) - elapsed;
-    if (ttl <= 0) return false;
-    answer.writeUInt32BE(ttl, entry.ttlOffsets[i] as number);
+    answer.writeUInt32BE(Math.max((entry.ttls[i] as number) - elapsed, 0), entry.ttlOffsets[i] as number);
   }
   return true;
 }
 
-/** A copy of `response` with the client's ID and question bytes (its letter case). */
+/** A copy of `response` with the client's ID, RD and CD bits (RFC 1035 §4.1.1) and question bytes (its letter case). */
 function withClientHeader(response: Buffer, message: Buffer, query: Query): Buffer {
   const answer = Buffer.from(response);
   answer.writeUInt16BE(query.id, 0);
+  answer[2] = ((answer[2] as number) & 0xfe) | ((message[2] as number) & 0x01);
+  answer[3] = ((answer[3] as number) & 0xef) | ((message[3] as number) & 0x10);
   message.copy(answer, HEADER_SIZE, HEADER_SIZE, query.questionEnd - 4);
   return answer;
 }
@@ -265,29 +292,59 @@ function questionEndOf(packet: Buffer): number {
   return (skipName(packet, HEADER_SIZE) ?? HEADER_SIZE) + 4;
 }
 
-/** Seconds an upstream answer may be cached: its smallest TTL, or for a negative answer the SOA's (RFC 2308). */
+/**
+ * Seconds an upstream answer may be cached: the smallest TTL of all its
+ * records (a TTL-0 record anywhere keeps it out of the cache), or for a
+ * negative answer min(SOA TTL, SOA MINIMUM) (RFC 2308 §5), which is also
+ * written into the SOA's TTL so that it counts down from there.
+ */
 function cacheTtl(response: Buffer): number {
   const rcode = response.readUInt16BE(2) & 0xf;
   if (rcode !== Rcode.NOERROR && rcode !== Rcode.NXDOMAIN) return 0;
   let offset = questionEndOf(response);
   const answers = response.readUInt16BE(6);
   const authority = response.readUInt16BE(8);
+  const records = answers + authority + response.readUInt16BE(10);
   let smallest = Infinity;
-  let negativeTtl = 0;
-  for (let i = 0; i < answers + authority; i++) {
+  let negativeTtl: number | undefined;
+  for (let i = 0; i < records; i++) {
     const record = readRecordHeader(response, offset);
     if (record === undefined) return 0;
-    const ttl = response.readUInt32BE(record.ttlOffset);
-    if (i < answers) smallest = Math.min(smallest, ttl);
-    else if (record.type === RRType.SOA) {
+    offset = record.end;
+    if (record.type === RRType.OPT) continue;
+    let ttl = response.readUInt32BE(record.ttlOffset);
+    if (i >= answers && i < answers + authority && record.type === RRType.SOA && negativeTtl === undefined) {
       const afterNames = skipName(response, skipName(response, record.rdataStart) ?? record.end);
       const minimum = afterNames !== undefined && afterNames + 20 <= record.end ? response.readUInt32BE(afterNames + 16) : 0;
-      negativeTtl = Math.min(ttl, minimum);
+      ttl = Math.min(ttl, minimum);
+      negativeTtl = ttl;
+      if (rcode === Rcode.NXDOMAIN || answers === 0) response.writeUInt32BE(ttl, record.ttlOffset);
+    }
+    smallest = Math.min(smallest, ttl);
+  }
+  const negative = rcode === Rcode.NXDOMAIN || answers === 0;
+  if (negative && negativeTtl === undefined) return 0;
+  return smallest === Infinity ? 0 : smallest;
+}
+
+/** The response with its OPT record (when it has one) offering `payloadSize` and carrying none of the upstream's options. */
+function withOwnOpt(response: Buffer, payloadSize: number): Buffer {
+  if (response.readUInt16BE(10) === 0) return response;
+  let offset = questionEndOf(response);
+  const records = response.readUInt16BE(6) + response.readUInt16BE(8) + response.readUInt16BE(10);
+  for (let i = 0; i < records; i++) {
+    const record = readRecordHeader(response, offset);
+    if (record === undefined) return response;
+    if (record.type === RRType.OPT) {
+      response.writeUInt16BE(payloadSize, record.ttlOffset - 2);
+      // Options (cookies, NSID, padding) are the upstream's business; drop them when the OPT is last, as it is in practice.
+      if (record.end !== response.length) return response;
+      response.writeUInt16BE(0, record.rdataStart - 2);
+      return response.subarray(0, record.rdataStart);
     }
     offset = record.end;
   }
-  if (rcode === Rcode.NOERROR && answers > 0) return smallest === Infinity ? 0 : smallest;
-  return negativeTtl;
+  return response;
 }
 
 function sameAddress(expected: string, actual: string): boolean {

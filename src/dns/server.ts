@@ -7,13 +7,13 @@ import type { LookupOptions } from 'node:dns';
 import type { Logger } from 'pino';
 import { formatEndpoint, isAllowed, type Endpoint } from '../config/addresses.js';
 import type { Registry } from '../registry/registry.js';
-import { RRClass, RRType, Rcode, type ZoneResponse } from '../zone/records.js';
-import { lookup, zoneOf, zoneTransfer, type ZoneSettings } from '../zone/view.js';
-import type { Forwarder } from './forwarder.js';
+import { RRClass, RRType, Rcode, type ResourceRecord, type ZoneResponse } from '../zone/records.js';
+import { lookup, soaRecord, zoneOf, zoneTransfer, type ZoneSettings } from '../zone/view.js';
+import type { CachedAnswer, Forwarder } from './forwarder.js';
 import { performance } from 'node:perf_hooks';
 import { AnswerCache, MAX_ROTATIONS } from './answer-cache.js';
 import { DROP, SLIP, slipReply, type ResponseRateLimiter } from './rrl.js';
-import { PLAIN_UDP_SIZE, encodeResponse, encodeTransfer, parseQuery, type Query, type ResponseOptions } from './wire.js';
+import { MAX_MESSAGE_SIZE, PLAIN_UDP_SIZE, encodeResponse, encodeTransfer, ixfrClientSerial, parseQuery, type Edns, type Query, type ResponseOptions } from './wire.js';
 
 export interface DnsServerOptions {
   listen: readonly Endpoint[];
@@ -29,12 +29,17 @@ export interface DnsServerOptions {
   answerCacheSize: number;
   /** Response rate limiting of UDP answers; undefined: off. */
   rateLimiter?: ResponseRateLimiter;
+  /** Text of CH TXT version.bind and id.server; undefined: REFUSED. */
+  chaos: { version?: string; identity?: string };
   /** Counts each answered query (type, rcode, performance.now() when it arrived). */
   onAnswer?: (type: number, rcode: number, startedAt: number) => void;
 }
 
 /** The record sections of a response, or `truncated` for an answer too big for the client. */
 type Records = Pick<ResponseOptions, 'answers' | 'authority' | 'additional' | 'truncated'>;
+
+/** Sends an answer built from an rcode and records; false, so that the request path can `return respond(…)`. */
+type Respond = (rcode: number, authoritative: boolean, records?: Records) => false;
 
 /** Where a reply goes: one function per transport, so the request path does not care. */
 type Reply = (response: Buffer) => void;
@@ -76,38 +81,45 @@ export class DnsServer {
     return this.cache?.size ?? 0;
   }
 
-  /** The request path: parse, decide, answer. */
-  answer(message: Buffer, client: string, viaTcp: boolean, reply: Reply): void {
+  /**
+   * The request path: parse, decide, answer. Returns true when the reply
+   * comes later (a forwarded query): `settled` is called once it is sent.
+   */
+  answer(message: Buffer, client: string, viaTcp: boolean, reply: Reply, settled?: () => void): boolean {
     const startedAt = performance.now();
     const parsed = parseQuery(message);
-    if (parsed.kind === 'drop') return;
+    if (parsed.kind === 'drop') return false;
     if (parsed.kind === 'error') {
       reply(
         encodeResponse({
           query: message,
           id: parsed.id,
           opcode: parsed.opcode,
-          recursionDesired: parsed.recursionDesired,
+          // RD is a QUERY flag: an answer to another opcode carries none of RD, RA, AA, AD, CD.
+          recursionDesired: parsed.opcode === 0 && parsed.recursionDesired,
           questionEnd: parsed.questionEnd ?? 0,
           rcode: parsed.rcode,
           authoritative: false,
           recursionAvailable: false,
+          edns: this.ednsReply(parsed.edns),
           maxSize: PLAIN_UDP_SIZE,
         }),
       );
       this.options.onAnswer?.(0, parsed.rcode, startedAt);
-      return;
+      return false;
     }
 
     const query = parsed.query;
     const mayForward = this.forwardingAllowed(client);
-    const respond = (rcode: number, authoritative: boolean, records?: Records) => {
+    const respond: Respond = (rcode, authoritative, records) => {
       reply(this.encode(message, query, viaTcp, rcode, authoritative, mayForward, records));
       this.options.onAnswer?.(query.type, rcode, startedAt);
+      return false;
     };
 
     if (query.edns !== undefined && query.edns.version > 0) return respond(Rcode.BADVERS, false);
     if (query.type === RRType.AXFR || query.type === RRType.IXFR) return this.transfer(message, query, client, viaTcp, reply, respond);
+    if (query.class === RRClass.CH) return this.answerChaos(query, respond);
     if (query.class !== RRClass.IN && query.class !== RRClass.ANY) {
       return respond(zoneOf(this.options.zone, query.name) === undefined && mayForward ? Rcode.NOTIMP : Rcode.REFUSED, false);
     }
@@ -121,7 +133,7 @@ export class DnsServer {
         if (cached !== undefined) {
           reply(cached);
           this.options.onAnswer?.(query.type, fromZone.rcode, startedAt);
-          return;
+          return false;
         }
       }
       return respond(fromZone.rcode, true, fromZone);
@@ -129,35 +141,75 @@ export class DnsServer {
 
     const forwarder = this.options.forwarder;
     if (!mayForward || forwarder === undefined || forwarder.upstreams.length === 0) return respond(Rcode.REFUSED, false);
+    // The generation in which the zone view had no answer: a forwarded answer is cached for that generation only.
+    const generation = this.options.registry.generation;
     forwarder.resolve(message, query, viaTcp).then(
       (result) => {
-        if (result === undefined) return respond(Rcode.SERVFAIL, false);
-        const { response, cached } = result;
-        if (cached !== undefined && !viaTcp) this.cache?.storeForward(message, query.type, cached);
-        const limit = viaTcp ? 65535 : this.udpLimit(query);
-        if (response.length <= limit) {
-          reply(response);
-          this.options.onAnswer?.(query.type, response.readUInt16BE(2) & 0xf, startedAt);
-        } else {
-          respond(response.readUInt16BE(2) & 0xf, false, { truncated: true });
-        }
+        if (result === undefined) respond(Rcode.SERVFAIL, false);
+        else this.relay(message, query, viaTcp, result.response, result.cached, generation, respond, reply, startedAt);
+        settled?.();
       },
       (error: unknown) => {
         this.options.log.error({ err: error, name: query.name }, 'forwarding failed');
         respond(Rcode.SERVFAIL, false);
+        settled?.();
       },
     );
+    return true;
   }
 
-  private transfer(message: Buffer, query: Query, client: string, viaTcp: boolean, reply: Reply, respond: (rcode: number, aa: boolean) => void): void {
+  /** Sends a forwarded answer, or TC when it is too big for the client's UDP size; keeps it for the fast path. */
+  private relay(
+    message: Buffer,
+    query: Query,
+    viaTcp: boolean,
+    response: Buffer,
+    cached: CachedAnswer | undefined,
+    generation: number,
+    respond: Respond,
+    reply: Reply,
+    startedAt: number,
+  ): void {
+    if (cached !== undefined && !viaTcp) this.cache?.storeForward(message, query.type, cached, generation);
+    const limit = viaTcp ? MAX_MESSAGE_SIZE : this.udpLimit(query);
+    if (response.length <= limit) {
+      reply(response);
+      this.options.onAnswer?.(query.type, response.readUInt16BE(2) & 0xf, startedAt);
+    } else {
+      respond(response.readUInt16BE(2) & 0xf, false, { truncated: true });
+    }
+  }
+
+  /**
+   * AXFR, and IXFR answered from the zone as it is now (RFC 1995): a single
+   * SOA when the client's serial is current, or over UDP (telling it to use
+   * TCP); otherwise the whole zone in AXFR form.
+   */
+  private transfer(message: Buffer, query: Query, client: string, viaTcp: boolean, reply: Reply, respond: Respond): false {
     const zone = zoneOf(this.options.zone, query.name);
-    if (zone !== query.name || !viaTcp || !isAllowed(this.options.axfrAllow, client)) {
+    const isIxfr = query.type === RRType.IXFR;
+    if (zone !== query.name || (!viaTcp && !isIxfr) || !isAllowed(this.options.axfrAllow, client)) {
       this.options.log.debug({ client, zone: query.name, viaTcp }, 'zone transfer refused');
       return respond(zone === query.name ? Rcode.REFUSED : Rcode.NOTIMP, false);
     }
+    const soa = soaRecord(this.options.zone, this.options.registry, zone, this.options.zone.ttl);
+    if (isIxfr && soa.type === RRType.SOA) {
+      const known = ixfrClientSerial(message, query.questionEnd);
+      if (!viaTcp || (known !== undefined && !serialIsBefore(known, soa.serial))) return respond(Rcode.NOERROR, true, { answers: [soa] });
+    }
     const records = zoneTransfer(this.options.registry, this.options.zone, zone);
-    for (const part of encodeTransfer(message, query.id, query.questionEnd, records)) reply(part);
+    for (const part of encodeTransfer(message, query.id, query.questionEnd, records, this.ednsReply(query.edns), this.logBadRecord)) reply(part);
     this.options.onAnswer?.(query.type, Rcode.NOERROR, performance.now());
+    return false;
+  }
+
+  /** CH TXT `version.bind`/`version.server` and `id.server`/`hostname.bind`, as Knot DNS and BIND answer them; REFUSED when hidden and for anything else in CH. */
+  private answerChaos(query: Query, respond: Respond): false {
+    const { version, identity } = this.options.chaos;
+    const text =
+      query.name === 'version.bind' || query.name === 'version.server' ? version : query.name === 'id.server' || query.name === 'hostname.bind' ? identity : undefined;
+    if (text === undefined || (query.type !== RRType.TXT && query.type !== RRType.ANY)) return respond(Rcode.REFUSED, false);
+    return respond(Rcode.NOERROR, true, { answers: [{ name: query.name, ttl: 0, class: RRClass.CH, type: RRType.TXT, text }] });
   }
 
   /** The reply to a UDP query from the answer cache, or undefined when the slow path must answer it. */
@@ -182,6 +234,8 @@ export class DnsServer {
       const response = lookup(this.options.registry, this.options.zone, query.name, query.type, rotation);
       if (response === undefined) return;
       const encoded = this.encode(message, query, true, response.rcode, true, false, response);
+      // Too big for any UDP client: the fast path could never serve it.
+      if (encoded.length > this.options.udpPayloadMax) return;
       encoded.writeUInt16BE(0, 0);
       responses.push(encoded);
     }
@@ -218,10 +272,22 @@ export class DnsServer {
       authoritative,
       recursionAvailable,
       ...records,
-      edns: query.edns ? { payloadSize: this.options.udpPayloadMax, dnssecOk: query.edns.dnssecOk } : undefined,
-      maxSize: viaTcp ? 65535 : this.udpLimit(query),
+      edns: this.ednsReply(query.edns),
+      maxSize: viaTcp ? MAX_MESSAGE_SIZE : this.udpLimit(query),
+      keepWhatFits: viaTcp,
+      onBadRecord: this.logBadRecord,
     });
   }
+
+  /** The OPT of a reply to a query that had one: seamark's own payload size (RFC 6891 §6.1.1). */
+  private ednsReply(edns: Edns | undefined): ResponseOptions['edns'] {
+    return edns === undefined ? undefined : { payloadSize: this.options.udpPayloadMax, dnssecOk: edns.dnssecOk };
+  }
+
+  /** A record the encoder had to leave out (bad data from a source): the reply goes out without it. */
+  private readonly logBadRecord = (record: ResourceRecord, error: unknown): void => {
+    this.options.log.error({ err: error, name: record.name, type: record.type }, 'record left out of an answer: it cannot be encoded');
+  };
 
   private udpLimit(query: Query): number {
     return query.edns ? Math.min(query.edns.payloadSize, this.options.udpPayloadMax) : PLAIN_UDP_SIZE;
@@ -262,7 +328,8 @@ export class DnsServer {
 
   private listenTcp(endpoint: Endpoint): Promise<void> {
     return new Promise((resolve, reject) => {
-      const server = createServer((connection) => this.serveTcp(connection));
+      // Half-open: a client may shut its side after its last query and still read the answers (RFC 7766 §6.2.4).
+      const server = createServer({ allowHalfOpen: true }, (connection) => this.serveTcp(connection));
       server.maxConnections = MAX_TCP_CONNECTIONS;
       server.once('error', reject);
       server.listen({ port: endpoint.port, host: endpoint.address, ipv6Only: endpoint.family === 6 }, () => {
@@ -279,8 +346,22 @@ export class DnsServer {
     this.tcpConnections.add(connection);
     const client = connection.remoteAddress ?? '';
     let buffered = Buffer.alloc(0);
+    // Forwarded queries not answered yet, and whether the client has shut its side: the connection ends when both are done.
+    let waiting = 0;
+    let clientDone = false;
+    const settled = () => {
+      waiting--;
+      if (clientDone && waiting === 0) connection.end();
+    };
+    connection.on('end', () => {
+      clientDone = true;
+      if (waiting === 0) connection.end();
+    });
     connection.setNoDelay(true);
-    connection.setTimeout(this.options.tcpIdleTimeoutMs, () => connection.destroy());
+    // Idle means no query waiting for its answer either; writing that answer starts the idle time again.
+    connection.setTimeout(this.options.tcpIdleTimeoutMs, () => {
+      if (waiting === 0) connection.destroy();
+    });
     connection.on('close', () => this.tcpConnections.delete(connection));
     connection.on('error', () => connection.destroy());
     // A client that pipelines faster than it reads is paused until its answers drain.
@@ -300,13 +381,18 @@ export class DnsServer {
         const message = buffered.subarray(2, length + 2);
         buffered = buffered.subarray(length + 2);
         try {
-          this.answer(message, client, true, reply);
+          if (this.answer(message, client, true, reply, settled)) waiting++;
         } catch (error) {
           this.options.log.error({ err: error, client }, 'query failed');
         }
       }
     });
   }
+}
+
+/** RFC 1982: whether serial `a` comes before `b`. */
+function serialIsBefore(a: number, b: number): boolean {
+  return a !== b && ((b - a) >>> 0) < 0x80000000;
 }
 
 function literalAddress(address: string, family: number | LookupOptions, callback: (error: null, address: string, family: number) => void): void {

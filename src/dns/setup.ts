@@ -1,5 +1,6 @@
 // Reading the configuration into a DNS server: what one process, or one DNS worker, runs.
-import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { formatEndpoint, parseAllowList, parseEndpoint } from '../config/addresses.js';
 import type { Config } from '../config/schema.js';
@@ -44,6 +45,7 @@ export function createDnsServer(config: Config, registry: Registry, zone: ZoneSe
     tcpIdleTimeoutMs: config.tcpIdleTimeout * 1000,
     answerCacheSize: config.answerCacheSize,
     rateLimiter: createRateLimiter(config, metrics),
+    chaos: chaosAnswers(config),
     log,
     onAnswer: metrics.onAnswer,
   });
@@ -64,4 +66,16 @@ function createRateLimiter(config: Config, metrics: Metrics): ResponseRateLimite
   });
   metrics.watchRateLimiter(limiter);
   return limiter;
+}
+
+/** What CH TXT version.bind and id.server answer: `auto` is seamark's version and the host name, `hide` refuses. */
+function chaosAnswers(config: Config): { version?: string; identity?: string } {
+  const pick = (setting: string, auto: () => string) => (setting === 'hide' ? undefined : setting === 'auto' ? auto() : setting);
+  return {
+    version: pick(config.serverVersion, () => {
+      const manifest = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+      return `seamark ${manifest.version}`;
+    }),
+    identity: pick(config.serverIdentity, hostname),
+  };
 }

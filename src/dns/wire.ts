@@ -1,6 +1,7 @@
 // DNS wire format on Buffers, by offset: reading a query's header, question
 // and OPT record, and writing responses with name compression (SRV targets
 // excepted, RFC 2782) and truncation at RRset boundaries.
+import { isIPv6 } from 'node:net';
 import { ipv6ToBytes } from '../registry/names.js';
 import { RRType, Rcode, type ResourceRecord } from '../zone/records.js';
 
@@ -32,8 +33,8 @@ export type ParseResult =
   | { kind: 'query'; query: Query }
   /** Not worth an answer: too short for a header, or a response. */
   | { kind: 'drop' }
-  /** Answer only with this RCODE; `questionEnd` is set when the question itself parsed. */
-  | { kind: 'error'; id: number; opcode: number; rcode: number; recursionDesired: boolean; questionEnd?: number };
+  /** Answer only with this RCODE; `questionEnd` is set when the question itself parsed, `edns` when an OPT did. */
+  | { kind: 'error'; id: number; opcode: number; rcode: number; recursionDesired: boolean; questionEnd?: number; edns?: Edns };
 
 /** Reads a query; never throws. */
 export function parseQuery(message: Buffer): ParseResult {
@@ -44,13 +45,14 @@ export function parseQuery(message: Buffer): ParseResult {
   const opcode = (flags >> 11) & 0xf;
   const recursionDesired = (flags & 0x0100) !== 0;
   const qdcount = message.readUInt16BE(4);
-  const error = (rcode: number, questionEnd?: number): ParseResult => ({ kind: 'error', id, opcode, rcode, recursionDesired, questionEnd });
-  if (qdcount !== 1) return error(opcode !== 0 ? Rcode.NOTIMP : Rcode.FORMERR);
+  const error = (rcode: number, questionEnd?: number, edns?: Edns): ParseResult => ({ kind: 'error', id, opcode, rcode, recursionDesired, questionEnd, edns });
+  // Anything but QUERY is not implemented, whatever else is wrong with it.
+  const malformed = opcode !== 0 ? Rcode.NOTIMP : Rcode.FORMERR;
+  if (qdcount !== 1) return error(malformed);
 
   const question = readQuestionName(message, HEADER_SIZE);
-  if (question === undefined || question.end + 4 > message.length) return error(opcode !== 0 ? Rcode.NOTIMP : Rcode.FORMERR);
+  if (question === undefined || question.end + 4 > message.length) return error(malformed);
   const questionEnd = question.end + 4;
-  if (opcode !== 0) return error(Rcode.NOTIMP, questionEnd);
 
   let edns: Edns | undefined;
   let offset = questionEnd;
@@ -58,11 +60,11 @@ export function parseQuery(message: Buffer): ParseResult {
   const additional = message.readUInt16BE(10);
   for (let i = 0; i < otherRecords + additional; i++) {
     const record = readRecordHeader(message, offset);
-    if (record === undefined) return error(Rcode.FORMERR, questionEnd);
+    if (record === undefined) return error(malformed, questionEnd);
     if (record.type === RRType.OPT) {
       // One OPT, in the additional section, owned by the root (RFC 6891 §6.1.1).
-      if (edns !== undefined || i < otherRecords || message[offset] !== 0) return error(Rcode.FORMERR, questionEnd);
-      if (!optionsAreWellFormed(message, record.rdataStart, record.end)) return error(Rcode.FORMERR, questionEnd);
+      if (edns !== undefined || i < otherRecords || message[offset] !== 0) return error(malformed, questionEnd);
+      if (!optionsAreWellFormed(message, record.rdataStart, record.end)) return error(malformed, questionEnd);
       edns = {
         payloadSize: Math.max(record.class, PLAIN_UDP_SIZE),
         version: message[record.ttlOffset + 1] ?? 0,
@@ -71,6 +73,10 @@ export function parseQuery(message: Buffer): ParseResult {
     }
     offset = record.end;
   }
+  if (opcode !== 0) return error(Rcode.NOTIMP, questionEnd, edns);
+  const type = message.readUInt16BE(question.end);
+  // QTYPE 0 is reserved (RFC 6895 §3.1): a malformed question, as Knot DNS answers it.
+  if (type === 0) return error(Rcode.FORMERR, questionEnd, edns);
 
   return {
     kind: 'query',
@@ -81,7 +87,7 @@ export function parseQuery(message: Buffer): ParseResult {
       checkingDisabled: (flags & 0x0010) !== 0,
       questionEnd,
       name: question.name,
-      type: message.readUInt16BE(question.end),
+      type,
       class: message.readUInt16BE(question.end + 2),
       edns,
     },
@@ -159,6 +165,22 @@ function optionsAreWellFormed(message: Buffer, start: number, end: number): bool
   return offset === end;
 }
 
+/** The serial of the SOA an IXFR query carries in its authority section (RFC 1995 §3), or undefined when it has none. */
+export function ixfrClientSerial(message: Buffer, questionEnd: number): number | undefined {
+  let offset = questionEnd;
+  const answers = message.readUInt16BE(6);
+  for (let i = 0; i < answers + Math.min(message.readUInt16BE(8), 1); i++) {
+    const record = readRecordHeader(message, offset);
+    if (record === undefined) return undefined;
+    if (i === answers && record.type === RRType.SOA) {
+      const serialAt = skipName(message, skipName(message, record.rdataStart) ?? record.end);
+      return serialAt !== undefined && serialAt + 4 <= record.end ? message.readUInt32BE(serialAt) : undefined;
+    }
+    offset = record.end;
+  }
+  return undefined;
+}
+
 /** Offsets of the TTL fields of every record but OPT: how cached upstream answers are aged. */
 export function ttlOffsets(message: Buffer): number[] | undefined {
   if (message.length < HEADER_SIZE) return undefined;
@@ -199,13 +221,27 @@ export interface ResponseOptions {
   additional?: readonly ResourceRecord[];
   /** Present when the client used EDNS: an OPT is added with our payload size. */
   edns?: { payloadSize: number; dnssecOk: boolean };
-  /** Largest message allowed (UDP); larger answers are truncated with TC. */
+  /** Largest message allowed; larger answers are truncated with TC. */
   maxSize: number;
+  /**
+   * How an answer larger than `maxSize` is cut: over UDP (false) it is sent
+   * empty so the client retries over TCP; over TCP (true), where there is
+   * nothing to retry with, the records that fit are sent, with TC.
+   */
+  keepWhatFits?: boolean;
   /** Sends no records and sets TC: the answer exists but is too big for this client's UDP size. */
   truncated?: boolean;
+  /** Told of each record that cannot be encoded (a value out of range); the record is left out, the rest is sent. */
+  onBadRecord?: BadRecordListener;
 }
 
-const scratch = Buffer.alloc(65535);
+export type BadRecordListener = (record: ResourceRecord, error: unknown) => void;
+
+/** Largest DNS message (its TCP length field is 16 bits). */
+export const MAX_MESSAGE_SIZE = 65535;
+
+/** Room past the largest message for one record (names of at most 255 bytes), so a record is written before its size is checked. */
+const scratch = Buffer.alloc(MAX_MESSAGE_SIZE + 1024);
 
 /** Writes a complete response; the result is a fresh Buffer the caller owns. */
 export function encodeResponse(options: ResponseOptions): Buffer {
@@ -222,19 +258,23 @@ export function encodeResponse(options: ResponseOptions): Buffer {
   const optSize = options.edns ? 11 : 0;
   const limit = options.maxSize - optSize;
   const afterQuestion = writer.offset;
-  const answerCount = writer.records(options.answers ?? []);
-  const authorityCount = writer.records(options.authority ?? []);
-  if (writer.offset > limit || options.truncated) {
+  const answerCount = writer.records(options.answers ?? [], limit, options.onBadRecord);
+  const authorityCount = writer.overflowed ? 0 : writer.records(options.authority ?? [], limit, options.onBadRecord);
+  if (options.truncated || (writer.overflowed && !options.keepWhatFits)) {
     // The answer does not fit: send none of it, with TC, so the client retries over TCP (RFC 2181 §9).
     writer.offset = afterQuestion;
     writer.forgetNamesFrom(afterQuestion);
     writer.setCounts(0, 0, 0);
     writer.setFlag(0x0200);
+  } else if (writer.overflowed) {
+    // Over TCP: as much of the answer as a message holds, with TC saying it is not all.
+    writer.setCounts(answerCount, authorityCount, 0);
+    writer.setFlag(0x0200);
   } else {
     writer.setCounts(answerCount, authorityCount, 0);
     const beforeAdditional = writer.offset;
-    const additionalCount = writer.records(options.additional ?? []);
-    if (writer.offset > limit || options.truncated) {
+    const additionalCount = writer.records(options.additional ?? [], limit, options.onBadRecord);
+    if (writer.overflowed) {
       // Additional data is optional: leave it out rather than truncate.
       writer.offset = beforeAdditional;
       writer.forgetNamesFrom(beforeAdditional);
@@ -249,6 +289,8 @@ export function encodeResponse(options: ResponseOptions): Buffer {
 /** Writes records into `buffer` from `offset` onwards; used for responses and zone transfers. */
 class MessageWriter {
   offset = 0;
+  /** Set once a record did not fit the limit given to `records`; nothing more is written after it. */
+  overflowed = false;
   private readonly compression = new Map<string, number>();
   private counts = [0, 0, 0];
 
@@ -280,13 +322,35 @@ class MessageWriter {
     this.buffer.writeUInt16BE(additional, 10);
   }
 
-  /** Writes records, returning how many; callers compare `offset` with their size limit. */
-  records(records: readonly ResourceRecord[]): number {
+  /**
+   * Writes the records that fit in `limit` bytes, returning how many; stops
+   * at the first that does not (setting `overflowed`). A record that cannot
+   * be encoded is left out and reported; it never costs the whole message.
+   */
+  records(records: readonly ResourceRecord[], limit: number, onBadRecord?: BadRecordListener): number {
+    let written = 0;
     for (const record of records) {
-      if (this.offset > this.buffer.length - 600) throw new RangeError('message exceeds 64 KiB');
-      this.record(record);
+      const start = this.offset;
+      try {
+        this.record(record);
+      } catch (error) {
+        this.rollBack(start);
+        onBadRecord?.(record, error);
+        continue;
+      }
+      if (this.offset > limit) {
+        this.rollBack(start);
+        this.overflowed = true;
+        break;
+      }
+      written++;
     }
-    return records.length;
+    return written;
+  }
+
+  private rollBack(offset: number): void {
+    this.offset = offset;
+    this.forgetNamesFrom(offset);
   }
 
   opt(payloadSize: number, extendedRcode: number, dnssecOk: boolean): void {
@@ -313,19 +377,22 @@ class MessageWriter {
     const b = this.buffer;
     this.name(record.name, true);
     b.writeUInt16BE(record.type, this.offset);
-    b.writeUInt16BE(1, this.offset + 2);
-    b.writeUInt32BE(Math.min(record.ttl, 0x7fffffff) >>> 0, this.offset + 4);
+    b.writeUInt16BE(record.class ?? 1, this.offset + 2);
+    // RFC 2181 §8: a TTL is 0 to 2^31 - 1.
+    b.writeUInt32BE(Math.min(Math.max(record.ttl, 0), 0x7fffffff) >>> 0, this.offset + 4);
     const lengthAt = this.offset + 8;
     this.offset += 10;
     const rdataStart = this.offset;
     switch (record.type) {
       case RRType.A: {
         const parts = record.address.split('.');
-        for (let i = 0; i < 4; i++) b[this.offset + i] = Number(parts[i]);
+        if (parts.length !== 4) throw new RangeError(`A address "${record.address}" is not IPv4`);
+        for (let i = 0; i < 4; i++) b[this.offset + i] = uint(Number(parts[i]), 0xff, 'A address octet');
         this.offset += 4;
         break;
       }
       case RRType.AAAA:
+        if (!isIPv6(record.address)) throw new RangeError(`AAAA address "${record.address}" is not IPv6`);
         ipv6ToBytes(record.address).copy(b, this.offset);
         this.offset += 16;
         break;
@@ -333,10 +400,22 @@ class MessageWriter {
       case RRType.NS:
         this.name(record.target, true);
         break;
+      case RRType.TXT: {
+        // Character-strings of at most 255 bytes each.
+        const text = Buffer.from(record.text, 'utf8');
+        if (text.length > 4096) throw new RangeError(`TXT of ${text.length} bytes is longer than 4096`);
+        for (let at = 0; at === 0 || at < text.length; at += 255) {
+          const part = text.subarray(at, at + 255);
+          b[this.offset++] = part.length;
+          part.copy(b, this.offset);
+          this.offset += part.length;
+        }
+        break;
+      }
       case RRType.SRV:
-        b.writeUInt16BE(record.priority, this.offset);
-        b.writeUInt16BE(record.weight, this.offset + 2);
-        b.writeUInt16BE(record.port, this.offset + 4);
+        b.writeUInt16BE(uint(record.priority, 0xffff, 'SRV priority'), this.offset);
+        b.writeUInt16BE(uint(record.weight, 0xffff, 'SRV weight'), this.offset + 2);
+        b.writeUInt16BE(uint(record.port, 0xffff, 'SRV port'), this.offset + 4);
         this.offset += 6;
         this.name(record.target, false);
         break;
@@ -344,10 +423,10 @@ class MessageWriter {
         this.name(record.mname, true);
         this.name(record.rname, true);
         b.writeUInt32BE(record.serial >>> 0, this.offset);
-        b.writeUInt32BE(record.refresh, this.offset + 4);
-        b.writeUInt32BE(record.retry, this.offset + 8);
-        b.writeUInt32BE(record.expire, this.offset + 12);
-        b.writeUInt32BE(record.minimum, this.offset + 16);
+        b.writeUInt32BE(uint(record.refresh, 0xffffffff, 'SOA refresh'), this.offset + 4);
+        b.writeUInt32BE(uint(record.retry, 0xffffffff, 'SOA retry'), this.offset + 8);
+        b.writeUInt32BE(uint(record.expire, 0xffffffff, 'SOA expire'), this.offset + 12);
+        b.writeUInt32BE(uint(record.minimum, 0xffffffff, 'SOA minimum'), this.offset + 16);
         this.offset += 20;
         break;
     }
@@ -357,6 +436,7 @@ class MessageWriter {
   /** Writes a normalised name; with `compress`, points at an earlier copy of its longest known suffix. */
   private name(name: string, compress: boolean): void {
     const b = this.buffer;
+    if (name.length > 253) throw new RangeError(`name "${name.slice(0, 40)}…" is longer than 253 characters`);
     let rest = name;
     while (rest.length > 0) {
       if (compress) {
@@ -370,6 +450,7 @@ class MessageWriter {
       if (this.offset < 0x4000) this.compression.set(rest, this.offset);
       const dot = rest.indexOf('.');
       const label = dot < 0 ? rest : rest.slice(0, dot);
+      if (label.length === 0 || label.length > 63) throw new RangeError(`name "${name}" has a label of ${label.length} characters (1 to 63)`);
       b[this.offset] = label.length;
       b.write(label, this.offset + 1, 'latin1');
       this.offset += 1 + label.length;
@@ -393,8 +474,22 @@ class MessageWriter {
   }
 }
 
-/** An encoded zone transfer: AXFR as a series of TCP messages of at most ~16 KiB each. */
-export function encodeTransfer(query: Buffer, id: number, questionEnd: number, records: readonly ResourceRecord[]): Buffer[] {
+/** Messages of a zone transfer are filled to about this size. */
+const TRANSFER_MESSAGE_SIZE = 16000;
+
+/**
+ * An encoded zone transfer: a series of TCP messages of at most ~16 KiB
+ * each, every one with an OPT when the query had one. A record that cannot
+ * be encoded is left out and reported; the transfer goes on.
+ */
+export function encodeTransfer(
+  query: Buffer,
+  id: number,
+  questionEnd: number,
+  records: readonly ResourceRecord[],
+  edns?: { payloadSize: number; dnssecOk: boolean },
+  onBadRecord?: BadRecordListener,
+): Buffer[] {
   const messages: Buffer[] = [];
   let index = 0;
   while (index < records.length || messages.length === 0) {
@@ -402,13 +497,18 @@ export function encodeTransfer(query: Buffer, id: number, questionEnd: number, r
     writer.header(id, 0x8000 | 0x0400, 1);
     writer.question(query, questionEnd);
     let count = 0;
-    while (index < records.length && writer.offset < 16000) {
-      writer.records([records[index] as ResourceRecord]);
-      index++;
-      count++;
+    for (; index < records.length && writer.offset < TRANSFER_MESSAGE_SIZE; index++) {
+      count += writer.records([records[index] as ResourceRecord], MAX_MESSAGE_SIZE, onBadRecord);
     }
     writer.setCounts(count, 0, 0);
+    if (edns) writer.opt(edns.payloadSize, 0, edns.dnssecOk);
     messages.push(Buffer.from(scratch.subarray(0, writer.offset)));
   }
   return messages;
+}
+
+/** `value` when it is an integer from 0 to `max`; otherwise a RangeError naming `what`. */
+function uint(value: number, max: number, what: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > max) throw new RangeError(`${what} ${value} is outside 0-${max}`);
+  return value;
 }

@@ -191,6 +191,8 @@ function recordData(record: ResourceRecord): string {
       return `${record.priority} ${record.weight} ${record.port} ${record.target}.`;
     case RRType.SOA:
       return `${record.mname}. ${record.rname}. ${record.serial} ${record.refresh} ${record.retry} ${record.expire} ${record.minimum}`;
+    case RRType.TXT:
+      return JSON.stringify(record.text);
   }
 }
 

@@ -22,9 +22,17 @@ export function nameProblem(name: string): string | undefined {
   return undefined;
 }
 
-/** Whether `name` is `zone` or below it (both normalised). */
+/**
+ * Whether `name` is `zone` or below it (both normalised), label by label: a
+ * query name is escaped text, and in `web\.docker` (one label holding a dot)
+ * the dot before `docker` is not a label boundary.
+ */
 export function isInZone(name: string, zone: string): boolean {
-  return name === zone || name.endsWith('.' + zone);
+  if (name === zone) return true;
+  if (!name.endsWith(zone) || name.charCodeAt(name.length - zone.length - 1) !== 0x2e) return false;
+  let backslashes = 0;
+  for (let i = name.length - zone.length - 2; i >= 0 && name.charCodeAt(i) === 0x5c; i--) backslashes++;
+  return backslashes % 2 === 0;
 }
 
 /** Canonical text of an address (lower case, compressed IPv6), or undefined if it is not one. */

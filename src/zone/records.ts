@@ -15,7 +15,7 @@ export const RRType = {
   ANY: 255,
 } as const;
 
-export const RRClass = { IN: 1, ANY: 255 } as const;
+export const RRClass = { IN: 1, CH: 3, ANY: 255 } as const;
 
 export const Rcode = {
   NOERROR: 0,
@@ -31,6 +31,8 @@ interface Base {
   /** Owner name, normalised (lower case, no trailing dot). */
   name: string;
   ttl: number;
+  /** IN unless given: CH for the server's own version and identity. */
+  class?: number;
 }
 
 export type ResourceRecord =
@@ -38,6 +40,7 @@ export type ResourceRecord =
   | (Base & { type: typeof RRType.AAAA; address: string })
   | (Base & { type: typeof RRType.PTR; target: string })
   | (Base & { type: typeof RRType.NS; target: string })
+  | (Base & { type: typeof RRType.TXT; text: string })
   | (Base & { type: typeof RRType.SRV; priority: number; weight: number; port: number; target: string })
   | (Base & {
       type: typeof RRType.SOA;

@@ -15,7 +15,7 @@ export interface ZoneSettings {
   negativeTtl: number;
   /** When every instance of a name is unhealthy, answer them all. */
   failOpen: boolean;
-  /** Added to the registry generation to form the SOA serial (start time, so serials grow across restarts). */
+  /** Added to the registry generation to form the SOA serial; above every serial served before (zone/serial.ts). */
   serialBase: number;
 }
 
@@ -72,7 +72,7 @@ export function lookup(registry: Registry, settings: ZoneSettings, name: string,
   }
   if (wants(RRType.A) || wants(RRType.AAAA)) response.answers.push(...addressRecords(hosts, name, settings, type, rotation));
   if (wants(RRType.SRV)) {
-    const [answers, additional] = srvRecords(services, name, settings, rotation);
+    const [answers, additional] = srvRecords(registry, services, name, settings, rotation);
     response.answers.push(...answers);
     response.additional.push(...additional);
   }
@@ -80,22 +80,38 @@ export function lookup(registry: Registry, settings: ZoneSettings, name: string,
   return response;
 }
 
-/** Every record of a zone, SOA first and last, for AXFR. */
+/**
+ * Every record of a zone, SOA first and last, for AXFR. A served zone below
+ * it is a zone cut: the parent holds its NS record (and the name server's
+ * addresses as glue), never its data.
+ */
 export function zoneTransfer(registry: Registry, settings: ZoneSettings, zone: string): ResourceRecord[] {
   const soa = soaRecord(settings, registry, zone, settings.ttl);
   const records: ResourceRecord[] = [soa, ns(zone, settings.ttl, nsName(zone))];
   const names = new Set<string>();
   const srvOwners = new Set<string>();
+  const inThisZone = (name: string) => isInZone(name, zone) && zoneOf(settings, name) === zone;
   for (const instance of registry.all()) {
-    for (const name of instance.names) if (isInZone(name, zone)) names.add(name);
-    for (const name of srvNames(instance)) if (isInZone(name, zone)) srvOwners.add(name);
+    for (const name of instance.names) if (inThisZone(name)) names.add(name);
+    for (const name of srvNames(instance)) if (inThisZone(name)) srvOwners.add(name);
   }
   for (const name of [...names].sort()) {
     records.push(...addressRecords(answering(registry.byName(name), settings), name, settings, RRType.ANY, 0));
   }
-  for (const name of [...srvOwners].sort()) records.push(...srvRecords(answering(registry.bySrvName(name), settings), name, settings, 0)[0]);
+  for (const name of [...srvOwners].sort()) records.push(...srvRecords(registry, answering(registry.bySrvName(name), settings), name, settings, 0)[0]);
+  for (const child of childZones(settings, zone)) {
+    records.push(ns(child, settings.ttl, nsName(child)));
+    records.push(...addressRecords(answering(registry.byName(nsName(child)), settings), nsName(child), settings, RRType.ANY, 0));
+  }
   records.push(soa);
   return records;
+}
+
+/** The served zones directly below `zone` (not below another served zone in between), sorted. */
+function childZones(settings: ZoneSettings, zone: string): string[] {
+  return settings.zones
+    .filter((child) => child !== zone && isInZone(child, zone) && zoneOf({ ...settings, zones: settings.zones.filter((z) => z !== child) }, child) === zone)
+    .sort();
 }
 
 function reverseLookup(registry: Registry, settings: ZoneSettings, name: string): ZoneResponse | undefined {
@@ -144,21 +160,26 @@ function addressRecords(instances: Instance[], name: string, settings: ZoneSetti
   return records;
 }
 
-function srvRecords(instances: Instance[], name: string, settings: ZoneSettings, rotation: number): [ResourceRecord[], ResourceRecord[]] {
+/** The SRV RRset of `name` (each distinct record once, RFC 2181 §5) and the whole address RRsets of its targets for the additional section. */
+function srvRecords(registry: Registry, instances: Instance[], name: string, settings: ZoneSettings, rotation: number): [ResourceRecord[], ResourceRecord[]] {
   const answers: ResourceRecord[] = [];
   const additional: ResourceRecord[] = [];
   const ttl = rrsetTtl(instances, settings);
+  const seenRecords = new Set<string>();
   const seenTargets = new Set<string>();
   for (const instance of rotate(instances, rotation)) {
     const target = instance.names[0];
     if (target === undefined) continue;
     for (const srv of instance.srv) {
       if (!instance.names.some((host) => srvName(srv, host) === name)) continue;
+      const key = `${srv.priority} ${srv.weight} ${srv.port} ${target}`;
+      if (seenRecords.has(key)) continue;
+      seenRecords.add(key);
       answers.push({ name, ttl, type: RRType.SRV, priority: srv.priority, weight: srv.weight, port: srv.port, target });
     }
     if (!seenTargets.has(target)) {
       seenTargets.add(target);
-      additional.push(...addressRecords([instance], target, settings, RRType.ANY, 0));
+      additional.push(...addressRecords(answering(registry.byName(target), settings), target, settings, RRType.ANY, 0));
     }
   }
   return [answers, additional];

@@ -59,3 +59,34 @@ test('a zone transfer holds every record of that zone only, between two SOAs', (
   assert.equal(records.at(-1)?.type, RRType.SOA);
   assert.deepEqual(records.filter((r) => r.type === RRType.A).map((r) => r.name), ['nas.lab.docker']);
 });
+
+test('zone membership compares labels: an escaped dot in a label is no boundary', () => {
+  const registry = registryWith({ names: ['web.docker'], addresses: ['10.0.0.1'] });
+  assert.equal(lookup(registry, settings, 'web\\.docker', RRType.A), undefined, 'one label under the root');
+  assert.equal(lookup(registry, settings, 'a\\\\.docker', RRType.A)?.rcode, Rcode.NXDOMAIN, 'a label ending in a backslash, then docker');
+  assert.equal(lookup(registry, settings, 'a\\.b.docker', RRType.A)?.rcode, Rcode.NXDOMAIN);
+});
+
+test('a parent zone transfer stops at a served child zone, with its NS and glue', () => {
+  const registry = registryWith(
+    { names: ['web.docker'], addresses: ['10.0.0.1'] },
+    { names: ['nas.lab.docker'], addresses: ['10.0.0.2'] },
+    { names: ['ns.lab.docker'], addresses: ['10.0.0.53'] },
+  );
+  const records = zoneTransfer(registry, settings, 'docker');
+  assert.deepEqual(records.filter((r) => r.type === RRType.NS).map((r) => `${r.name} ${data([r])[0]}`), ['docker ns.docker', 'lab.docker ns.lab.docker']);
+  assert.deepEqual(records.filter((r) => r.type === RRType.A).map((r) => r.name), ['web.docker', 'ns.lab.docker'], 'glue, no child data');
+});
+
+test('SRV: a record two instances share is answered once; the additional section holds the target RRset whole', () => {
+  const srv = [{ service: 'http', protocol: 'tcp', port: 80, priority: 0, weight: 0 }];
+  const registry = registryWith(
+    { names: ['web2.docker'], addresses: ['10.0.0.1'], srv, ttl: 60 },
+    { names: ['web2.docker'], addresses: ['10.0.0.2'], srv },
+    { names: ['web2.docker'], addresses: ['10.0.0.3'], healthy: false },
+  );
+  const response = lookup(registry, settings, '_http._tcp.web2.docker', RRType.SRV);
+  assert.equal(response?.answers.length, 1);
+  assert.deepEqual(response?.additional.map((r) => [data([r])[0], r.ttl]), [['10.0.0.1', 30], ['10.0.0.2', 30]]);
+  assert.equal(zoneTransfer(registry, settings, 'docker').filter((r) => r.type === RRType.SRV).length, 1);
+});

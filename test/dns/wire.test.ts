@@ -1,0 +1,71 @@
+// The wire encoder on its own: sizes checked per record, and a record that
+// cannot be encoded left out without costing the rest of the message.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import dns2 from 'dns2';
+import type { Instance } from '../../src/registry/instance.js';
+import { Registry } from '../../src/registry/registry.js';
+import { RRType, type ResourceRecord } from '../../src/zone/records.js';
+import { zoneTransfer } from '../../src/zone/view.js';
+import { encodeResponse, encodeTransfer } from '../../src/dns/wire.js';
+import { buildQuery } from '../helpers/raw.js';
+
+const { Packet } = dns2;
+
+const query = buildQuery('web.docker', RRType.ANY);
+const base = { query, id: 7, opcode: 0, recursionDesired: true, questionEnd: query.length, rcode: 0, authoritative: true, recursionAvailable: false };
+
+test('a record with a value out of range is left out and reported; the others are sent', () => {
+  const bad: ResourceRecord[] = [];
+  const answers: ResourceRecord[] = [
+    { name: 'web.docker', ttl: 30, type: RRType.A, address: '10.0.0.1' },
+    { name: '_http._tcp.web.docker', ttl: 30, type: RRType.SRV, priority: 0, weight: 0, port: 99999, target: 'web.docker' },
+    { name: 'web.docker', ttl: 30, type: RRType.A, address: '10.0.0.300' },
+    { name: `${'x'.repeat(64)}.docker`, ttl: 30, type: RRType.A, address: '10.0.0.3' },
+    { name: '_http._tcp.web.docker', ttl: 30, type: RRType.SRV, priority: 0, weight: 0, port: 8080, target: 'web.docker' },
+  ];
+  const reply = encodeResponse({ ...base, answers, maxSize: 65535, onBadRecord: (record) => bad.push(record) });
+  const decoded = Packet.parse(reply);
+  assert.deepEqual(
+    decoded.answers.map((r: { address?: string; port?: number }) => r.address ?? r.port),
+    ['10.0.0.1', 8080],
+  );
+  assert.equal(bad.length, 3);
+});
+
+test('an answer beyond 64 KiB: empty with TC for UDP sizes, the records that fit with TC over TCP', () => {
+  const answers: ResourceRecord[] = Array.from({ length: 3000 }, (_, i) => ({ name: 'web.docker', ttl: 30, type: RRType.AAAA, address: `fd00::${i.toString(16)}` }));
+  const udp = encodeResponse({ ...base, answers, maxSize: 1232 });
+  assert.equal(udp.readUInt16BE(6), 0);
+  assert.ok((udp.readUInt16BE(2) & 0x0200) !== 0);
+  const tcp = encodeResponse({ ...base, answers, maxSize: 65535, keepWhatFits: true, edns: { payloadSize: 1232, dnssecOk: false } });
+  assert.ok(tcp.length <= 65535);
+  assert.ok((tcp.readUInt16BE(2) & 0x0200) !== 0);
+  const decoded = Packet.parse(tcp);
+  assert.equal(decoded.answers.length, tcp.readUInt16BE(6));
+  assert.ok(decoded.answers.length > 2000);
+});
+
+test('a zone transfer survives an instance with an SRV port out of range', () => {
+  const registry = new Registry();
+  const instance = (owner: string, names: string[], address: string, port: number): Instance => ({
+    owner,
+    source: 'docker',
+    names,
+    addresses: [address],
+    srv: [{ service: 'http', protocol: 'tcp', port, priority: 0, weight: 0 }],
+    healthy: true,
+  });
+  registry.upsert(instance('docker:a', ['bad.docker'], '10.0.0.1', 99999));
+  registry.upsert(instance('docker:b', ['good.docker'], '10.0.0.2', 80));
+  const settings = { zones: ['docker'], ttl: 30, negativeTtl: 5, failOpen: true, serialBase: 1 };
+  const bad: ResourceRecord[] = [];
+  const axfr = buildQuery('docker', RRType.AXFR);
+  const messages = encodeTransfer(axfr, 1, axfr.length, zoneTransfer(registry, settings, 'docker'), undefined, (record) => bad.push(record));
+  const records = messages.flatMap((message) => Packet.parse(message).answers as { name: string; type: number; port?: number }[]);
+  assert.deepEqual(bad.map((r) => r.name), ['_http._tcp.bad.docker']);
+  assert.ok(records.some((r) => r.name === 'bad.docker' && r.type === RRType.A), 'the rest of the bad instance');
+  assert.ok(records.some((r) => r.type === RRType.SRV && r.port === 80));
+  assert.equal(records[0]?.type, RRType.SOA);
+  assert.equal(records.at(-1)?.type, RRType.SOA);
+});
