@@ -11,7 +11,7 @@ import type { Instance } from './registry/instance.js';
 import { Registry } from './registry/registry.js';
 import { Readiness } from './readiness.js';
 import { startDockerSource } from './sources/docker/index.js';
-import { ManualSource, type ManualRecord } from './sources/manual.js';
+import { ManualSource, type ManualRecord } from './sources/manual/index.js';
 import { STATIC_OWNER_PREFIX, staticInstances } from './sources/static.js';
 import { DiskStore } from './store/disk.js';
 import type { RecordStore } from './store/store.js';
@@ -33,7 +33,7 @@ export async function startSeamark(config: Config, log: Logger): Promise<Seamark
   const readiness = new Readiness();
   const metrics = createMetrics(registry);
   registry.replaceByPrefix(STATIC_OWNER_PREFIX, [...staticInstances(config.hosts), ...nameServerInstances(config.zones, listen)]);
-  // The store loads before anything listens: a corrupt store stops start-up with nothing served half-way.
+  // The store loads before anything listens, so DNS never serves a half-loaded store.
   readiness.expect('store');
   const token = readToken(config);
   // Cluster mode (loaded on demand): hand-made records live in etcd, other nodes' instances come from it.
@@ -53,7 +53,7 @@ export async function startSeamark(config: Config, log: Logger): Promise<Seamark
     metrics.watchAnswerCache(dns);
     await dns.start();
   } else {
-    replicas = await startDnsWorkers(workers, registry, serialBase, metrics, log);
+    replicas = await startDnsWorkers(config, workers, registry, serialBase, metrics, log);
   }
   // After the DNS listeners, so a bad listen address fails start-up before anything runs in the background.
   if (config.docker.trim().toLowerCase() !== 'off') readiness.expect('docker');

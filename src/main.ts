@@ -1,16 +1,21 @@
 #!/usr/bin/env node
 // The `seamark` command: read the configuration, start, stop on SIGINT/SIGTERM.
+// The V8 heap settings first; everything else is imported in main(), after them (heap.ts says why).
+import './heap.js';
 import { readFileSync } from 'node:fs';
 import cluster from 'node:cluster';
-import { runLookupCommand } from './cli/lookup.js';
-import { runRecordsCommand } from './cli/records.js';
-import { ConfigError, helpText, loadConfig, parseCommandLine } from './config/load.js';
-import { createLogger } from './log.js';
 
 async function main(argv: string[]): Promise<number> {
   const io = { out: (text: string) => process.stdout.write(text + '\n'), err: (text: string) => process.stderr.write(text + '\n') };
-  if (argv[0] === 'records') return runRecordsCommand(argv.slice(1), process.env, io);
-  if (argv[0] === 'lookup') return runLookupCommand(argv.slice(1), process.env, io);
+  if (cluster.isWorker) {
+    // A DNS worker takes its configuration from the primary: it loads none of the configuration parser, the HTTP API, the store or the Docker client.
+    await (await import('./workers/worker.js')).runDnsWorker();
+    return 0;
+  }
+  if (argv[0] === 'records') return (await import('./cli/records.js')).runRecordsCommand(argv.slice(1), process.env, io);
+  if (argv[0] === 'lookup') return (await import('./cli/lookup.js')).runLookupCommand(argv.slice(1), process.env, io);
+  const { ConfigError, helpText, loadConfig, parseCommandLine } = await import('./config/load.js');
+  const { createLogger } = await import('./log.js');
   let loaded;
   try {
     const commandLine = parseCommandLine(argv);
@@ -32,12 +37,6 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const log = createLogger(loaded.config.logLevel);
-  if (cluster.isWorker) {
-    // Loaded on demand: a DNS worker needs none of the HTTP API, the store or the Docker client.
-    const { runDnsWorker } = await import('./workers/worker.js');
-    await runDnsWorker(loaded.config, log.child({ worker: cluster.worker?.id }));
-    return 0;
-  }
   const { startSeamark } = await import('./app.js');
   let seamark;
   try {

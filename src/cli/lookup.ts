@@ -2,7 +2,7 @@
 // server answers (GET /v1/lookup) and prints it as dig would, each record
 // followed by the instance it comes from.
 import { parseArgs } from 'node:util';
-import { apiClient, type CliIo } from './records.js';
+import { apiClient, DEFAULT_TIMEOUT_SECONDS, type CliIo } from './records.js';
 
 const USAGE = `Usage:
   seamark lookup <name> [type] [--json]
@@ -40,7 +40,7 @@ export async function runLookupCommand(argv: string[], env: NodeJS.ProcessEnv, i
     io.err(`seamark lookup: ${name === undefined ? 'give the name to look up' : `unexpected "${extra.join(' ')}"`}\n\n${USAGE}`);
     return 2;
   }
-  const client = apiClient((values.url ?? env.SEAMARK_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, ''), values.token ?? env.SEAMARK_TOKEN);
+  const client = apiClient((values.url ?? env.SEAMARK_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, ''), values.token ?? env.SEAMARK_TOKEN, Number(env.SEAMARK_TIMEOUT ?? DEFAULT_TIMEOUT_SECONDS) || DEFAULT_TIMEOUT_SECONDS);
   try {
     const query = `?name=${encodeURIComponent(name)}${type === undefined ? '' : `&type=${encodeURIComponent(type)}`}`;
     const result = (await client('GET', `/v1/lookup${query}`)) as { text: string; answer: unknown[] };

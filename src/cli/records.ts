@@ -1,6 +1,12 @@
 // `seamark records list|add|rm|renew`: the HTTP API from a shell, with a
 // readable table or --json.
+import { request as httpRequest, STATUS_CODES, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { parseArgs } from 'node:util';
+
+/** The largest reply read: far above 100,000 records, far below what would exhaust memory. */
+const MAX_REPLY_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_TIMEOUT_SECONDS = 10;
 
 export interface CliIo {
   out: (text: string) => void;
@@ -27,7 +33,10 @@ const USAGE = `Usage:
 Options of every subcommand:
   --url <url>      seamark's HTTP API; env SEAMARK_URL [http://127.0.0.1:8080]
   --token <token>  bearer token for writes; env SEAMARK_TOKEN (preferred: flags show in ps)
-  --json           print the API's JSON instead of a table`;
+  --timeout <s>    give up when the whole request takes longer; env SEAMARK_TIMEOUT [${DEFAULT_TIMEOUT_SECONDS}]
+  --json           print the API's JSON instead of a table
+
+Exit status: 0 done, 1 the API refused or could not be reached, 2 usage error (on stderr).`;
 
 class UsageError extends Error {}
 
@@ -41,6 +50,7 @@ export async function runRecordsCommand(argv: string[], env: NodeJS.ProcessEnv, 
       options: {
         url: { type: 'string' },
         token: { type: 'string' },
+        timeout: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         name: { type: 'string', multiple: true },
@@ -52,11 +62,17 @@ export async function runRecordsCommand(argv: string[], env: NodeJS.ProcessEnv, 
       },
     });
     const [subcommand, ...rest] = positionals;
-    if (values.help === true || subcommand === undefined) {
+    if (values.help === true) {
       io.out(USAGE);
-      return values.help === true ? 0 : 2;
+      return 0;
     }
-    const client = apiClient((values.url ?? env.SEAMARK_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, ''), values.token ?? env.SEAMARK_TOKEN);
+    if (subcommand === undefined) throw new UsageError('give a subcommand: list, add, rm or renew');
+    const timeout = values.timeout ?? env.SEAMARK_TIMEOUT;
+    const client = apiClient(
+      (values.url ?? env.SEAMARK_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, ''),
+      values.token ?? env.SEAMARK_TOKEN,
+      timeout === undefined ? DEFAULT_TIMEOUT_SECONDS : positiveSeconds('--timeout', timeout),
+    );
     const json = values.json === true;
     switch (subcommand) {
       case 'list': {
@@ -120,27 +136,75 @@ function wholeNumber(flag: string, text: string): number {
   return Number(text);
 }
 
+function positiveSeconds(flag: string, text: string): number {
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || !(seconds > 0)) throw new UsageError(`${flag} "${text}" is not a positive number of seconds`);
+  return seconds;
+}
+
 export type Client = (method: string, path: string, body?: unknown) => Promise<unknown>;
 
-export function apiClient(baseUrl: string, token: string | undefined): Client {
+/**
+ * JSON over node:http(s): unlike fetch it talks to any port (fetch refuses the
+ * Fetch standard's "bad ports", 6667, 10080, ...), and here every request has a
+ * deadline and a size cap, and a reply that is not JSON is shown with its status.
+ */
+export function apiClient(baseUrl: string, token: string | undefined, timeoutSeconds: number): Client {
   return async (method, path, body) => {
-    const headers: Record<string, string> = {};
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (token !== undefined && token !== '') headers.authorization = `Bearer ${token}`;
-    let response: Response;
+    let url: URL;
     try {
-      response = await fetch(baseUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    } catch (error) {
-      throw new Error(`cannot reach ${baseUrl}: ${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message} (set --url or SEAMARK_URL)`);
+      url = new URL(baseUrl + path);
+    } catch {
+      throw new UsageError(`--url "${baseUrl}" is not a URL, e.g. http://127.0.0.1:8080`);
     }
-    const text = await response.text();
-    const parsed: unknown = text === '' ? undefined : JSON.parse(text);
-    if (!response.ok) {
-      const message = (parsed as { message?: string } | undefined)?.message ?? text;
-      throw new Error(`${response.status} ${response.statusText}: ${message}`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--url "${baseUrl}" is not an http:// or https:// URL`);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    if (payload !== undefined) headers['content-type'] = 'application/json';
+    if (token !== undefined && token !== '') headers.authorization = `Bearer ${token}`;
+    const { status, text } = await send(url, method, headers, payload, timeoutSeconds, baseUrl);
+    const statusLine = `${status} ${STATUS_CODES[status] ?? ''}`.trim();
+    let parsed: unknown;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      const excerpt = text.slice(0, 200).replace(/\s+/g, ' ').trim();
+      throw new Error(`${baseUrl} answered ${statusLine} with a body that is not JSON (is --url seamark's API?): ${excerpt}`);
+    }
+    if (status < 200 || status >= 300) {
+      const message = (parsed as { message?: unknown } | undefined)?.message;
+      throw new Error(`${statusLine}: ${typeof message === 'string' ? message : text}`);
     }
     return parsed;
   };
+}
+
+function send(url: URL, method: string, headers: Record<string, string>, payload: string | undefined, timeoutSeconds: number, baseUrl: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method, headers });
+    const timer = setTimeout(() => fail(new Error(`${baseUrl} did not answer within ${timeoutSeconds} s (set --timeout)`)), timeoutSeconds * 1000);
+    function fail(error: Error): void {
+      clearTimeout(timer);
+      request.destroy();
+      reject(error);
+    }
+    request.once('error', (error) => fail(new Error(`cannot reach ${baseUrl}: ${error.message} (set --url or SEAMARK_URL)`)));
+    request.once('response', (response: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_REPLY_BYTES) fail(new Error(`${baseUrl} sent a reply larger than ${MAX_REPLY_BYTES / 1024 / 1024} MiB; stopped reading`));
+        else chunks.push(chunk);
+      });
+      response.once('error', (error) => fail(error));
+      response.once('end', () => {
+        clearTimeout(timer);
+        resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    request.end(payload);
+  });
 }
 
 /** Columns padded to their widest cell. */

@@ -30,6 +30,8 @@ export const OPTIONS: readonly Option[] = [
   { key: 'dataDir', flag: 'data-dir', env: 'SEAMARK_DATA_DIR', value: 'dir', help: 'directory of the record store [./data]' },
   { key: 'upstreams', flag: 'upstream', env: 'SEAMARK_UPSTREAM', list: true, value: 'addr:port', help: 'resolver for names outside the zones (repeatable) [from /etc/resolv.conf]' },
   { key: 'workers', flag: 'workers', env: 'SEAMARK_WORKERS', value: 'n|auto', help: 'DNS worker processes sharing the sockets; auto = one per CPU [1]' },
+  { key: 'answerCacheMemory', flag: 'answer-cache-memory', env: 'SEAMARK_ANSWER_CACHE_MEMORY', value: 'MB', help: 'heap the cache of encoded answers may hold, per DNS process; the least recently asked go first [64]' },
+  { key: 'forwardCacheMemory', flag: 'forward-cache-memory', env: 'SEAMARK_FORWARD_CACHE_MEMORY', value: 'MB', help: 'heap the cache of forwarded answers may hold, per DNS process [8]' },
   { key: 'logLevel', flag: 'log-level', env: 'SEAMARK_LOG_LEVEL', value: 'level', help: 'fatal, error, warn, info, debug, trace or silent [info]' },
   { key: 'ttl', flag: 'ttl', env: 'SEAMARK_TTL', value: 'seconds', help: 'default TTL of answers [30]' },
   { key: 'negativeTtl', flag: 'negative-ttl', env: 'SEAMARK_NEGATIVE_TTL', value: 'seconds', help: 'TTL of NXDOMAIN/NODATA answers (SOA minimum) [5]' },
@@ -242,11 +244,15 @@ function describeSchemaError(errors: ReturnType<typeof Value.Errors>, value: unk
   const origin = origins.get(path.split('/')[1] ?? '');
   const from = origin ? ` (from ${origin})` : '';
   if (error === unknownKey) return `invalid configuration: unknown setting "${key}"${from}; see config/seamark.example.yaml`;
-  const found = valueAt(value, path);
+  // A secret's value never reaches a message (or the log it ends up in).
+  const found = SECRET_SETTINGS.has(path.split('/')[1] ?? '') ? '<redacted>' : valueAt(value, path);
   const allowed = (error?.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
   const reason = allowed ? `must be one of ${allowed.join(', ')}` : (error?.message ?? 'is invalid');
   return `invalid configuration: ${key}${found === undefined ? '' : ` = ${JSON.stringify(found)}`}: ${reason}${from}`;
 }
+
+/** Settings whose values are secrets. */
+const SECRET_SETTINGS = new Set(['token']);
 
 function valueAt(value: unknown, path: string): unknown {
   let current = value;

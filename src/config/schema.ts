@@ -50,6 +50,10 @@ export const ConfigSchema = Type.Object(
     udpPayloadMax: Type.Integer({ default: 1232, minimum: 512, maximum: 65535 }),
     /** Seconds a TCP connection may stay idle. */
     tcpIdleTimeout: Type.Number({ default: 10, exclusiveMinimum: 0, maximum: 3600 }),
+    /** Seconds an HTTP client has to send a request's headers and whole body, and that an idle connection stays open. */
+    httpTimeout: Type.Number({ default: 30, exclusiveMinimum: 0, maximum: 3600 }),
+    /** HTTP connections open at once; more are refused. Keep it well below the file-descriptor limit (ulimit -n). */
+    httpMaxConnections: Type.Integer({ default: 512, minimum: 1, maximum: 1000000 }),
     /** Clients that may have names outside the zones forwarded (CIDRs). */
     forwardAllow: Type.Array(Type.String(), {
       default: ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7', '169.254.0.0/16', 'fe80::/10'],
@@ -58,10 +62,14 @@ export const ConfigSchema = Type.Object(
     forwardTimeout: Type.Number({ default: 2, exclusiveMinimum: 0, maximum: 60 }),
     /** Forwarded answers kept in the cache, entries. */
     forwardCacheSize: Type.Integer({ default: 10000, minimum: 0, maximum: 10000000 }),
+    /** Heap the forwarder's cache may hold, MB. */
+    forwardCacheMemory: Type.Integer({ default: 8, minimum: 1, maximum: 65536 }),
     /** DNS worker processes sharing the sockets; `auto` = one per CPU. */
     workers: Type.Union([Type.Integer({ minimum: 1, maximum: 64 }), Type.Literal('auto')], { default: 1 }),
     /** Encoded answers kept for the UDP fast path, entries; 0 turns it off. */
     answerCacheSize: Type.Integer({ default: 250000, minimum: 0, maximum: 10000000 }),
+    /** Heap the answer cache may hold, MB (per DNS process). */
+    answerCacheMemory: Type.Integer({ default: 64, minimum: 1, maximum: 65536 }),
     /** Response rate limiting: UDP answers per second to one client prefix for one answer; 0 turns it off. */
     rrlRate: Type.Integer({ default: 20, minimum: 0, maximum: 1000000 }),
     /** Seconds a limited client's excess is remembered: it stays limited until quiet this long. */

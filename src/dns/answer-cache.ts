@@ -5,12 +5,22 @@
 // generation; forwarded ones until their TTL runs out and, since a change may
 // make seamark the authority for their name, only for the generation they
 // were stored in as well.
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { ENTRY_OVERHEAD, boundedCache, bufferCost } from './bounded-cache.js';
 import { HEADER_SIZE } from './wire.js';
-import { ageCachedAnswer, type CachedAnswer } from './forwarder.js';
+import { ageCachedAnswer, cachedAnswerCost, type CachedAnswer } from './forwarder.js';
 
 /** Encoded rotations kept for a name with several addresses. */
 export const MAX_ROTATIONS = 16;
+
+function entryCost(entry: Entry): number {
+  let bytes = bufferCost(entry.question);
+  if (entry.kind === 'zone') {
+    bytes += ENTRY_OVERHEAD;
+    for (const response of entry.responses) bytes += bufferCost(response) + 8;
+  } else bytes += cachedAnswerCost(entry.answer);
+  return bytes;
+}
 
 interface ZoneEntry {
   kind: 'zone';
@@ -59,14 +69,20 @@ export class AnswerCache {
 
   constructor(
     size: number,
+    budgetBytes: number,
     private readonly udpPayloadMax: number,
     private readonly currentGeneration: () => number,
   ) {
-    this.entries = new LRUCache({ max: Math.max(1, size) });
+    this.entries = boundedCache(size, budgetBytes, entryCost);
   }
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** What the entries cost, as counted against the byte budget. */
+  get bytes(): number {
+    return this.entries.calculatedSize;
   }
 
   /**

@@ -6,7 +6,8 @@ import { connect } from 'node:net';
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { ENTRY_OVERHEAD, boundedCache, bufferCost } from './bounded-cache.js';
 import type { Logger } from 'pino';
 import type { Endpoint } from '../config/addresses.js';
 import { parseEndpoint } from '../config/addresses.js';
@@ -17,6 +18,8 @@ export interface ForwarderOptions {
   upstreams: Endpoint[];
   timeoutMs: number;
   cacheSize: number;
+  /** Heap the cache may hold, bytes. */
+  cacheBytes: number;
   /** Largest UDP payload announced upstream. */
   payloadSize: number;
   log: Logger;
@@ -66,7 +69,7 @@ export class Forwarder {
   private preferred = 0;
 
   constructor(private readonly options: ForwarderOptions) {
-    this.cache = options.cacheSize > 0 ? new LRUCache({ max: options.cacheSize }) : undefined;
+    this.cache = options.cacheSize > 0 ? boundedCache(options.cacheSize, options.cacheBytes, cachedAnswerCost) : undefined;
   }
 
   get upstreams(): readonly Endpoint[] {
@@ -261,6 +264,11 @@ function buildUpstreamQuery(message: Buffer, query: Query, payloadSize: number):
     packet.writeUInt16BE(0, o + 9);
   }
   return packet;
+}
+
+/** Heap bytes of a cached upstream answer, as counted against a cache's byte budget. */
+export function cachedAnswerCost(answer: CachedAnswer): number {
+  return ENTRY_OVERHEAD + bufferCost(answer.message) + answer.ttls.length * 16;
 }
 
 /** Writes the entry's TTLs, counted down by the time it has been cached, into `answer` (a copy of its message); false once the entry is stale. */

@@ -29,6 +29,8 @@ export interface DnsServerOptions {
   answerCacheSize: number;
   /** Response rate limiting of UDP answers; undefined: off. */
   rateLimiter?: ResponseRateLimiter;
+  /** Heap the answer cache may hold, bytes. */
+  answerCacheBytes: number;
   /** Text of CH TXT version.bind and id.server; undefined: REFUSED. */
   chaos: { version?: string; identity?: string };
   /** Counts each answered query (type, rcode, performance.now() when it arrived). */
@@ -59,7 +61,7 @@ export class DnsServer {
 
   constructor(private readonly options: DnsServerOptions) {
     const { registry } = options;
-    this.cache = options.answerCacheSize > 0 ? new AnswerCache(options.answerCacheSize, options.udpPayloadMax, () => registry.generation) : undefined;
+    this.cache = options.answerCacheSize > 0 ? new AnswerCache(options.answerCacheSize, options.answerCacheBytes, options.udpPayloadMax, () => registry.generation) : undefined;
   }
 
   async start(): Promise<void> {
@@ -79,6 +81,11 @@ export class DnsServer {
 
   get answerCacheEntries(): number {
     return this.cache?.size ?? 0;
+  }
+
+  /** Heap bytes the answer cache holds, as counted against its budget. */
+  get answerCacheBytes(): number {
+    return this.cache?.bytes ?? 0;
   }
 
   /**

@@ -11,6 +11,8 @@ import { Forwarder, upstreamsFromResolvConf } from './forwarder.js';
 import { ResponseRateLimiter } from './rrl.js';
 import { DnsServer } from './server.js';
 
+const MB = 1024 * 1024;
+
 export function zoneSettings(config: Config, serialBase: number): ZoneSettings {
   return { zones: config.zones, ttl: config.ttl, negativeTtl: config.negativeTtl, failOpen: config.failOpen, serialBase };
 }
@@ -29,6 +31,7 @@ export function createDnsServer(config: Config, registry: Registry, zone: ZoneSe
     upstreams,
     timeoutMs: config.forwardTimeout * 1000,
     cacheSize: config.forwardCacheSize,
+    cacheBytes: config.forwardCacheMemory * MB,
     payloadSize: config.udpPayloadMax,
     log,
     onCache: metrics.onCache,
@@ -45,6 +48,7 @@ export function createDnsServer(config: Config, registry: Registry, zone: ZoneSe
     tcpIdleTimeoutMs: config.tcpIdleTimeout * 1000,
     answerCacheSize: config.answerCacheSize,
     rateLimiter: createRateLimiter(config, metrics),
+    answerCacheBytes: config.answerCacheMemory * MB,
     chaos: chaosAnswers(config),
     log,
     onAnswer: metrics.onAnswer,

@@ -20,7 +20,9 @@ export function requireToken(token: string | undefined) {
     if (expected === undefined) return;
     if (READ_METHODS.has(request.method) && isLoopback(request.socket.remoteAddress ?? '')) return;
     const header = request.headers.authorization ?? '';
-    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7).trim() : '');
+    // The scheme name is case-insensitive (RFC 7235 section 2.1).
+    const scheme = /^bearer +/i.exec(header);
+    const given = Buffer.from(scheme === null ? '' : header.slice(scheme[0].length).trim());
     if (given.length === expected.length && timingSafeEqual(given, expected)) return;
     const message =
       header === '' ? 'this request needs "Authorization: Bearer <token>" (the token seamark was started with)' : 'the bearer token is wrong';

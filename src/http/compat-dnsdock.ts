@@ -4,9 +4,20 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
-import { RecordIdSchema, RecordInputError, type ManualRecordView, type ManualSource, type RecordFields } from '../sources/manual.js';
+import {
+  fieldsOf,
+  RecordIdSchema,
+  RecordInputError,
+  type DnsdockOrigin,
+  type ManualRecord,
+  type ManualRecordView,
+  type ManualSource,
+  type RecordChange,
+  type RecordFields,
+} from '../sources/manual/index.js';
 import { requireToken } from './auth.js';
-import { ErrorSchema } from './errors.js';
+import { jsonParser } from './body.js';
+import { ErrorSchema, errorBody } from './errors.js';
 
 export interface DnsdockRoutesOptions {
   manual: ManualSource;
@@ -38,19 +49,12 @@ const ServiceInputSchema = Type.Object(
 type ServiceInput = Static<typeof ServiceInputSchema>;
 
 const IdParams = Type.Object({ id: RecordIdSchema });
-const NotFound = (id: string) => ({ statusCode: 404, error: 'Not Found', message: `no service with id "${id}"` });
+const NotFound = (id: string) => errorBody(404, `no service with id "${id}"`);
 
 export const dnsdockRoutes: FastifyPluginAsyncTypebox<DnsdockRoutesOptions> = async (app, { manual, token }) => {
   app.addHook('onRequest', requireToken(token));
   // DNSDock's documented calls use `curl --data-ascii`, which sends JSON as form data.
-  app.addContentTypeParser(['application/x-www-form-urlencoded', 'text/plain'], { parseAs: 'string' }, (_request, body, done) => {
-    try {
-      done(null, JSON.parse(body as string));
-    } catch (error) {
-      (error as { statusCode?: number }).statusCode = 400;
-      done(error as Error, undefined);
-    }
-  });
+  app.addContentTypeParser(['application/x-www-form-urlencoded', 'text/plain'], { parseAs: 'string' }, jsonParser);
   // DNSDock (Go's encoding/json) matches keys case-insensitively.
   app.addHook('preValidation', async (request: FastifyRequest) => {
     const body = request.body;
@@ -83,12 +87,14 @@ export const dnsdockRoutes: FastifyPluginAsyncTypebox<DnsdockRoutesOptions> = as
         summary: 'DNSDock: add or replace a service',
         params: IdParams,
         body: ServiceInputSchema,
-        response: { 200: ServiceSchema, 400: ErrorSchema },
+        response: { 200: ServiceSchema, 400: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema },
       },
     },
     async (request) => {
       const service = completeService(request.body);
-      const { record } = await manual.put(request.params.id, fieldsOf(service), { name: service.name, image: service.image, aliases: service.aliases });
+      const origin = { name: service.name, image: service.image, aliases: service.aliases };
+      const fields: RecordFields = { names: serviceNames(origin), addresses: requireAddresses(service.ips), srv: [], ...(service.ttl >= 0 ? { ttl: service.ttl } : {}) };
+      const { record } = await manual.put(request.params.id, fields, origin);
       return serviceOf(record);
     },
   );
@@ -98,22 +104,15 @@ export const dnsdockRoutes: FastifyPluginAsyncTypebox<DnsdockRoutesOptions> = as
     {
       schema: {
         tags,
-        summary: 'DNSDock: change some fields of a service',
+        summary: 'DNSDock: change the fields given, and only those',
         params: IdParams,
         body: ServiceInputSchema,
-        response: { 200: ServiceSchema, 400: ErrorSchema, 404: ErrorSchema },
+        response: { 200: ServiceSchema, 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema },
       },
     },
     async (request, reply) => {
-      const current = manual.get(request.params.id);
-      if (current === undefined) return reply.code(404).send(NotFound(request.params.id));
-      const service = completeService({ ...serviceOf(current), ...request.body, ...(request.body.ip !== undefined && request.body.ips === undefined ? { ips: [] } : {}) });
-      const { record } = await manual.put(request.params.id, { ...fieldsOf(service), ...keptFields(current) }, {
-        name: service.name,
-        image: service.image,
-        aliases: service.aliases,
-      });
-      return serviceOf(record);
+      const record = await manual.update(request.params.id, (current) => patchedService(current, request.body));
+      return record === undefined ? reply.code(404).send(NotFound(request.params.id)) : serviceOf(record);
     },
   );
 
@@ -138,22 +137,9 @@ export const dnsdockRoutes: FastifyPluginAsyncTypebox<DnsdockRoutesOptions> = as
       return {};
     },
   );
-
-  /** The DNS names a service gets: <name>.<image>, <image>, and each alias. */
-  function fieldsOf(service: Service): RecordFields {
-    const names = [
-      ...(service.name !== '' && service.image !== '' ? [`${service.name}.${service.image}`] : []),
-      ...(service.image !== '' ? [service.image] : service.name !== '' ? [service.name] : []),
-      ...service.aliases,
-    ];
-    if (names.length === 0) throw new RecordInputError('name', 'give a name, an image or an alias: the service needs a DNS name');
-    if (service.ips.length === 0) throw new RecordInputError('ips', 'give at least one address');
-    return { names, addresses: service.ips, srv: [], ...(service.ttl >= 0 ? { ttl: service.ttl } : {}) };
-  }
-
 };
 
-function completeService(input: ServiceInput & Partial<Service>): Service {
+function completeService(input: ServiceInput): Service {
   return {
     name: (input.name ?? '').toLowerCase(),
     image: (input.image ?? '').toLowerCase(),
@@ -163,13 +149,42 @@ function completeService(input: ServiceInput & Partial<Service>): Service {
   };
 }
 
-/** What a DNSDock PATCH must not drop from a record: its SRV entries, health check and lease. */
-function keptFields(record: ManualRecordView): Partial<RecordFields> {
-  return {
-    srv: record.srv,
-    ...(record.check === undefined ? {} : { check: record.check }),
-    ...(record.lease === undefined ? {} : { lease: record.lease }),
-  };
+/**
+ * A DNSDock PATCH applied to the record as it stands: only the fields the body
+ * names change. Name, image or aliases rebuild the DNS names from the service's
+ * DNSDock shape (a record made elsewhere starts from its names as aliases);
+ * ips/ip replace the addresses; ttl -1 removes the record's own TTL.
+ */
+function patchedService(current: ManualRecord, body: ServiceInput): RecordChange {
+  const fields = fieldsOf(current);
+  const renamed = body.name !== undefined || body.image !== undefined || body.aliases !== undefined;
+  const before = current.dnsdock ?? { name: '', image: '', aliases: current.names };
+  const origin = renamed
+    ? { name: body.name?.toLowerCase() ?? before.name, image: body.image?.toLowerCase() ?? before.image, aliases: body.aliases ?? before.aliases }
+    : current.dnsdock;
+  if (renamed && origin !== undefined) fields.names = serviceNames(origin);
+  if (body.ips !== undefined || body.ip !== undefined) fields.addresses = requireAddresses([...(body.ips ?? []), ...(body.ip === undefined ? [] : [body.ip])]);
+  if (body.ttl !== undefined) {
+    if (body.ttl >= 0) fields.ttl = body.ttl;
+    else delete fields.ttl;
+  }
+  return { fields, ...(origin === undefined ? {} : { dnsdock: origin }) };
+}
+
+/** The DNS names a service gets: <name>.<image>, <image> (or <name> without an image), and each alias. */
+function serviceNames(origin: DnsdockOrigin): string[] {
+  const names = [
+    ...(origin.name !== '' && origin.image !== '' ? [`${origin.name}.${origin.image}`] : []),
+    ...(origin.image !== '' ? [origin.image] : origin.name !== '' ? [origin.name] : []),
+    ...origin.aliases,
+  ];
+  if (names.length === 0) throw new RecordInputError('name', 'give a name, an image or an alias: the service needs a DNS name');
+  return names;
+}
+
+function requireAddresses(ips: string[]): string[] {
+  if (ips.length === 0) throw new RecordInputError('ips', 'give at least one address');
+  return ips;
 }
 
 /** A record in DNSDock's shape; records made elsewhere show their id as name and their names as aliases. */

@@ -8,6 +8,7 @@ import type { Registry } from '../registry/registry.js';
 import { RRType, type ResourceRecord } from '../zone/records.js';
 import { lookup, nsName, zoneTransfer, type ZoneSettings } from '../zone/view.js';
 import { requireToken } from './auth.js';
+import { jsonBytes, perGeneration, sendJsonBytes } from './per-generation.js';
 
 export interface MesosRoutesOptions {
   registry: Registry;
@@ -28,6 +29,21 @@ export const mesosRoutes: FastifyPluginAsyncTypebox<MesosRoutesOptions> = async 
   app.addHook('onRequest', requireToken(token));
   const tags = ['mesos-dns'];
   const fqdn = (name: string) => `${name}.`;
+  // Serialised once per registry generation: readers of an unchanged zone cost nothing more.
+  const axfrJson = perGeneration(registry, () => {
+    const records = { As: {} as Record<string, string[]>, AAAAs: {} as Record<string, string[]>, SRVs: {} as Record<string, string[]> };
+    let serial = 0;
+    for (const served of zone.zones) {
+      for (const record of zoneTransfer(registry, zone, served)) {
+        if (record.type === RRType.SOA) serial = record.serial;
+        else if (record.type === RRType.A) (records.As[fqdn(record.name)] ??= []).push(record.address);
+        else if (record.type === RRType.AAAA) (records.AAAAs[fqdn(record.name)] ??= []).push(record.address);
+        else if (record.type === RRType.SRV) (records.SRVs[fqdn(record.name)] ??= []).push(`${fqdn(record.target)}:${record.port}`);
+      }
+    }
+    const domain = zone.zones[0] ?? '';
+    return jsonBytes({ Serial: serial, Mname: fqdn(nsName(domain)), Rname: fqdn(`hostmaster.${domain}`), Domain: domain, Records: records });
+  });
 
   app.get(
     '/version',
@@ -127,20 +143,7 @@ export const mesosRoutes: FastifyPluginAsyncTypebox<MesosRoutesOptions> = async 
         },
       },
     },
-    async () => {
-      const records = { As: {} as Record<string, string[]>, AAAAs: {} as Record<string, string[]>, SRVs: {} as Record<string, string[]> };
-      let serial = 0;
-      for (const served of zone.zones) {
-        for (const record of zoneTransfer(registry, zone, served)) {
-          if (record.type === RRType.SOA) serial = record.serial;
-          else if (record.type === RRType.A) (records.As[fqdn(record.name)] ??= []).push(record.address);
-          else if (record.type === RRType.AAAA) (records.AAAAs[fqdn(record.name)] ??= []).push(record.address);
-          else if (record.type === RRType.SRV) (records.SRVs[fqdn(record.name)] ??= []).push(`${fqdn(record.target)}:${record.port}`);
-        }
-      }
-      const domain = zone.zones[0] ?? '';
-      return { Serial: serial, Mname: fqdn(nsName(domain)), Rname: fqdn(`hostmaster.${domain}`), Domain: domain, Records: records };
-    },
+    async (_request, reply) => sendJsonBytes(reply, axfrJson()),
   );
 };
 

@@ -1,5 +1,6 @@
 // /healthz, /readyz and /metrics: open to every client, for probes and Prometheus.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Gauge } from 'prom-client';
 import { Type } from 'typebox';
 import type { Metrics } from '../metrics.js';
 import type { Readiness } from '../readiness.js';
@@ -7,16 +8,30 @@ import type { Readiness } from '../readiness.js';
 export interface HealthRoutesOptions {
   readiness: Readiness;
   metrics: Metrics;
+  /** What is wrong but does not stop serving (an unreadable stored record): reported on /readyz and as a metric. */
+  problems: () => string[];
 }
 
 const ReadySchema = Type.Object({
   ready: Type.Boolean(),
   pending: Type.Array(Type.String(), { description: 'Parts not ready yet' }),
   cluster: Type.Optional(Type.Unknown({ description: 'Cluster mode: the etcd link (connected, synced, revision, downSince, error)' })),
+  problems: Type.Array(Type.String(), {
+    description: 'What needs an operator although everything else is served, e.g. a stored record that cannot be read',
+  }),
 });
 
-export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, { readiness, metrics }) => {
+export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, { readiness, metrics, problems }) => {
   const tags = ['operations'];
+  new Gauge({
+    name: 'seamark_store_unreadable_records',
+    help: 'Stored records that could not be read at start-up: left untouched and not served (see /readyz)',
+    registers: [metrics.registry],
+    collect() {
+      this.set(problems().length);
+    },
+  });
+
   app.get(
     '/healthz',
     { schema: { tags, summary: 'The process is alive', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
@@ -28,13 +43,13 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = asyn
     {
       schema: {
         tags,
-        summary: 'Ready once the store is loaded and every enabled source has synced; 503 names what is pending',
+        summary: 'Ready once the store is loaded and every enabled source has synced; 503 names what is pending. `problems` lists what needs an operator',
         response: { 200: ReadySchema, 503: ReadySchema },
       },
     },
     async (_request, reply) => {
       const pending = readiness.pending();
-      return reply.code(pending.length === 0 ? 200 : 503).send({ ready: pending.length === 0, pending, ...readiness.details() });
+      return reply.code(pending.length === 0 ? 200 : 503).send({ ready: pending.length === 0, pending, problems: problems(), ...readiness.details() });
     },
   );
 

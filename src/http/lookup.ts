@@ -9,7 +9,7 @@ import { addressFromReverseName, nameProblem, normalizeName, qualifyName, revers
 import { srvName, type Registry } from '../registry/registry.js';
 import { RRType, Rcode, type ResourceRecord } from '../zone/records.js';
 import { lookup, type ZoneSettings } from '../zone/view.js';
-import { RecordInputError } from '../sources/manual.js';
+import { RecordInputError } from '../sources/manual/index.js';
 import { requireToken } from './auth.js';
 import { ErrorSchema } from './errors.js';
 

@@ -2,9 +2,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { qualifyName } from '../registry/names.js';
-import { RecordFieldsSchema, RecordIdSchema, RecordPatchSchema, RecordViewSchema, type ManualSource } from '../sources/manual.js';
+import { RecordFieldsSchema, RecordIdSchema, RecordPatchSchema, RecordViewSchema, type ManualSource } from '../sources/manual/index.js';
 import { requireToken } from './auth.js';
-import { ErrorSchema } from './errors.js';
+import { ErrorSchema, errorBody } from './errors.js';
 
 export interface RecordsRoutesOptions {
   manual: ManualSource;
@@ -13,7 +13,7 @@ export interface RecordsRoutesOptions {
 }
 
 const IdParams = Type.Object({ id: RecordIdSchema });
-const NotFound = (id: string) => ({ statusCode: 404, error: 'Not Found', message: `no record with id "${id}"` });
+const NotFound = (id: string) => errorBody(404, `no record with id "${id}"`);
 
 export const recordsRoutes: FastifyPluginAsyncTypebox<RecordsRoutesOptions> = async (app, { manual, zones, token }) => {
   app.addHook('onRequest', requireToken(token));
@@ -40,7 +40,7 @@ export const recordsRoutes: FastifyPluginAsyncTypebox<RecordsRoutesOptions> = as
   app.post(
     '/',
     {
-      schema: { tags, summary: 'Create a record with a server-generated id', body: RecordFieldsSchema, response: { 201: RecordViewSchema, 400: ErrorSchema } },
+      schema: { tags, summary: 'Create a record with a server-generated id', body: RecordFieldsSchema, response: { 201: RecordViewSchema, 400: ErrorSchema, 503: ErrorSchema } },
     },
     async (request, reply) => {
       const record = await manual.create(request.body);
@@ -62,7 +62,7 @@ export const recordsRoutes: FastifyPluginAsyncTypebox<RecordsRoutesOptions> = as
         summary: 'Create or replace the record with this id (idempotent)',
         params: IdParams,
         body: RecordFieldsSchema,
-        response: { 200: RecordViewSchema, 201: RecordViewSchema, 400: ErrorSchema },
+        response: { 200: RecordViewSchema, 201: RecordViewSchema, 400: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema },
       },
     },
     async (request, reply) => {
@@ -79,7 +79,7 @@ export const recordsRoutes: FastifyPluginAsyncTypebox<RecordsRoutesOptions> = as
         summary: 'Change some fields of a record; null removes ttl, check or lease',
         params: IdParams,
         body: RecordPatchSchema,
-        response: { 200: RecordViewSchema, 400: ErrorSchema, 404: ErrorSchema },
+        response: { 200: RecordViewSchema, 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema },
       },
     },
     async (request, reply) => (await manual.patch(request.params.id, request.body)) ?? reply.code(404).send(NotFound(request.params.id)),
@@ -87,7 +87,7 @@ export const recordsRoutes: FastifyPluginAsyncTypebox<RecordsRoutesOptions> = as
 
   app.delete(
     '/:id',
-    { schema: { tags, summary: 'Delete a record', params: IdParams, response: { 204: Type.Null(), 404: ErrorSchema } } },
+    { schema: { tags, summary: 'Delete a record', params: IdParams, response: { 204: Type.Null(), 404: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema } } },
     async (request, reply) => {
       if (!(await manual.remove(request.params.id))) return reply.code(404).send(NotFound(request.params.id));
       return reply.code(204).send(null);
@@ -101,7 +101,7 @@ export const recordsRoutes: FastifyPluginAsyncTypebox<RecordsRoutesOptions> = as
         tags,
         summary: "Extend a record's lease by its length from now",
         params: IdParams,
-        response: { 200: RecordViewSchema, 404: ErrorSchema, 409: ErrorSchema },
+        response: { 200: RecordViewSchema, 404: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema },
       },
     },
     async (request, reply) => (await manual.renew(request.params.id)) ?? reply.code(404).send(NotFound(request.params.id)),

@@ -11,13 +11,14 @@ import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics.js';
 import type { Readiness } from '../readiness.js';
 import type { Registry } from '../registry/registry.js';
-import type { ManualSource } from '../sources/manual.js';
+import type { ManualSource } from '../sources/manual/index.js';
 import type { ZoneSettings } from '../zone/view.js';
 import type { Cluster } from '../cluster/index.js';
 import { clusterRoutes } from './cluster.js';
 import { isLoopback } from './auth.js';
 import { dnsdockRoutes } from './compat-dnsdock.js';
 import { mesosRoutes } from './compat-mesos.js';
+import { installJsonParser } from './body.js';
 import { installErrorHandler } from './errors.js';
 import { eventsRoutes } from './events.js';
 import { healthRoutes } from './health.js';
@@ -43,19 +44,32 @@ export interface HttpApiOptions {
   afterWrite?: () => Promise<void>;
 }
 
+/** Longest path parameter: a fully qualified name with its trailing dot, percent-encoded at worst 3 bytes a character. */
+const MAX_PARAM_LENGTH = 3 * 254;
+
 export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInstance> {
+  const timeoutMs = options.config.httpTimeout * 1000;
   const app = Fastify({
     loggerInstance: options.log.child({ component: 'http' }) as FastifyBaseLogger,
     // Request lines would be noise at info; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // A slow or idle client gets at most httpTimeout for its request, and an idle socket is closed after it.
+    connectionTimeout: timeoutMs,
+    requestTimeout: timeoutMs,
+    keepAliveTimeout: Math.min(5000, timeoutMs),
+    http: { headersTimeout: timeoutMs, connectionsCheckingInterval: Math.min(1000, timeoutMs) },
     ajv: {
       // Unknown fields are an error, not silently dropped; a body's "30" is not the number 30.
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false },
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Beyond the cap new connections are closed at once, so idle clients cannot use up the file descriptors DNS and the store need.
+  app.server.maxConnections = options.config.httpMaxConnections;
 
   installErrorHandler(app);
+  installJsonParser(app);
   const { afterWrite } = options;
   if (afterWrite !== undefined) {
     app.addHook('onSend', async (request) => {
@@ -81,7 +95,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
   if (options.cluster !== undefined) await app.register(clusterRoutes, { prefix: '/v1/cluster', cluster: options.cluster, token });
   await app.register(mesosRoutes, { prefix: '/v1', registry, zone, config, version: options.version, token });
   await app.register(dnsdockRoutes, { manual, token });
-  await app.register(healthRoutes, { readiness: options.readiness, metrics: options.metrics });
+  await app.register(healthRoutes, { readiness: options.readiness, metrics: options.metrics, problems: () => manual.problems() });
   await app.register(eventsRoutes, { prefix: '/v1/events', registry, token });
   await app.register(lookupRoutes, { prefix: '/v1/lookup', registry, zone, forwardAllow: config.forwardAllow, token });
   await app.register(uiRoutes);

@@ -1,6 +1,12 @@
 // The in-memory picture of everything seamark serves: instances keyed by
 // owner, indexed by name and by address, with a generation bumped on every
 // change. Every lookup is a map lookup; nothing scans all instances.
+//
+// Memory: an index maps a key to the owner string of the instance itself (the
+// same string, not a copy) and only holds a Set when several instances
+// share the key — most names and addresses have one instance, and a Set per
+// key cost about 200 bytes more per name. Address keys are the instance's own
+// address strings whenever those are already canonical.
 import type { Instance, SrvPort } from './instance.js';
 import { canonicalAddress } from './names.js';
 
@@ -16,9 +22,9 @@ export type MutationListener = (change: RegistryChange, generation: number) => v
 
 export class Registry {
   private readonly instancesByOwner = new Map<string, Instance>();
-  private readonly ownersByName = new Map<string, Set<string>>();
-  private readonly ownersBySrvName = new Map<string, Set<string>>();
-  private readonly ownersByAddress = new Map<string, Set<string>>();
+  private readonly ownersByName = new Map<string, Owners>();
+  private readonly ownersBySrvName = new Map<string, Owners>();
+  private readonly ownersByAddress = new Map<string, Owners>();
   /** Every ancestor of a served name, with how many served names sit below it. */
   private readonly descendantCounts = new Map<string, number>();
   private readonly listeners = new Set<ChangeListener>();
@@ -117,8 +123,12 @@ export class Registry {
     for (const listener of this.listeners) listener(this.currentGeneration);
   }
 
-  private resolve(owners: Set<string> | undefined): Instance[] {
+  private resolve(owners: Owners | undefined): Instance[] {
     if (owners === undefined) return [];
+    if (typeof owners === 'string') {
+      const instance = this.instancesByOwner.get(owners);
+      return instance === undefined ? [] : [instance];
+    }
     const found: Instance[] = [];
     for (const owner of owners) {
       const instance = this.instancesByOwner.get(owner);
@@ -137,9 +147,7 @@ export class Registry {
       addToIndex(this.ownersBySrvName, name, instance.owner);
       this.countAncestors(name, 1);
     }
-    for (const address of new Set(instance.addresses.map((a) => canonicalAddress(a) ?? a))) {
-      addToIndex(this.ownersByAddress, address, instance.owner);
-    }
+    for (const address of addressKeys(instance)) addToIndex(this.ownersByAddress, address, instance.owner);
   }
 
   private removeFromIndexes(owner: string): boolean {
@@ -154,9 +162,7 @@ export class Registry {
       removeFromIndex(this.ownersBySrvName, name, owner);
       this.countAncestors(name, -1);
     }
-    for (const address of new Set(instance.addresses.map((a) => canonicalAddress(a) ?? a))) {
-      removeFromIndex(this.ownersByAddress, address, owner);
-    }
+    for (const address of addressKeys(instance)) removeFromIndex(this.ownersByAddress, address, owner);
     return true;
   }
 
@@ -184,18 +190,34 @@ export function srvName(srv: Pick<SrvPort, 'service' | 'protocol'>, host: string
   return `_${srv.service}._${srv.protocol}.${host}`.toLowerCase();
 }
 
-function addToIndex(index: Map<string, Set<string>>, key: string, owner: string): void {
-  let owners = index.get(key);
-  if (owners === undefined) {
-    owners = new Set();
-    index.set(key, owners);
+/** The owner of a key, or the owners when several instances share it. */
+type Owners = string | Set<string>;
+
+/** The address index keys of an instance: canonical text, the instance's own string when it is canonical already. */
+function addressKeys(instance: Instance): Set<string> {
+  const keys = new Set<string>();
+  for (const address of instance.addresses) {
+    const canonical = canonicalAddress(address);
+    keys.add(canonical === undefined || canonical === address ? address : canonical);
   }
-  owners.add(owner);
+  return keys;
 }
 
-function removeFromIndex(index: Map<string, Set<string>>, key: string, owner: string): void {
+function addToIndex(index: Map<string, Owners>, key: string, owner: string): void {
+  const owners = index.get(key);
+  if (owners === undefined) index.set(key, owner);
+  else if (typeof owners === 'string') {
+    if (owners !== owner) index.set(key, new Set([owners, owner]));
+  } else owners.add(owner);
+}
+
+function removeFromIndex(index: Map<string, Owners>, key: string, owner: string): void {
   const owners = index.get(key);
   if (owners === undefined) return;
+  if (typeof owners === 'string') {
+    if (owners === owner) index.delete(key);
+    return;
+  }
   owners.delete(owner);
-  if (owners.size === 0) index.delete(key);
+  if (owners.size === 1) index.set(key, owners.values().next().value as string);
 }

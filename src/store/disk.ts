@@ -1,67 +1,137 @@
 // The embedded store: one JSON file per record in <dataDir>/records, each
 // written crash-safely (temp file, fsync, rename, fsync the directory), so a
 // kill -9 at any moment leaves either the old or the new file, never half of one.
+// Writes that arrive together are committed as a group: their files are written
+// and synced side by side, then one directory sync makes every rename durable.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { StoreCorruptError, type RecordCheck, type RecordStore, type StoredRecord } from './store.js';
+import { StoreUnavailableError, type LoadResult, type RecordCheck, type RecordStore, type StoredRecord, type UnreadableRecord } from './store.js';
 
 const FORMAT_VERSION = 1;
 const RECORD_SUFFIX = '.json';
 /** Temp files start with a dot, which no record id may, so they never pass for records. */
 const TEMP_PREFIX = '.tmp-';
+/** Errors that say "not now" (resources), not "this is wrong": the client may retry. */
+const UNAVAILABLE_CODES = new Set(['EMFILE', 'ENFILE', 'ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'ENOMEM', 'EAGAIN', 'EBUSY']);
 
 interface RecordFile {
   version: number;
   record: unknown;
 }
 
+interface PendingWrite {
+  id: string;
+  /** The file's text; undefined for a removal. */
+  body: string | undefined;
+  done: (error?: Error) => void;
+}
+
 export class DiskStore<T extends StoredRecord> implements RecordStore<T> {
   readonly location: string;
+  private pending: PendingWrite[] = [];
+  private committing = false;
 
   constructor(dataDir: string) {
     this.location = join(dataDir, 'records');
   }
 
-  async load(check: RecordCheck): Promise<T[]> {
+  async load(check: RecordCheck): Promise<LoadResult<T>> {
     await mkdir(this.location, { recursive: true });
+    const entries = (await readdir(this.location)).sort();
+    // A temp file is a write that never got its rename, so it was never acknowledged.
+    await Promise.all(entries.filter((entry) => entry.startsWith(TEMP_PREFIX)).map((entry) => unlink(join(this.location, entry))));
+    const files = entries.filter((entry) => !entry.startsWith(TEMP_PREFIX) && entry.endsWith(RECORD_SUFFIX));
     const records: T[] = [];
-    for (const entry of (await readdir(this.location)).sort()) {
-      const file = join(this.location, entry);
-      // A temp file is a write that never got its rename, so it was never acknowledged.
-      if (entry.startsWith(TEMP_PREFIX)) {
-        await unlink(file);
-        continue;
-      }
-      if (!entry.endsWith(RECORD_SUFFIX)) continue;
-      records.push(await readRecordFile<T>(file, entry.slice(0, -RECORD_SUFFIX.length), check));
+    const unreadable: UnreadableRecord[] = [];
+    // Read synchronously: loading runs before anything is served, and one
+    // blocking read costs a fifth of a trip through the thread pool (100,000 files: 1 s, not 8).
+    for (const entry of files) {
+      const result = readRecordFile<T>(join(this.location, entry), entry.slice(0, -RECORD_SUFFIX.length), check);
+      if ('record' in result) records.push(result.record);
+      else unreadable.push(result.unreadable);
     }
     await this.syncDirectory();
-    return records;
+    return { records, unreadable };
   }
 
-  async put(record: T): Promise<void> {
-    const body = JSON.stringify({ version: FORMAT_VERSION, record } satisfies RecordFile, null, 2) + '\n';
-    const temp = join(this.location, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}-${record.id}`);
+  put(record: T): Promise<void> {
+    return this.enqueue(record.id, JSON.stringify({ version: FORMAT_VERSION, record } satisfies RecordFile) + '\n');
+  }
+
+  remove(id: string): Promise<void> {
+    return this.enqueue(id, undefined);
+  }
+
+  private enqueue(id: string, body: string | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ id, body, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (!this.committing) void this.commitPending();
+    });
+  }
+
+  /** Commits whatever is pending as one group, again and again until nothing is. */
+  private async commitPending(): Promise<void> {
+    this.committing = true;
+    while (this.pending.length > 0) {
+      const group = this.pending;
+      this.pending = [];
+      await this.commitGroup(group);
+    }
+    this.committing = false;
+  }
+
+  private async commitGroup(group: PendingWrite[]): Promise<void> {
+    const failed = new Map<PendingWrite, Error>();
+    const temps = await Promise.all(
+      group.map(async (write) => {
+        if (write.body === undefined) return undefined;
+        try {
+          return await this.writeTemp(write.id, write.body);
+        } catch (error) {
+          failed.set(write, unavailable(error));
+          return undefined;
+        }
+      }),
+    );
+    // Renames and unlinks in arrival order, so the last write to an id wins.
+    let changed = false;
+    for (const [i, write] of group.entries()) {
+      if (failed.has(write)) continue;
+      try {
+        const temp = temps[i];
+        if (temp !== undefined) await rename(temp, this.fileOf(write.id));
+        else await unlinkIfPresent(this.fileOf(write.id));
+        changed = true;
+      } catch (error) {
+        failed.set(write, unavailable(error));
+      }
+    }
+    let syncError: Error | undefined;
+    if (changed) {
+      try {
+        await this.syncDirectory();
+      } catch (error) {
+        syncError = unavailable(error);
+      }
+    }
+    for (const write of group) write.done(failed.get(write) ?? syncError);
+  }
+
+  private async writeTemp(id: string, body: string): Promise<string> {
+    const temp = join(this.location, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}-${id}`);
     const handle = await open(temp, 'wx', 0o600);
     try {
       await handle.writeFile(body);
       await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, this.fileOf(record.id));
-    await this.syncDirectory();
-  }
-
-  async remove(id: string): Promise<void> {
-    try {
-      await unlink(this.fileOf(id));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      return;
+      await handle.close();
+      await unlink(temp).catch(() => undefined);
+      throw error;
     }
-    await this.syncDirectory();
+    await handle.close();
+    return temp;
   }
 
   private fileOf(id: string): string {
@@ -79,26 +149,43 @@ export class DiskStore<T extends StoredRecord> implements RecordStore<T> {
   }
 }
 
-async function readRecordFile<T extends StoredRecord>(file: string, id: string, check: RecordCheck): Promise<T> {
+async function unlinkIfPresent(file: string): Promise<void> {
+  try {
+    await unlink(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+/** A resource error becomes StoreUnavailableError with its code and no path; anything else stays as it is. */
+function unavailable(error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === undefined || !UNAVAILABLE_CODES.has(code)) return error as Error;
+  const reasons: Record<string, string> = { EMFILE: 'too many open files', ENFILE: 'too many open files', ENOSPC: 'the disk is full', EDQUOT: 'the disk quota is used up', EROFS: 'the disk is read-only' };
+  return new StoreUnavailableError(`the record store cannot write right now (${code}: ${reasons[code] ?? 'an I/O error'}); nothing was changed, try again later`);
+}
+
+function readRecordFile<T extends StoredRecord>(file: string, id: string, check: RecordCheck): { record: T } | { unreadable: UnreadableRecord } {
+  const problem = (reason: string) => ({ unreadable: { id, location: file, reason } });
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new StoreCorruptError(file, (error as Error).message);
+    return problem((error as Error).message);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new StoreCorruptError(file, `not valid JSON: ${(error as Error).message}`);
+    return problem(`not valid JSON: ${(error as Error).message}`);
   }
   const wrapper = parsed as Partial<RecordFile> | null;
   if (wrapper === null || typeof wrapper !== 'object' || wrapper.version !== FORMAT_VERSION) {
-    throw new StoreCorruptError(file, `expected {"version": ${FORMAT_VERSION}, "record": {...}}`);
+    return problem(`expected {"version": ${FORMAT_VERSION}, "record": {...}}`);
   }
-  const problem = check(wrapper.record);
-  if (problem !== undefined) throw new StoreCorruptError(file, problem);
+  const invalid = check(wrapper.record);
+  if (invalid !== undefined) return problem(invalid);
   const record = wrapper.record as T;
-  if (record.id !== id) throw new StoreCorruptError(file, `holds id "${record.id}" but is named for "${id}"`);
-  return record;
+  if (record.id !== id) return problem(`holds id "${record.id}" but is named for "${id}"`);
+  return { record };
 }

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { EtcdUnavailableError, type EtcdClient, type KeyValue, type WatchEvent } from '../cluster/client.js';
 import type { KeyLayout } from '../cluster/keys.js';
 import type { RecordSink } from '../cluster/subscriber.js';
-import { StoreUnavailableError, type RecordCheck, type RecordStore, type StoredRecord } from './store.js';
+import { StoreUnavailableError, type LoadResult, type RecordCheck, type RecordStore, type StoredRecord, type UnreadableRecord } from './store.js';
 
 /** How long start-up waits for etcd before it goes on with no records (they arrive once etcd answers). */
 const LOAD_WAIT_MS = 5000;
@@ -24,6 +24,8 @@ export class EtcdStore<T extends StoredRecord> implements RecordStore<T>, Record
   private onChange: ((id: string, record: T | undefined) => void) | undefined;
   /** Revisions of what load() returned, to hand over whatever changed before watch() was called. */
   private loaded = new Map<string, number>();
+  /** Keys whose value is not a valid record, by key: reported at load, never served. */
+  private readonly unreadable = new Map<string, UnreadableRecord>();
 
   constructor(
     private readonly client: EtcdClient,
@@ -34,7 +36,7 @@ export class EtcdStore<T extends StoredRecord> implements RecordStore<T>, Record
     this.location = `etcd ${layout.records()}`;
   }
 
-  async load(check: RecordCheck): Promise<T[]> {
+  async load(check: RecordCheck): Promise<LoadResult<T>> {
     this.check = check;
     let timer: NodeJS.Timeout | undefined;
     const waited = await Promise.race([
@@ -49,7 +51,7 @@ export class EtcdStore<T extends StoredRecord> implements RecordStore<T>, Record
       records.push(known.record);
       this.loaded.set(id, known.revision);
     }
-    return records;
+    return { records, unreadable: [...this.unreadable.values()] };
   }
 
   async put(record: T): Promise<void> {
@@ -118,7 +120,7 @@ export class EtcdStore<T extends StoredRecord> implements RecordStore<T>, Record
       return await work();
     } catch (error) {
       if (error instanceof EtcdUnavailableError) {
-        throw new StoreUnavailableError(`the record store (etcd) is unreachable, nothing was written; try again once etcd answers (${error.message})`);
+        throw new StoreUnavailableError('the record store (etcd) is unreachable, nothing was written; try again once etcd answers', { cause: error });
       }
       throw error;
     }
@@ -138,7 +140,11 @@ export class EtcdStore<T extends StoredRecord> implements RecordStore<T>, Record
       value = undefined;
     }
     const problem = value === undefined ? 'not JSON' : this.check(value);
-    if (problem === undefined && (value as StoredRecord).id === this.idOf(entry.key)) return value as T;
+    if (problem === undefined && (value as StoredRecord).id === this.idOf(entry.key)) {
+      this.unreadable.delete(entry.key);
+      return value as T;
+    }
+    this.unreadable.set(entry.key, { id: this.idOf(entry.key), location: entry.key, reason: problem ?? 'its id differs from its key' });
     this.log.error({ key: entry.key, problem: problem ?? 'its id differs from its key' }, 'unreadable hand-made record in etcd: not served; rewrite it with PUT /v1/records/{id}');
     return undefined;
   }

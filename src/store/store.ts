@@ -1,5 +1,5 @@
 // What the manual source needs from a place that keeps records: the contract
-// an embedded disk store and (later) an etcd store both fulfil.
+// the embedded disk store fulfils, and an etcd store can (cluster mode).
 
 /** Anything kept by id; the store does not look inside beyond that. */
 export interface StoredRecord {
@@ -8,18 +8,32 @@ export interface StoredRecord {
 
 /**
  * Says why a loaded value is not a valid record, or undefined when it is.
- * The store turns a problem into a StoreCorruptError naming where it came from.
+ * The store reports such a value as unreadable, naming where it came from.
  */
 export type RecordCheck = (value: unknown) => string | undefined;
+
+/** A stored record that could not be read. It is left exactly as it is. */
+export interface UnreadableRecord {
+  /** The record id it is kept under, when the store can tell. */
+  id: string | undefined;
+  /** Where it lives: a file, an etcd key. */
+  location: string;
+  reason: string;
+}
+
+export interface LoadResult<T> {
+  records: T[];
+  unreadable: UnreadableRecord[];
+}
 
 export interface RecordStore<T extends StoredRecord> {
   /** Where the records live, for messages: a directory, an etcd prefix. */
   readonly location: string;
-  /** Every record, each checked; throws StoreCorruptError on the first unreadable one. */
-  load(check: RecordCheck): Promise<T[]>;
-  /** Creates or replaces a record; resolves only once it is durable. */
+  /** Every record that reads and passes `check`, and every one that does not. */
+  load(check: RecordCheck): Promise<LoadResult<T>>;
+  /** Creates or replaces a record; resolves only once it is durable. Throws StoreUnavailableError when it cannot write now. */
   put(record: T): Promise<void>;
-  /** Removes a record (no error when absent); resolves only once that is durable. */
+  /** Removes a record (no error when absent); resolves only once that is durable. Throws StoreUnavailableError when it cannot. */
   remove(id: string): Promise<void>;
   /**
    * Reports changes made to the store by others (other nodes of a cluster),
@@ -28,15 +42,14 @@ export interface RecordStore<T extends StoredRecord> {
   watch?(onChange: (id: string, record: T | undefined) => void): void;
 }
 
-/** The store cannot take a write now (etcd unreachable, no quorum): nothing was written; try again later. */
+/**
+ * The store cannot take a write right now (disk full, out of file descriptors,
+ * etcd unreachable); nothing was changed and the client may retry. The HTTP API
+ * answers it with 503. The message must not reveal paths or addresses.
+ */
 export class StoreUnavailableError extends Error {}
 
-/** A stored record that cannot be read: start-up stops, and the file is left as it is. */
-export class StoreCorruptError extends Error {
-  constructor(
-    readonly file: string,
-    reason: string,
-  ) {
-    super(`record store file ${file} is unreadable (${reason}); seamark leaves it untouched: repair or move it away, then start again`);
-  }
+/** How an unreadable record is reported: in the log, on /readyz, in the store's errors. */
+export function describeUnreadable(entry: UnreadableRecord): string {
+  return `record store entry ${entry.location} is unreadable (${entry.reason}); seamark serves every other record and leaves this one untouched: repair or move it away`;
 }

@@ -1,11 +1,12 @@
 // What the primary process and the DNS workers say to each other over IPC.
+import type { Config } from '../config/schema.js';
 import type { Instance } from '../registry/instance.js';
 import type { RegistryChange } from '../registry/registry.js';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 
 export type ToWorker =
-  /** The whole registry, once, before the worker listens. */
-  | { type: 'snapshot'; sequence: number; generation: number; serialBase: number; instances: Instance[] }
+  /** The configuration and the whole registry, once, before the worker listens. */
+  | { type: 'snapshot'; config: Config; sequence: number; generation: number; serialBase: number; instances: Instance[] }
   | { type: 'change'; sequence: number; generation: number; change: RegistryChange }
   | { type: 'metrics'; request: number };
 

@@ -3,6 +3,7 @@
 // to them, and knows when all of them serve it.
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics.js';
 import type { Registry } from '../registry/registry.js';
 import { isWorkerMetric, type FromWorker, type ToWorker, type WorkerMetrics } from './messages.js';
@@ -16,7 +17,7 @@ export interface Replicas {
 /** Longest wait for workers to confirm a change before a write is answered anyway (a stuck worker must not stall the API). */
 const SYNC_TIMEOUT_MS = 2000;
 
-export async function startDnsWorkers(count: number, registry: Registry, serialBase: number, metrics: Metrics, log: Logger): Promise<Replicas> {
+export async function startDnsWorkers(config: Config, count: number, registry: Registry, serialBase: number, metrics: Metrics, log: Logger): Promise<Replicas> {
   let sequence = 0;
   let stopping = false;
   const acknowledged = new Map<Worker, number>();
@@ -49,7 +50,8 @@ export async function startDnsWorkers(count: number, registry: Registry, serialB
       const worker = cluster.fork();
       worker.on('message', (message: FromWorker) => {
         if (message.type === 'hello') {
-          send(worker, { type: 'snapshot', sequence, generation: registry.generation, serialBase, instances: [...registry.all()] });
+          // The configured hosts are in the registry already: not sent twice.
+          send(worker, { type: 'snapshot', config: { ...config, hosts: [] }, sequence, generation: registry.generation, serialBase, instances: [...registry.all()] });
           applied.set(worker, sequence);
         } else if (message.type === 'listening') {
           acknowledged.set(worker, applied.get(worker) ?? 0);

@@ -1,15 +1,15 @@
 // A DNS worker: a registry replica fed by the primary, and a DNS server on
-// the sockets the cluster shares.
-import type { Logger } from 'pino';
+// the sockets the cluster shares. Its configuration comes with the snapshot.
+import cluster from 'node:cluster';
 import { createDnsServer, zoneSettings } from '../dns/setup.js';
-import type { Config } from '../config/schema.js';
 import type { DnsServer } from '../dns/server.js';
+import { createLogger } from '../log.js';
 import { createMetrics } from '../metrics.js';
 import { Registry } from '../registry/registry.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
 /** Runs until the primary disconnects. */
-export function runDnsWorker(config: Config, log: Logger): Promise<void> {
+export function runDnsWorker(): Promise<void> {
   const registry = new Registry();
   const metrics = createMetrics(registry);
   const send = (message: FromWorker) => process.send?.(message);
@@ -21,6 +21,8 @@ export function runDnsWorker(config: Config, log: Logger): Promise<void> {
 
   process.on('message', (message: ToWorker) => {
     if (message.type === 'snapshot') {
+      const { config } = message;
+      const log = createLogger(config.logLevel).child({ worker: cluster.worker?.id });
       registry.apply({ kind: 'replace', ownerPrefix: '', instances: message.instances }, message.generation);
       dns = createDnsServer(config, registry, zoneSettings(config, message.serialBase), log, metrics);
       metrics.watchAnswerCache(dns);

@@ -11,15 +11,18 @@ const BENCH = fileURLToPath(new URL('./bench.js', import.meta.url));
 test('npm run bench -- --short prints every figure', { timeout: 600_000 }, async () => {
   const { stdout } = await run(process.execPath, [BENCH, '--short'], { timeout: 590_000, maxBuffer: 16 * 1024 * 1024 });
   console.log(stdout);
-  const rows = stdout.split('\n').filter((line) => /^\| (seamark|dnsmasq)[^|]* \|/.test(line));
-  // Per worker count: A and forwarded × (seamark, dnsmasq, dnsmasq without SRV) + the mix × (seamark, dnsmasq); then the 100,000-name pair.
-  assert.equal(rows.length, 2 * 8 + 2, stdout);
+  const rows = stdout.split('\n').filter((line) => /^\| (seamark|dnsmasq|knot|node floor)[^|]* \|/.test(line));
+  // Per worker count: A × (seamark, dnsmasq, dnsmasq without SRV, knot, node floor), the mix × (seamark, dnsmasq, knot),
+  // forwarded × (seamark, dnsmasq, dnsmasq without SRV); then 100,000 names × (seamark, dnsmasq, knot, node floor).
+  assert.equal(rows.length, 2 * 11 + 4, stdout);
   for (const row of rows) {
     const cells = row.split('|').map((cell) => cell.trim());
     assert.ok(Number(cells[5]) > 0, `queries/s in ${row}`);
     assert.match(cells[9] ?? '', /^\d+\.\d$/, `CPU µs/query in ${row}`);
+    assert.ok(Number(cells[10]) > 0, `resident memory in ${row}`);
   }
   assert.match(stdout, /seamark resident memory, 100000 names/);
+  assert.match(stdout, /seamark start-up with \d+ records in the embedded store: answering the last of them after [\d.]+ s/);
   assert.match(stdout, /change to answer \(1 worker\): HTTP PUT sent → new answer on the wire [\d.]+ ms/);
   assert.match(stdout, /change to answer \(2 workers\)/);
 });

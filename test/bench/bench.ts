@@ -1,18 +1,22 @@
-// Benchmark: seamark beside dnsmasq serving the same names on loopback, both
-// driven by dnsperf with the same queries in the same run. Prints queries/s,
-// loss, mean and p99 latency, server CPU µs per query, seamark's resident
-// memory with 1,000 and 100,000 names, and the time from a registry change
-// (an HTTP write) to the new answer on the wire.
+// Benchmark: seamark beside dnsmasq and Knot DNS serving the same names on
+// loopback, and beside the Node floor (a bare dgram server copying a fixed
+// reply), all driven by dnsperf with the same queries in the same run. Prints
+// queries/s, loss, mean and p99 latency, server CPU µs per query and resident
+// memory for every row, seamark's memory with 1,000 and 100,000 names, its
+// start-up time with 100,000 records in the embedded store, and the time from
+// a registry change (an HTTP write) to the new answer on the wire.
 //
 //   npm run bench                 full run (about two minutes)
 //   npm run bench -- --short      a quick pass that checks everything runs
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildQuery, sendRaw } from '../helpers/raw.js';
 import { MAIN, freePort } from '../helpers/seamark.js';
+import type { ManualRecord } from '../../src/sources/manual/record.js';
+import { DiskStore } from '../../src/store/disk.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -27,6 +31,9 @@ const WORKERS = (flags.workers ?? '1,2').split(',').map(Number);
 const SMALL = 1000;
 const LARGE = 100_000;
 const FORWARDED = 100;
+/** Records in the embedded store for the start-up figure. */
+const STORED = SHORT ? 2000 : 100_000;
+const FLOOR = new URL('./floor.js', import.meta.url).pathname;
 
 interface Server {
   name: string;
@@ -45,6 +52,8 @@ interface Row {
   meanMs: number;
   p99Ms: number;
   cpuUsPerQuery: number;
+  /** Resident memory of every process of the server right after the row, MB. */
+  rssMb: number;
 }
 
 const work = mkdtempSync(join(tmpdir(), 'seamark-bench-'));
@@ -196,6 +205,81 @@ async function startDnsmasq(names: number, upstream: number, withSrv: boolean): 
   return { name: 'dnsmasq', port, pids: () => [child.pid as number], stop: () => stopChild(child) };
 }
 
+/** Knot DNS, authoritative only, one UDP worker, serving the same names (SRV included) from a zone file. */
+async function startKnot(names: number): Promise<Server> {
+  const port = await freePort();
+  const dir = join(work, `knot-${names}`);
+  mkdirSync(dir, { recursive: true });
+  const lines = ['$ORIGIN docker.', '$TTL 30', '@ SOA ns.docker. hostmaster.docker. 1 60 30 86400 5', '@ NS ns.docker.', 'ns A 127.0.0.1'];
+  for (let i = 0; i < names; i++) {
+    lines.push(`host-${i} A ${address4(i)}`, `host-${i} AAAA ${address6(i)}`);
+    if (names <= SMALL) lines.push(`_http._tcp.host-${i} SRV 0 0 80 host-${i}.docker.`);
+  }
+  writeFileSync(join(dir, 'docker.zone'), lines.join('\n') + '\n');
+  const conf = join(dir, 'knot.conf');
+  writeFileSync(
+    conf,
+    [
+      'server:',
+      `    rundir: "${dir}"`,
+      `    listen: 127.0.0.1@${port}`,
+      '    udp-workers: 1',
+      '    tcp-workers: 1',
+      '    background-workers: 1',
+      'database:',
+      `    storage: "${dir}"`,
+      'control:',
+      `    listen: "${join(dir, 'knot.sock')}"`,
+      'log:',
+      '  - target: stderr',
+      '    any: error',
+      'zone:',
+      '  - domain: docker',
+      `    storage: "${dir}"`,
+      '    file: "docker.zone"',
+      '',
+    ].join('\n'),
+  );
+  const child = start('knotd', ['-c', conf]);
+  await answered(port, 'host-0.docker');
+  return { name: 'knot', port, pids: () => [child.pid as number], stop: () => stopChild(child) };
+}
+
+/** The Node floor: a bare dgram server copying a fixed reply (floor.ts). */
+async function startFloor(): Promise<Server> {
+  const port = await freePort();
+  const child = start(process.execPath, [FLOOR, String(port)]);
+  await answered(port, 'host-0.docker');
+  return { name: 'node floor', port, pids: () => [child.pid as number], stop: () => stopChild(child) };
+}
+
+/** Seconds from starting seamark with `count` records in its embedded store to the last of them answered on the wire. */
+async function startUpWithStoredRecords(count: number, upstream: number): Promise<{ seconds: number; rssMb: number }> {
+  const dataDir = join(work, 'data-stored');
+  const store = new DiskStore<ManualRecord>(dataDir);
+  await store.load(() => undefined);
+  const now = new Date().toISOString();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (next < count) {
+        const i = next++;
+        await store.put({ id: `stored-${i}`, names: [`host-${i}.docker`], addresses: [address4(i), address6(i)], srv: [], createdAt: now, updatedAt: now });
+      }
+    }),
+  );
+  const port = await freePort();
+  const file = join(work, 'seamark-stored.json');
+  writeFileSync(file, JSON.stringify({ dns: [`127.0.0.1:${port}`], http: `127.0.0.1:${await freePort()}`, docker: 'off', dataDir, logLevel: 'warn', upstreams: [`127.0.0.1:${upstream}`] }));
+  const started = performance.now();
+  const child = start(process.execPath, [MAIN, '--config', file]);
+  await answered(port, `host-${count - 1}.docker`, 300_000);
+  const seconds = (performance.now() - started) / 1000;
+  const rssMb = residentMb(descendants(child.pid as number));
+  await stopChild(child);
+  return { seconds, rssMb };
+}
+
 async function startSeamark(names: number, upstream: number, workers: number): Promise<Server & { httpPort: number }> {
   const port = await freePort();
   const httpPort = await freePort();
@@ -248,6 +332,7 @@ async function drive(server: Server, file: string, lines: number): Promise<Omit<
     meanMs: Number(/Average Latency \(s\):\s+([\d.]+)/.exec(summary)?.[1] ?? 0) * 1000,
     p99Ms: (latencies[Math.floor(latencies.length * 0.99)] ?? 0) * 1000,
     cpuUsPerQuery: completed > 0 ? cpuUs / completed : 0,
+    rssMb: residentMb(pids),
   };
 }
 
@@ -271,8 +356,19 @@ async function changeToAnswer(server: Server & { httpPort: number }, round: numb
 }
 
 function table(rows: Row[]): string {
-  const header = ['server', 'workers', 'names', 'queries', 'qps', 'lost', 'mean ms', 'p99 ms', 'CPU µs/query'];
-  const body = rows.map((r) => [r.server, r.workers, String(r.names), r.profile, r.qps.toFixed(0), r.lost, r.meanMs.toFixed(3), r.p99Ms.toFixed(3), r.cpuUsPerQuery.toFixed(1)]);
+  const header = ['server', 'workers', 'names', 'queries', 'qps', 'lost', 'mean ms', 'p99 ms', 'CPU µs/query', 'RSS MB'];
+  const body = rows.map((r) => [
+    r.server,
+    r.workers,
+    String(r.names),
+    r.profile,
+    r.qps.toFixed(0),
+    r.lost,
+    r.meanMs.toFixed(3),
+    r.p99Ms.toFixed(3),
+    r.cpuUsPerQuery.toFixed(1),
+    r.rssMb.toFixed(1),
+  ]);
   return [header, header.map(() => '---'), ...body].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
@@ -286,16 +382,24 @@ async function main(): Promise<void> {
 
   const dnsmasq = await startDnsmasq(SMALL, upstream, false);
   const dnsmasqWithSrv = await startDnsmasq(SMALL, upstream, true);
-  const dnsmasqs = (profile: string): [string, Server][] =>
-    profile.startsWith('mix') ? [['dnsmasq', dnsmasqWithSrv]] : [['dnsmasq', dnsmasqWithSrv], ['dnsmasq (no SRV)', dnsmasq]];
+  const knot = await startKnot(SMALL);
+  const floor = await startFloor();
+  // The peers measured beside seamark for each query profile: Knot is authoritative only, the floor answers A.
+  const peers = (profile: string): [string, Server][] => [
+    ['dnsmasq', dnsmasqWithSrv],
+    ...(profile.startsWith('mix') ? [] : ([['dnsmasq (no SRV)', dnsmasq]] as [string, Server][])),
+    ...(profile === 'forwarded' ? [] : ([['knot', knot]] as [string, Server][])),
+    ...(profile === 'A' ? ([['node floor', floor]] as [string, Server][]) : []),
+  ];
   for (const workers of WORKERS) {
     const seamark = await startSeamark(SMALL, upstream, workers);
+    notes.push(`seamark resident memory, ${SMALL} names, ${workers} worker${workers > 1 ? 's' : ''} (all processes), after start: ${residentMb(seamark.pids()).toFixed(1)} MB`);
     for (const [profile, file] of Object.entries(files)) {
-      // Warm both caches the same way, then measure.
+      // Warm every cache the same way, then measure.
       await drive(seamark, file, Infinity).catch(() => undefined);
-      for (const [, server] of dnsmasqs(profile)) await drive(server, file, Infinity).catch(() => undefined);
+      for (const [, server] of peers(profile)) await drive(server, file, Infinity).catch(() => undefined);
       rows.push({ server: 'seamark', workers: String(workers), names: SMALL, profile, ...(await drive(seamark, file, lineCounts[profile] as number)) });
-      for (const [name, server] of dnsmasqs(profile)) {
+      for (const [name, server] of peers(profile)) {
         rows.push({ server: name, workers: '-', names: SMALL, profile, ...(await drive(server, file, lineCounts[profile] as number)) });
       }
     }
@@ -306,26 +410,36 @@ async function main(): Promise<void> {
       `change to answer (${workers} worker${workers > 1 ? 's' : ''}): HTTP PUT sent → new answer on the wire ${median(changes.map((c) => c.fromRequestMs)).toFixed(2)} ms median ` +
         `(worst ${worst.fromRequestMs.toFixed(2)} ms); HTTP reply → answer ${median(changes.map((c) => c.fromReplyMs)).toFixed(2)} ms median`,
     );
-    notes.push(`seamark resident memory, ${SMALL} names, ${workers} worker${workers > 1 ? 's' : ''} (all processes): ${residentMb(seamark.pids()).toFixed(0)} MB`);
+    notes.push(`seamark resident memory, ${SMALL} names, ${workers} worker${workers > 1 ? 's' : ''} (all processes), after every profile: ${residentMb(seamark.pids()).toFixed(1)} MB`);
     await seamark.stop();
   }
-  notes.push(`dnsmasq resident memory, ${SMALL} names: ${residentMb(dnsmasq.pids()).toFixed(0)} MB`);
-  await dnsmasq.stop();
-  await dnsmasqWithSrv.stop();
+  for (const [name, server] of [['dnsmasq', dnsmasq], ['knot', knot], ['node floor', floor]] as const) {
+    notes.push(`${name} resident memory, ${SMALL} names: ${residentMb(server.pids()).toFixed(1)} MB`);
+  }
+  await Promise.all([dnsmasq.stop(), dnsmasqWithSrv.stop(), knot.stop()]);
 
   // 100,000 names: memory, and A queries over the whole set.
   const largeFiles = writeQueryFiles(LARGE);
   const largeSeamark = await startSeamark(LARGE, upstream, 1);
-  const largeDnsmasq = await startDnsmasq(LARGE, upstream, false);
-  notes.push(`seamark resident memory, ${LARGE} names, 1 worker, after start: ${residentMb(largeSeamark.pids()).toFixed(0)} MB`);
+  notes.push(`seamark resident memory, ${LARGE} names, 1 worker, after start: ${residentMb(largeSeamark.pids()).toFixed(1)} MB`);
   const largeA = largeFiles.A as string;
   await drive(largeSeamark, largeA, Infinity).catch(() => undefined);
   rows.push({ server: 'seamark', workers: '1', names: LARGE, profile: 'A', ...(await drive(largeSeamark, largeA, LARGE)) });
-  rows.push({ server: 'dnsmasq', workers: '-', names: LARGE, profile: 'A', ...(await drive(largeDnsmasq, largeA, LARGE)) });
-  notes.push(`seamark resident memory, ${LARGE} names, 1 worker, after every name was asked: ${residentMb(largeSeamark.pids()).toFixed(0)} MB`);
-  notes.push(`dnsmasq resident memory, ${LARGE} names: ${residentMb(largeDnsmasq.pids()).toFixed(0)} MB`);
+  notes.push(`seamark resident memory, ${LARGE} names, 1 worker, after every name was asked: ${residentMb(largeSeamark.pids()).toFixed(1)} MB`);
   await largeSeamark.stop();
-  await largeDnsmasq.stop();
+  const largePeers: [string, Server][] = [
+    ['dnsmasq', await startDnsmasq(LARGE, upstream, false)],
+    ['knot', await startKnot(LARGE)],
+    ['node floor', floor],
+  ];
+  for (const [name, server] of largePeers) {
+    await drive(server, largeA, Infinity).catch(() => undefined);
+    rows.push({ server: name, workers: '-', names: LARGE, profile: 'A', ...(await drive(server, largeA, LARGE)) });
+    await server.stop();
+  }
+
+  const stored = await startUpWithStoredRecords(STORED, upstream);
+  notes.push(`seamark start-up with ${STORED} records in the embedded store: answering the last of them after ${stored.seconds.toFixed(2)} s (${stored.rssMb.toFixed(1)} MB resident)`);
 
   console.log(`\nseamark benchmark — ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, Node ${process.version}`);
   console.log(`${QUERIES} queries per row (dnsperf -c 8 -q 200, UDP, loopback)${SHORT ? ' — short mode: figures are not meaningful' : ''}\n`);

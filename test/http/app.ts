@@ -8,7 +8,7 @@ import { buildHttpApi } from '../../src/http/server.js';
 import { createMetrics } from '../../src/metrics.js';
 import { Readiness } from '../../src/readiness.js';
 import { Registry } from '../../src/registry/registry.js';
-import { ManualSource, type ManualRecord } from '../../src/sources/manual.js';
+import { ManualSource, type ManualRecord } from '../../src/sources/manual/index.js';
 import { DiskStore } from '../../src/store/disk.js';
 
 export async function buildTestApi(options: { token?: string } = {}) {

@@ -120,7 +120,7 @@ describe('compatibility and operations routes', () => {
   describe('operations', () => {
     it('/healthz and /readyz answer 200 once started', async () => {
       assert.deepEqual((await api(seamark.httpPort, 'GET', '/healthz')).body, { status: 'ok' });
-      assert.deepEqual((await api(seamark.httpPort, 'GET', '/readyz')).body, { ready: true, pending: [] });
+      assert.deepEqual((await api(seamark.httpPort, 'GET', '/readyz')).body, { ready: true, pending: [], problems: [] });
     });
 
     it('/metrics parses as Prometheus text and counts the queries made', async () => {

@@ -5,6 +5,7 @@ import { createServer as createTcpServer, type Server as TcpServer } from 'node:
 import { after, before, describe, it } from 'node:test';
 import { dig } from '../helpers/dig.js';
 import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import { buildTestApi } from './app.js';
 import { api, digAddresses, waitUntil } from './client.js';
 
 function listen(server: HttpServer | TcpServer, port = 0): Promise<number> {
@@ -95,6 +96,27 @@ describe('leases and health checks', () => {
       await waitUntil(async () => (await digAddresses(seamark.dnsPort, 'app.docker')).length === 2, 15000, 'app-a to come back');
     } finally {
       await close(server);
+    }
+  });
+});
+
+describe('health checks on any port', () => {
+  it('checks a server on 127.0.0.1:6667, a port fetch refuses', async () => {
+    let status = 503;
+    const server = createHttpServer((_request, response) => response.writeHead(status).end());
+    await listen(server, 6667);
+    const api = await buildTestApi();
+    try {
+      const put = await api.app.inject({ method: 'PUT', url: '/v1/records/irc', payload: { names: ['irc'], addresses: ['10.92.0.1'], check: { http: 'http://127.0.0.1:6667/', interval: 0.2 } } });
+      assert.equal(put.statusCode, 201, put.body);
+      const healthy = async () => (await api.app.inject({ method: 'GET', url: '/v1/records/irc' })).json().healthy as boolean;
+      await waitUntil(async () => !(await healthy()), 15000, 'the record to fail its check while the server answers 503');
+      status = 200;
+      await waitUntil(healthy, 15000, 'the record to pass its check once the server answers 200');
+    } finally {
+      api.manual.stop();
+      await api.app.close();
+      server.close();
     }
   });
 });

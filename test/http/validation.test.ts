@@ -101,7 +101,7 @@ describe('record validation', () => {
     api.readiness.expect('docker');
     const pending = await api.app.inject({ method: 'GET', url: '/readyz' });
     assert.equal(pending.statusCode, 503);
-    assert.deepEqual(pending.json(), { ready: false, pending: ['docker'] });
+    assert.deepEqual(pending.json(), { ready: false, pending: ['docker'], problems: [] });
     api.readiness.markReady('docker');
     assert.equal((await api.app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
   });

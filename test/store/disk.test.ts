@@ -1,11 +1,11 @@
-// The disk store on its own: round trip, removal, leftover temp files, ids kept.
+// The disk store on its own: round trip, removal, leftover temp files, ids kept,
+// unreadable files reported (never thrown, never touched), grouped commits.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DiskStore } from '../../src/store/disk.js';
-import { StoreCorruptError } from '../../src/store/store.js';
 
 const anyRecord = () => undefined;
 
@@ -13,14 +13,30 @@ describe('DiskStore', () => {
   it('stores, replaces, removes and reloads records with their ids', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'seamark-disk-'));
     const store = new DiskStore<{ id: string; value: number }>(dir);
-    assert.deepEqual(await store.load(anyRecord), []);
+    assert.deepEqual(await store.load(anyRecord), { records: [], unreadable: [] });
     await store.put({ id: 'a', value: 1 });
     await store.put({ id: 'b', value: 2 });
     await store.put({ id: 'a', value: 3 });
     await store.remove('b');
     await store.remove('never-there');
     const reloaded = await new DiskStore<{ id: string; value: number }>(dir).load(anyRecord);
-    assert.deepEqual(reloaded, [{ id: 'a', value: 3 }]);
+    assert.deepEqual(reloaded.records, [{ id: 'a', value: 3 }]);
+  });
+
+  it('commits writes that arrive together, in arrival order, each durable when it resolves', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seamark-disk-'));
+    const store = new DiskStore<{ id: string; value: number }>(dir);
+    await store.load(anyRecord);
+    await Promise.all([
+      ...Array.from({ length: 200 }, (_, i) => store.put({ id: `r${i}`, value: i })),
+      store.put({ id: 'r0', value: -1 }),
+      store.remove('r1'),
+    ]);
+    const { records } = await new DiskStore<{ id: string; value: number }>(dir).load(anyRecord);
+    assert.equal(records.length, 199);
+    assert.equal(records.find((r) => r.id === 'r0')?.value, -1);
+    assert.equal(records.find((r) => r.id === 'r1'), undefined);
+    assert.ok(!readdirSync(join(dir, 'records')).some((f) => f.startsWith('.tmp-')));
   });
 
   it('discards temp files of writes that never completed', async () => {
@@ -28,16 +44,25 @@ describe('DiskStore', () => {
     const store = new DiskStore<{ id: string }>(dir);
     await store.load(anyRecord);
     writeFileSync(join(dir, 'records', '.tmp-0123-x'), '{"version": 1, "rec');
-    assert.deepEqual(await store.load(anyRecord), []);
+    assert.deepEqual(await store.load(anyRecord), { records: [], unreadable: [] });
     assert.deepEqual(readdirSync(join(dir, 'records')), []);
   });
 
-  it('reports a record the check rejects, or one whose id does not match its file, as corrupt', async () => {
+  it('reports a record the check rejects, or one whose id does not match its file, and loads the rest', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'seamark-disk-'));
     const store = new DiskStore<{ id: string }>(dir);
     await store.load(anyRecord);
-    writeFileSync(join(dir, 'records', 'x.json'), JSON.stringify({ version: 1, record: { id: 'y' } }));
-    await assert.rejects(store.load(anyRecord), (error: Error) => error instanceof StoreCorruptError && /named for "x"/.test(error.message));
-    await assert.rejects(store.load(() => 'missing names'), /missing names/);
+    await store.put({ id: 'good' });
+    const bad = join(dir, 'records', 'x.json');
+    writeFileSync(bad, JSON.stringify({ version: 1, record: { id: 'y' } }));
+    const loaded = await store.load(anyRecord);
+    assert.deepEqual(loaded.records, [{ id: 'good' }]);
+    assert.equal(loaded.unreadable.length, 1);
+    assert.equal(loaded.unreadable[0]?.id, 'x');
+    assert.equal(loaded.unreadable[0]?.location, bad);
+    assert.match(loaded.unreadable[0]?.reason ?? '', /named for "x"/);
+    const checked = await store.load((value) => ((value as { id: string }).id === 'good' ? 'missing names' : undefined));
+    assert.match(checked.unreadable.find((u) => u.id === 'good')?.reason ?? '', /missing names/);
+    assert.equal(readFileSync(bad, 'utf8'), JSON.stringify({ version: 1, record: { id: 'y' } }));
   });
 });

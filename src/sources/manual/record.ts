@@ -1,0 +1,240 @@
+// What a hand-made record is: the JSON schemas every route and the store
+// loader share, and the normalisation that turns client input into the one
+// stored form. Nothing reaches the store without passing `recordProblem`.
+import { isIPv4, isIPv6 } from 'node:net';
+import { Type, type Static } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { pathToKey } from '../../config/load.js';
+import { SrvSchema } from '../../config/schema.js';
+import { canonicalAddress, isInZone, nameProblem, qualifyName } from '../../registry/names.js';
+import { nsName } from '../../zone/view.js';
+
+/** Lease deadlines are kept in a timer queue; 20 days keeps every deadline far from any clock edge. */
+export const MAX_LEASE_SECONDS = 20 * 86400;
+export const MAX_RECORD_ID_LENGTH = 128;
+/** The most names, addresses or SRV entries one record holds, whichever route made it. */
+export const MAX_ITEMS = 64;
+const DEFAULT_CHECK_INTERVAL = 10;
+const DEFAULT_CHECK_TIMEOUT = 2;
+const Strict = { additionalProperties: false } as const;
+
+export const RecordIdSchema = Type.String({
+  pattern: `^[A-Za-z0-9][A-Za-z0-9_.-]{0,${MAX_RECORD_ID_LENGTH - 1}}$`,
+  description: `Letters, digits, "_", "." and "-", starting with a letter or digit, at most ${MAX_RECORD_ID_LENGTH} characters`,
+});
+
+export const HealthCheckSchema = Type.Object(
+  {
+    http: Type.Optional(Type.String({ minLength: 1, description: 'URL that answers 2xx or 3xx while the host is healthy' })),
+    tcp: Type.Optional(Type.String({ minLength: 1, description: '`host:port` that accepts a TCP connection while the host is healthy' })),
+    // Defaults are filled in by normalizeFields: JSON-schema defaults inside PATCH's anyOf would be ignored.
+    interval: Type.Optional(Type.Number({ minimum: 0.2, maximum: 86400, description: `Seconds between checks [${DEFAULT_CHECK_INTERVAL}]` })),
+    timeout: Type.Optional(
+      Type.Number({ minimum: 0.05, maximum: 60, description: `Seconds one check may take [${DEFAULT_CHECK_TIMEOUT}, or the interval when shorter]` }),
+    ),
+  },
+  Strict,
+);
+export type HealthCheck = Static<typeof HealthCheckSchema> & { interval: number; timeout: number };
+
+const recordFields = {
+  names: Type.Array(Type.String({ minLength: 1, maxLength: 254 }), {
+    minItems: 1,
+    maxItems: MAX_ITEMS,
+    description: 'Host names, relative to the first zone or fully qualified inside a served zone; the first is canonical',
+  }),
+  addresses: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: MAX_ITEMS, description: 'IPv4 and IPv6 addresses' }),
+  ttl: Type.Optional(Type.Integer({ minimum: 0, maximum: 2147483647, description: 'Answer TTL, seconds; the server default when absent' })),
+  srv: Type.Array(SrvSchema, { default: [], maxItems: MAX_ITEMS, description: 'SRV entries: _<service>._<protocol>.<name>' }),
+  check: Type.Optional(HealthCheckSchema),
+  lease: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: MAX_LEASE_SECONDS, description: 'Seconds the record lives unless renewed with POST /v1/records/{id}/renew' }),
+  ),
+};
+
+/** What a client sends to create or replace a record. */
+export const RecordFieldsSchema = Type.Object(recordFields, Strict);
+export type RecordFields = Static<typeof RecordFieldsSchema>;
+
+/** A partial update: fields present replace, `null` removes an optional field. */
+export const RecordPatchSchema = Type.Object(
+  {
+    names: Type.Optional(recordFields.names),
+    addresses: Type.Optional(recordFields.addresses),
+    ttl: Type.Optional(Type.Union([recordFields.ttl, Type.Null()])),
+    srv: Type.Optional(Type.Array(SrvSchema, { maxItems: MAX_ITEMS })),
+    check: Type.Optional(Type.Union([HealthCheckSchema, Type.Null()])),
+    lease: Type.Optional(Type.Union([recordFields.lease, Type.Null()])),
+  },
+  { ...Strict, minProperties: 1 },
+);
+export type RecordPatch = Static<typeof RecordPatchSchema>;
+
+/** How a record made through the DNSDock API looked there, so it reads back the same. */
+export const DnsdockOriginSchema = Type.Object(
+  { name: Type.String(), image: Type.String(), aliases: Type.Array(Type.String(), { maxItems: MAX_ITEMS }) },
+  Strict,
+);
+export type DnsdockOrigin = Static<typeof DnsdockOriginSchema>;
+
+const serverFields = {
+  id: RecordIdSchema,
+  ...recordFields,
+  createdAt: Type.String({ description: 'ISO 8601' }),
+  updatedAt: Type.String({ description: 'ISO 8601' }),
+  expiresAt: Type.Optional(Type.String({ description: 'ISO 8601; when the lease lapses unless renewed' })),
+};
+
+/** A record as stored: normalised fields plus what the server adds. */
+export const ManualRecordSchema = Type.Object({ ...serverFields, dnsdock: Type.Optional(DnsdockOriginSchema) }, Strict);
+export type ManualRecord = Static<typeof ManualRecordSchema>;
+
+/** A record as the API answers it: names fully qualified, addresses canonical, and its current health. */
+export const RecordViewSchema = Type.Object({
+  ...serverFields,
+  healthy: Type.Boolean({ description: 'false while the health check fails' }),
+});
+export type ManualRecordView = ManualRecord & { healthy: boolean };
+
+/** Input that is well-formed JSON but wrong in meaning: which field, and why. */
+export class RecordInputError extends Error {
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`${field}: ${reason}`);
+  }
+}
+
+const storedRecord = Compile(ManualRecordSchema);
+
+/**
+ * Why a value is not a record the store may hold, or undefined when it is. The
+ * loader checks every stored record with it and every write checks the record
+ * it is about to store, so whatever a route acknowledges loads again.
+ */
+export function recordProblem(value: unknown): { field: string; reason: string } | undefined {
+  if (storedRecord.Check(value)) return undefined;
+  const [first] = storedRecord.Errors(value);
+  const field = pathToKey(first?.instancePath ?? '');
+  return { field: field === '' ? 'record' : field, reason: first?.message ?? 'is invalid' };
+}
+
+/** Qualifies names, canonicalises addresses and checks what a JSON schema cannot; throws RecordInputError. */
+export function normalizeFields(fields: RecordFields, zones: readonly string[]): RecordFields {
+  const names = fields.names.map((name, i) => qualifiedRecordName(name, `names[${i}]`, zones));
+  const addresses = fields.addresses.map((address, i) => {
+    const canonical = recordAddress(address);
+    if (canonical === undefined) throw new RecordInputError(`addresses[${i}]`, `"${address}" is not an IPv4 or IPv6 address`);
+    return canonical;
+  });
+  const check = fields.check === undefined ? undefined : normalizeCheck(fields.check);
+  return {
+    names: [...new Set(names)],
+    addresses: [...new Set(addresses)],
+    ...(fields.ttl === undefined ? {} : { ttl: fields.ttl }),
+    srv: uniqueSrv(fields.srv ?? []),
+    ...(check === undefined ? {} : { check }),
+    ...(fields.lease === undefined ? {} : { lease: fields.lease }),
+  };
+}
+
+/** Applies a /v1/records PATCH to a stored record's fields: present fields replace, null removes. */
+export function mergePatch(previous: ManualRecord, patch: RecordPatch): RecordFields {
+  const merged: RecordFields = {
+    names: patch.names ?? previous.names,
+    addresses: patch.addresses ?? previous.addresses,
+    srv: patch.srv ?? previous.srv,
+  };
+  const ttl = patch.ttl === undefined ? previous.ttl : patch.ttl;
+  const check = patch.check === undefined ? previous.check : patch.check;
+  const lease = patch.lease === undefined ? previous.lease : patch.lease;
+  if (ttl !== null && ttl !== undefined) merged.ttl = ttl;
+  if (check !== null && check !== undefined) merged.check = check;
+  if (lease !== null && lease !== undefined) merged.lease = lease;
+  return merged;
+}
+
+/** The fields a record was made from, as a client would send them again. */
+export function fieldsOf(record: ManualRecord): RecordFields {
+  const { names, addresses, ttl, srv, check, lease } = record;
+  return { names, addresses, srv, ...(ttl === undefined ? {} : { ttl }), ...(check === undefined ? {} : { check }), ...(lease === undefined ? {} : { lease }) };
+}
+
+function qualifiedRecordName(name: string, field: string, zones: readonly string[]): string {
+  const problem = nameProblem(name);
+  if (problem !== undefined) throw new RecordInputError(field, `"${name}" is not a valid DNS name: it ${problem}`);
+  const qualified = qualifyName(name, zones);
+  if (!zones.some((zone) => isInZone(qualified, zone))) {
+    throw new RecordInputError(field, `"${name}" is outside the served zones (${zones.join(', ')})`);
+  }
+  if (zones.includes(qualified)) throw new RecordInputError(field, `"${name}" is the zone apex itself; name a host inside it`);
+  if (zones.some((zone) => nsName(zone) === qualified)) {
+    throw new RecordInputError(field, `"${name}" is reserved for the zone's name server (the apex NS record); choose another name`);
+  }
+  const longProblem = nameProblem(qualified);
+  if (longProblem !== undefined) throw new RecordInputError(field, `"${qualified}" (qualified) ${longProblem}`);
+  return qualified;
+}
+
+/** Canonical text of an address; an IPv4-mapped IPv6 address (::ffff:1.2.3.4) is the IPv4 address it carries. */
+function recordAddress(address: string): string | undefined {
+  const canonical = canonicalAddress(address);
+  const mapped = canonical === undefined ? null : /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+  if (mapped === null) return canonical;
+  const high = parseInt(mapped[1] ?? '0', 16);
+  const low = parseInt(mapped[2] ?? '0', 16);
+  return `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
+}
+
+/** SRV entries with service and protocol in lower case, each distinct entry once, in first-seen order. */
+function uniqueSrv(entries: RecordFields['srv']): RecordFields['srv'] {
+  const unique = new Map<string, RecordFields['srv'][number]>();
+  for (const srv of entries) {
+    const entry = { ...srv, service: srv.service.toLowerCase(), protocol: srv.protocol.toLowerCase() };
+    const key = `${entry.service}/${entry.protocol}/${entry.port}/${entry.priority}/${entry.weight}`;
+    if (!unique.has(key)) unique.set(key, entry);
+  }
+  return [...unique.values()];
+}
+
+function normalizeCheck(given: Static<typeof HealthCheckSchema>): HealthCheck {
+  const interval = given.interval ?? DEFAULT_CHECK_INTERVAL;
+  // A client that sets only a short interval has not asked for a timeout longer than it.
+  const check = { ...given, interval, timeout: given.timeout ?? Math.min(DEFAULT_CHECK_TIMEOUT, interval) };
+  if ((check.http === undefined) === (check.tcp === undefined)) {
+    throw new RecordInputError('check', 'give exactly one of "http" (a URL) or "tcp" (host:port)');
+  }
+  if (check.http !== undefined) httpCheckProblem(check.http);
+  if (check.tcp !== undefined && parseHostPort(check.tcp) === undefined) {
+    throw new RecordInputError('check.tcp', `"${check.tcp}" is not host:port (a host name, an IPv4 address, or an IPv6 address in brackets; port 1-65535)`);
+  }
+  if (check.timeout > check.interval) throw new RecordInputError('check.timeout', `${check.timeout} s is longer than the interval (${check.interval} s)`);
+  return check;
+}
+
+function httpCheckProblem(text: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new RecordInputError('check.http', `"${text}" is not an http:// or https:// URL`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new RecordInputError('check.http', 'a URL with a user name or password is not supported: the check sends no credentials; check an endpoint that needs none');
+  }
+}
+
+/** `host:port` with a host name, an IPv4 address or a bracketed IPv6 address; undefined when it is none of those. */
+export function parseHostPort(text: string): { host: string; port: number } | undefined {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[3]);
+  if (match === null || !(port >= 1 && port <= 65535)) return undefined;
+  if (match[1] !== undefined) return isIPv6(match[1]) ? { host: match[1], port } : undefined;
+  const host = match[2] ?? '';
+  const valid = isIPv4(host) || (!/^[\d.]+$/.test(host) && nameProblem(host.replace(/\.$/, '')) === undefined);
+  return valid ? { host, port } : undefined;
+}

@@ -1,0 +1,304 @@
+// The manual source: keeps hand-made records in a RecordStore, publishes each
+// as a `manual:<id>` instance, expires it when its lease lapses and leaves it
+// out of the answers while its health check fails. It knows the store only by
+// the RecordStore contract: a local directory or etcd alike.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Instance } from '../../registry/instance.js';
+import type { Registry } from '../../registry/registry.js';
+import { describeUnreadable, type RecordStore, type UnreadableRecord } from '../../store/store.js';
+import { runHealthCheck } from './health.js';
+import { LeaseDeadlines } from './leases.js';
+import {
+  mergePatch,
+  normalizeFields,
+  recordProblem,
+  RecordInputError,
+  type DnsdockOrigin,
+  type HealthCheck,
+  type ManualRecord,
+  type ManualRecordView,
+  type RecordFields,
+  type RecordPatch,
+} from './record.js';
+
+export const MANUAL_OWNER_PREFIX = 'manual:';
+
+/** A renew of a record without a lease. */
+export class NoLeaseError extends Error {}
+
+/** A write to an id whose stored entry could not be read at start-up: writing would overwrite it. */
+export class RecordUnreadableError extends Error {}
+
+/** What a change computes from the record as it stands: its new fields, and its DNSDock shape if it keeps one. */
+export interface RecordChange {
+  fields: RecordFields;
+  dnsdock?: DnsdockOrigin;
+}
+
+export interface ManualSourceOptions {
+  store: RecordStore<ManualRecord>;
+  registry: Registry;
+  zones: readonly string[];
+  log: Logger;
+}
+
+export class ManualSource {
+  private readonly records = new Map<string, ManualRecord>();
+  private readonly health = new Map<string, boolean>();
+  private readonly healthChecks = new Map<string, () => void>();
+  private readonly leases = new LeaseDeadlines((id, deadline) => void this.expire(id, deadline));
+  /** The last write queued per id: writes to one id run one after another, writes to different ids overlap. */
+  private readonly writesById = new Map<string, Promise<unknown>>();
+  private readonly unreadable = new Map<string, UnreadableRecord>();
+  /** TTL that DNSDock's `PUT /set/ttl` gives to DNSDock records without their own. */
+  private dnsdockTtl: number | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: ManualSourceOptions) {}
+
+  /** Loads every stored record and publishes it; expired leases are dropped here, unreadable entries reported and left alone. */
+  async start(): Promise<void> {
+    const { records, unreadable } = await this.options.store.load((value) => {
+      const problem = recordProblem(value);
+      return problem === undefined ? undefined : `not a valid record: ${problem.field} ${problem.reason}`;
+    });
+    for (const entry of unreadable) {
+      this.unreadable.set(entry.id ?? entry.location, entry);
+      this.options.log.error({ location: entry.location }, describeUnreadable(entry));
+    }
+    const now = Date.now();
+    for (const record of records) {
+      if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now) {
+        await this.options.store.remove(record.id);
+        this.options.log.info({ id: record.id }, 'manual record lease lapsed while seamark was down: removed');
+        continue;
+      }
+      this.records.set(record.id, record);
+    }
+    this.options.registry.replaceByPrefix(MANUAL_OWNER_PREFIX, [...this.records.values()].map((record) => this.instanceOf(record)));
+    for (const record of this.records.values()) this.arm(record);
+    this.options.store.watch?.((id, record) => this.applyStoredChange(id, record));
+    this.options.log.info({ records: this.records.size, unreadable: unreadable.length, store: this.options.store.location }, 'manual records loaded');
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.leases.stop();
+    for (const stopCheck of this.healthChecks.values()) stopCheck();
+    this.healthChecks.clear();
+  }
+
+  /** Stored entries that could not be read at start-up, as messages: what /readyz and the metrics report. */
+  problems(): string[] {
+    return [...this.unreadable.values()].map(describeUnreadable);
+  }
+
+  list(): ManualRecordView[] {
+    return [...this.records.values()].map((record) => this.view(record));
+  }
+
+  get(id: string): ManualRecordView | undefined {
+    const record = this.records.get(id);
+    return record === undefined ? undefined : this.view(record);
+  }
+
+  /** Creates a record with a fresh id. */
+  async create(fields: RecordFields, dnsdock?: DnsdockOrigin): Promise<ManualRecordView> {
+    return (await this.put(randomUUID(), fields, dnsdock)).record;
+  }
+
+  /** Creates or replaces the record with this id; `created` says which. A replaced lease starts again from now. */
+  put(id: string, fields: RecordFields, dnsdock?: DnsdockOrigin): Promise<{ record: ManualRecordView; created: boolean }> {
+    const normal = normalizeFields(fields, this.options.zones);
+    return this.exclusive(id, async () => {
+      const previous = this.records.get(id);
+      const record = await this.commit(id, previous, { fields: normal, ...(dnsdock === undefined ? {} : { dnsdock }) }, true);
+      return { record: this.view(record), created: previous === undefined };
+    });
+  }
+
+  /** A /v1/records PATCH; undefined when there is no such record. New names leave the DNSDock shape behind. */
+  patch(id: string, patch: RecordPatch): Promise<ManualRecordView | undefined> {
+    return this.update(id, (current) => ({
+      fields: mergePatch(current, patch),
+      ...(patch.names === undefined && current.dnsdock !== undefined ? { dnsdock: current.dnsdock } : {}),
+    }));
+  }
+
+  /**
+   * Read-modify-write under the id's write lock: `change` sees the record as it
+   * stands and returns its new fields. Undefined when there is no such record (nothing is created).
+   * The lease keeps its deadline unless the change sets a different length.
+   */
+  update(id: string, change: (current: ManualRecord) => RecordChange): Promise<ManualRecordView | undefined> {
+    return this.exclusive(id, async () => {
+      const previous = this.records.get(id);
+      if (previous === undefined) return undefined;
+      const next = change(previous);
+      const record = await this.commit(id, previous, { ...next, fields: normalizeFields(next.fields, this.options.zones) }, false);
+      return this.view(record);
+    });
+  }
+
+  /** Deletes a record; false when there was none. */
+  remove(id: string): Promise<boolean> {
+    return this.exclusive(id, async () => {
+      if (!this.records.has(id)) return false;
+      await this.options.store.remove(id);
+      this.forget(id);
+      return true;
+    });
+  }
+
+  /** Extends the lease by its length from now; undefined when there is no such record. */
+  renew(id: string): Promise<ManualRecordView | undefined> {
+    return this.exclusive(id, async () => {
+      const previous = this.records.get(id);
+      if (previous === undefined) return undefined;
+      if (previous.lease === undefined) throw new NoLeaseError(`record ${id} has no lease to renew; set "lease" (seconds) with PATCH first`);
+      const now = new Date();
+      const record: ManualRecord = { ...previous, updatedAt: now.toISOString(), expiresAt: new Date(now.getTime() + previous.lease * 1000).toISOString() };
+      await this.store(record);
+      return this.view(record);
+    });
+  }
+
+  /** DNSDock's default TTL for its services without one (kept in memory, as DNSDock does). */
+  setDnsdockTtl(ttl: number): void {
+    this.dnsdockTtl = ttl;
+    for (const record of this.records.values()) {
+      if (record.dnsdock !== undefined && record.ttl === undefined) this.options.registry.upsert(this.instanceOf(record));
+    }
+  }
+
+  /** Builds the record a write leads to, checks it as the loader will, stores it, then applies it. */
+  private async commit(id: string, previous: ManualRecord | undefined, change: RecordChange, restartLease: boolean): Promise<ManualRecord> {
+    const { fields, dnsdock } = change;
+    const now = new Date();
+    const keepDeadline = !restartLease && previous?.expiresAt !== undefined && previous.lease === fields.lease;
+    const expiresAt =
+      fields.lease === undefined ? undefined : keepDeadline ? previous?.expiresAt : new Date(now.getTime() + fields.lease * 1000).toISOString();
+    const record: ManualRecord = {
+      id,
+      ...fields,
+      createdAt: previous?.createdAt ?? now.toISOString(),
+      updatedAt: now.toISOString(),
+      ...(expiresAt === undefined ? {} : { expiresAt }),
+      ...(dnsdock === undefined ? {} : { dnsdock }),
+    };
+    const problem = recordProblem(record);
+    if (problem !== undefined) throw new RecordInputError(problem.field, `${problem.reason} (in the record as it would be stored)`);
+    await this.store(record);
+    return record;
+  }
+
+  /** A change another node made in a shared store (cluster mode): applied as it is, never written back. */
+  applyStoredChange(id: string, record: ManualRecord | undefined): void {
+    if (this.stopped) return;
+    if (record === undefined) {
+      if (this.records.has(id)) this.forget(id);
+    } else if (JSON.stringify(this.records.get(id)) !== JSON.stringify(record)) this.applyRecord(record);
+  }
+
+  /** Stores the record, then applies it: the registry changes only once the write is durable. */
+  private async store(record: ManualRecord): Promise<void> {
+    await this.options.store.put(record);
+    this.applyRecord(record);
+  }
+
+  private applyRecord(record: ManualRecord): void {
+    const previous = this.records.get(record.id);
+    this.records.set(record.id, record);
+    if (previous === undefined || JSON.stringify(previous.check) !== JSON.stringify(record.check)) {
+      this.stopHealthCheck(record.id);
+      this.health.delete(record.id);
+    }
+    this.options.registry.upsert(this.instanceOf(record));
+    this.arm(record);
+  }
+
+  private forget(id: string): void {
+    this.records.delete(id);
+    this.health.delete(id);
+    this.stopHealthCheck(id);
+    this.leases.clear(id);
+    this.options.registry.remove(MANUAL_OWNER_PREFIX + id);
+  }
+
+  private exclusive<R>(id: string, work: () => Promise<R>): Promise<R> {
+    const unreadable = this.unreadable.get(id);
+    if (unreadable !== undefined) {
+      return Promise.reject(new RecordUnreadableError(`${describeUnreadable(unreadable)}; until then seamark refuses to change record "${id}"`));
+    }
+    const result = (this.writesById.get(id) ?? Promise.resolve()).then(work);
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.writesById.set(id, settled);
+    void settled.then(() => {
+      if (this.writesById.get(id) === settled) this.writesById.delete(id);
+    });
+    return result;
+  }
+
+  private view(record: ManualRecord): ManualRecordView {
+    return { ...record, healthy: this.health.get(record.id) ?? true };
+  }
+
+  private instanceOf(record: ManualRecord): Instance {
+    const ttl = record.ttl ?? (record.dnsdock !== undefined ? this.dnsdockTtl : undefined);
+    return {
+      owner: MANUAL_OWNER_PREFIX + record.id,
+      source: 'manual',
+      names: record.names,
+      addresses: record.addresses,
+      ...(ttl === undefined ? {} : { ttl }),
+      srv: record.srv,
+      healthy: this.health.get(record.id) ?? true,
+    };
+  }
+
+  /** Sets the lease deadline and starts the health check of a record, as it now stands. */
+  private arm(record: ManualRecord): void {
+    if (record.expiresAt !== undefined) this.leases.set(record.id, Date.parse(record.expiresAt));
+    else this.leases.clear(record.id);
+    if (record.check !== undefined && !this.healthChecks.has(record.id)) {
+      this.healthChecks.set(record.id, runHealthCheck(record.check as HealthCheck, (healthy) => this.setHealth(record.id, healthy)));
+    }
+  }
+
+  private async expire(id: string, deadline: number): Promise<void> {
+    try {
+      await this.exclusive(id, async () => {
+        const record = this.records.get(id);
+        // Renewed, replaced or removed since: a later deadline (if any) is already set.
+        if (record?.expiresAt === undefined || Date.parse(record.expiresAt) > Date.now() || this.stopped) return;
+        await this.options.store.remove(id);
+        this.forget(id);
+        this.options.log.info({ id, names: record.names }, 'manual record lease lapsed: removed');
+      });
+    } catch (error) {
+      if (this.stopped) return;
+      this.options.log.error({ err: error, id }, 'could not remove a manual record whose lease lapsed; retrying in 5 s');
+      this.leases.set(id, Math.max(deadline, Date.now() + 5000));
+    }
+  }
+
+  private setHealth(id: string, healthy: boolean): void {
+    const record = this.records.get(id);
+    if (record === undefined || this.stopped || (this.health.get(id) ?? true) === healthy) {
+      if (record !== undefined) this.health.set(id, healthy);
+      return;
+    }
+    this.health.set(id, healthy);
+    this.options.log.info({ id, names: record.names, healthy }, healthy ? 'manual record passes its health check again' : 'manual record fails its health check');
+    this.options.registry.upsert(this.instanceOf(record));
+  }
+
+  private stopHealthCheck(id: string): void {
+    this.healthChecks.get(id)?.();
+    this.healthChecks.delete(id);
+  }
+}
