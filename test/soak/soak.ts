@@ -237,6 +237,8 @@ async function churnContainers(prefix: string, live: Map<string, LiveName>, dead
         const container = `${prefix}c${++serial}`;
         const id = await runContainer(container);
         counts.containersStarted++;
+        // Started after the cleanup listed the containers: removed here.
+        if (stopping) return void (await docker('rm', '-f', id).catch(() => ''));
         const address = await docker('inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', id);
         const name = `${container}.docker`;
         const ipv4 = address.split(' ').find((a) => a.includes('.'));
@@ -304,6 +306,8 @@ async function flapUpstream(upstream: { current: RunningDnsmasq; downUntil: numb
     upstream.downUntil = Infinity;
     await sleep(Math.min(10_000, period / 4));
     upstream.current = await startDnsmasq({ [UPSTREAM_NAME]: UPSTREAM_ADDRESS }, [], upstream.current.port);
+    // Stopped meanwhile (Ctrl-C): the cleanup has already stopped the old one.
+    if (stopping) return upstream.current.stop();
     upstream.backAt = performance.now();
     upstream.downUntil = upstream.backAt;
     await sleep(period / 4);
@@ -401,16 +405,19 @@ async function main(): Promise<number> {
     if (status !== 201) throw new Error(`PUT /v1/records/stable-${i} answered ${status}`);
     stable.push(record);
   }
-  const cleanup = async () => {
-    stopping = true;
-    checker.close();
-    await seamark.stop();
-    await upstream.current.stop();
-    // Only the containers: this soak creates no networks.
-    const containers = (await docker('ps', '-aq', '--filter', `name=^/${prefix}`).catch(() => '')).split('\n').filter(Boolean);
-    if (containers.length > 0) await docker('rm', '-f', ...containers).catch((error: Error) => console.error(`soak: cleanup: ${error.message}`));
-    rmSync(seamark.dataDir, { recursive: true, force: true });
-  };
+  let cleaned: Promise<void> | undefined;
+  // Every step runs even when one before it fails, and only once.
+  const cleanup = () =>
+    (cleaned ??= (async () => {
+      stopping = true;
+      checker.close();
+      await seamark.stop().catch((error: Error) => console.error(`soak: cleanup: ${error.message}`));
+      await upstream.current.stop().catch((error: Error) => console.error(`soak: cleanup: ${error.message}`));
+      // Only the containers: this soak creates no networks.
+      const containers = (await docker('ps', '-aq', '--filter', `name=^/${prefix}`).catch(() => '')).split('\n').filter(Boolean);
+      if (containers.length > 0) await docker('rm', '-f', ...containers).catch((error: Error) => console.error(`soak: cleanup: ${error.message}`));
+      rmSync(seamark.dataDir, { recursive: true, force: true });
+    })());
   process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
 
   console.log(`soak: ${MINUTES} min; seamark --workers 2 (pid ${seamark.pid}); dnsperf at ${DNSPERF_QPS} qps; Docker containers, hand-made records, upstream dnsmasq on 127.0.0.1:${upstream.current.port}`);
