@@ -24,6 +24,8 @@ export interface Metrics {
   watchAnswerCache(stats: AnswerCacheStats): void;
   /** Reports which sources are degraded (serving a picture that may be stale) on every scrape. */
   watchReadiness(readiness: Readiness): void;
+  /** Reports the response rate limiter's counts on every scrape. */
+  watchRateLimiter(stats: RateLimiterStats): void;
   /** Adds the DNS workers' metrics to every scrape (multi-process mode). */
   addWorkerMetrics(collect: () => Promise<WorkerMetrics[]>): void;
   /** The Prometheus text of this process, and of its workers if any. */
@@ -34,6 +36,11 @@ export interface Metrics {
 export interface AnswerCacheStats {
   readonly answerCacheHits: number;
   readonly answerCacheEntries: number;
+}
+
+export interface RateLimiterStats {
+  readonly limited: number;
+  readonly slipped: number;
 }
 
 export function createMetrics(instances: Registry): Metrics {
@@ -121,6 +128,26 @@ export function createMetrics(instances: Registry): Metrics {
     },
   });
 
+  let rateLimiter: RateLimiterStats | undefined;
+  new Counter({
+    name: 'seamark_dns_rrl_limited_total',
+    help: 'UDP answers held back by response rate limiting (dropped, or sent empty with TC)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(rateLimiter?.limited ?? 0);
+    },
+  });
+  new Counter({
+    name: 'seamark_dns_rrl_slipped_total',
+    help: 'Rate-limited UDP answers sent empty with TC (a slip), so real clients retry over TCP',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(rateLimiter?.slipped ?? 0);
+    },
+  });
+
   return {
     registry,
     onAnswer(type, rcode, startedAt) {
@@ -140,6 +167,9 @@ export function createMetrics(instances: Registry): Metrics {
     },
     watchAnswerCache(stats) {
       answerCache = stats;
+    },
+    watchRateLimiter(stats) {
+      rateLimiter = stats;
     },
     addWorkerMetrics(collect) {
       collectWorkers = collect;

@@ -38,6 +38,10 @@ export const OPTIONS: readonly Option[] = [
   { key: 'ttl', flag: 'ttl', env: 'SEAMARK_TTL', value: 'seconds', help: 'default TTL of answers [30]' },
   { key: 'negativeTtl', flag: 'negative-ttl', env: 'SEAMARK_NEGATIVE_TTL', value: 'seconds', help: 'TTL of NXDOMAIN/NODATA answers (SOA minimum) [5]' },
   { key: 'forwardAllow', flag: 'forward-allow', env: 'SEAMARK_FORWARD_ALLOW', list: true, value: 'cidr', help: 'clients allowed to have names forwarded (repeatable) [loopback, RFC 1918, RFC 4193, link-local]' },
+  { key: 'rrlRate', flag: 'rrl-rate', env: 'SEAMARK_RRL_RATE', value: 'n', help: 'response rate limiting: UDP answers per second to one client /24 or /56 for one answer, 0 for off [20]' },
+  { key: 'rrlWindow', flag: 'rrl-window', env: 'SEAMARK_RRL_WINDOW', value: 'seconds', help: 'a rate-limited client stays limited until quiet this long [15]' },
+  { key: 'rrlSlip', flag: 'rrl-slip', env: 'SEAMARK_RRL_SLIP', value: 'n', help: 'every Nth rate-limited answer goes out empty with TC so real clients retry over TCP; 0: drop all [2]' },
+  { key: 'rrlExempt', flag: 'rrl-exempt', env: 'SEAMARK_RRL_EXEMPT', list: true, value: 'cidr', help: 'clients never rate-limited (repeatable); "forward-allow" stands for the forwarding allow-list [loopback, forward-allow]' },
   { key: 'axfrAllow', flag: 'axfr-allow', env: 'SEAMARK_AXFR_ALLOW', list: true, value: 'cidr', help: 'clients allowed to transfer zones with AXFR (repeatable) [loopback]' },
   { key: 'docker', flag: 'docker', env: 'SEAMARK_DOCKER', value: 'endpoint|off', help: 'Docker endpoint (unix:///var/run/docker.sock, tcp://host:2376 with DOCKER_CERT_PATH) or "off" [DOCKER_HOST, else /var/run/docker.sock]' },
   { key: 'publishAll', flag: 'publish-all', env: 'SEAMARK_PUBLISH_ALL', value: 'true|false', help: 'publish every container; false: only those labelled seamark.enable=true [true]' },
@@ -230,6 +234,7 @@ function checkMeaning(config: Config, origins: Map<string, string>, env: NodeJS.
     if (config.docker.trim() === '' && endpoint) origins.set('docker', 'DOCKER_HOST');
     if (endpoint) check('docker', endpoint, () => dockerOptions(endpoint, env));
   }
+  check('rrlExempt', config.rrlExempt, () => parseAllowList(config.rrlExempt.filter((entry) => entry !== 'forward-allow')));
   config.zones = config.zones.map((zone, i) => {
     const problem = nameProblem(zone);
     if (problem !== undefined) fail(`zones[${i}]`, zone, `not a valid DNS name: it ${problem}`);
