@@ -32,6 +32,7 @@ export async function startSeamark(config: Config, log: Logger): Promise<Seamark
   const registry = new Registry();
   const readiness = new Readiness();
   const metrics = createMetrics(registry);
+  metrics.watchReadiness(readiness);
   registry.replaceByPrefix(STATIC_OWNER_PREFIX, [...staticInstances(config.hosts), ...nameServerInstances(config.zones, listen)]);
   // The store loads before anything listens, so DNS never serves a half-loaded store.
   readiness.expect('store');
@@ -57,7 +58,7 @@ export async function startSeamark(config: Config, log: Logger): Promise<Seamark
   }
   // After the DNS listeners, so a bad listen address fails start-up before anything runs in the background.
   if (config.docker.trim().toLowerCase() !== 'off') readiness.expect('docker');
-  const docker = startDockerSource(config, registry, log, () => readiness.markReady('docker'));
+  const docker = startDockerSource(config, registry, log, () => readiness.markReady('docker'), (reason) => readiness.setDegraded('docker', reason));
   cluster?.startPublisher();
   const http =
     config.http.trim().toLowerCase() === 'off'

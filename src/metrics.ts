@@ -3,6 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import type { WorkerMetrics } from './workers/messages.js';
 import { AggregatorRegistry, Counter, Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
+import type { Readiness } from './readiness.js';
 import type { Registry } from './registry/registry.js';
 import { RRType, Rcode } from './zone/records.js';
 
@@ -21,6 +22,10 @@ export interface Metrics {
   onHttpRequest(method: string, route: string, status: number): void;
   /** Reports the DNS server's answer cache (entries and hits) on every scrape. */
   watchAnswerCache(stats: AnswerCacheStats): void;
+  /** Reports which sources are degraded (serving a picture that may be stale) on every scrape. */
+  watchReadiness(readiness: Readiness): void;
+  /** Reports the response rate limiter's counts on every scrape. */
+  watchRateLimiter(stats: RateLimiterStats): void;
   /** Adds the DNS workers' metrics to every scrape (multi-process mode). */
   addWorkerMetrics(collect: () => Promise<WorkerMetrics[]>): void;
   /** The Prometheus text of this process, and of its workers if any. */
@@ -31,6 +36,11 @@ export interface Metrics {
 export interface AnswerCacheStats {
   readonly answerCacheHits: number;
   readonly answerCacheEntries: number;
+}
+
+export interface RateLimiterStats {
+  readonly limited: number;
+  readonly slipped: number;
 }
 
 export function createMetrics(instances: Registry): Metrics {
@@ -84,6 +94,20 @@ export function createMetrics(instances: Registry): Metrics {
     },
   });
 
+  let readiness: Readiness | undefined;
+  new Gauge({
+    name: 'seamark_source_degraded',
+    help: 'Whether a source cannot keep its picture in sync (1) or can (0): Docker calls failing or timing out, a stalled event stream',
+    labelNames: ['source'] as const,
+    registers: [registry],
+    collect() {
+      const degraded = readiness?.degraded() ?? {};
+      this.reset();
+      this.set({ source: 'docker' }, degraded.docker === undefined ? 0 : 1);
+      for (const source of Object.keys(degraded)) this.set({ source }, 1);
+    },
+  });
+
   let answerCache: AnswerCacheStats | undefined;
   let collectWorkers: (() => Promise<WorkerMetrics[]>) | undefined;
   new Counter({
@@ -104,6 +128,26 @@ export function createMetrics(instances: Registry): Metrics {
     },
   });
 
+  let rateLimiter: RateLimiterStats | undefined;
+  new Counter({
+    name: 'seamark_dns_rrl_limited_total',
+    help: 'UDP answers held back by response rate limiting (dropped, or sent empty with TC)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(rateLimiter?.limited ?? 0);
+    },
+  });
+  new Counter({
+    name: 'seamark_dns_rrl_slipped_total',
+    help: 'Rate-limited UDP answers sent empty with TC (a slip), so real clients retry over TCP',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(rateLimiter?.slipped ?? 0);
+    },
+  });
+
   return {
     registry,
     onAnswer(type, rcode, startedAt) {
@@ -118,8 +162,14 @@ export function createMetrics(instances: Registry): Metrics {
     onHttpRequest(method, route, status) {
       httpRequests.inc({ method, route, status: String(status) });
     },
+    watchReadiness(watched) {
+      readiness = watched;
+    },
     watchAnswerCache(stats) {
       answerCache = stats;
+    },
+    watchRateLimiter(stats) {
+      rateLimiter = stats;
     },
     addWorkerMetrics(collect) {
       collectWorkers = collect;

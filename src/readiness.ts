@@ -3,6 +3,7 @@
 export class Readiness {
   private readonly parts = new Map<string, boolean>();
   private readonly describers = new Map<string, () => unknown>();
+  private readonly degradedParts = new Map<string, string>();
 
   /** Declares a part that must become ready before seamark is. */
   expect(part: string): void {
@@ -24,6 +25,17 @@ export class Readiness {
 
   details(): Record<string, unknown> {
     return Object.fromEntries([...this.describers].map(([part, describer]) => [part, describer()]));
+  }
+
+  /** Marks a part as serving a picture that may be stale, with why; undefined clears it. Degraded parts stay ready. */
+  setDegraded(part: string, reason: string | undefined): void {
+    if (reason === undefined) this.degradedParts.delete(part);
+    else this.degradedParts.set(part, reason);
+  }
+
+  /** Degraded parts and why. */
+  degraded(): Record<string, string> {
+    return Object.fromEntries(this.degradedParts);
   }
 
   /** Parts not ready yet. */

@@ -40,6 +40,10 @@ export const OPTIONS: readonly Option[] = [
   { key: 'ttl', flag: 'ttl', env: 'SEAMARK_TTL', value: 'seconds', help: 'default TTL of answers [30]' },
   { key: 'negativeTtl', flag: 'negative-ttl', env: 'SEAMARK_NEGATIVE_TTL', value: 'seconds', help: 'TTL of NXDOMAIN/NODATA answers (SOA minimum) [5]' },
   { key: 'forwardAllow', flag: 'forward-allow', env: 'SEAMARK_FORWARD_ALLOW', list: true, value: 'cidr', help: 'clients allowed to have names forwarded (repeatable) [loopback, RFC 1918, RFC 4193, link-local]' },
+  { key: 'rrlRate', flag: 'rrl-rate', env: 'SEAMARK_RRL_RATE', value: 'n', help: 'response rate limiting: UDP answers per second to one client /24 or /56 for one answer, 0 for off [20]' },
+  { key: 'rrlWindow', flag: 'rrl-window', env: 'SEAMARK_RRL_WINDOW', value: 'seconds', help: 'a rate-limited client stays limited until quiet this long [15]' },
+  { key: 'rrlSlip', flag: 'rrl-slip', env: 'SEAMARK_RRL_SLIP', value: 'n', help: 'every Nth rate-limited answer goes out empty with TC so real clients retry over TCP; 0: drop all [2]' },
+  { key: 'rrlExempt', flag: 'rrl-exempt', env: 'SEAMARK_RRL_EXEMPT', list: true, value: 'cidr', help: 'clients never rate-limited (repeatable); "forward-allow" stands for the forwarding allow-list [loopback, forward-allow]' },
   { key: 'axfrAllow', flag: 'axfr-allow', env: 'SEAMARK_AXFR_ALLOW', list: true, value: 'cidr', help: 'clients allowed to transfer zones with AXFR (repeatable) [loopback]' },
   { key: 'docker', flag: 'docker', env: 'SEAMARK_DOCKER', value: 'endpoint|off', help: 'Docker endpoint (unix:///var/run/docker.sock, tcp://host:2376 with DOCKER_CERT_PATH) or "off" [DOCKER_HOST, else /var/run/docker.sock]' },
   { key: 'publishAll', flag: 'publish-all', env: 'SEAMARK_PUBLISH_ALL', value: 'true|false', help: 'publish every container; false: only those labelled seamark.enable=true [true]' },
@@ -47,6 +51,10 @@ export const OPTIONS: readonly Option[] = [
   { key: 'dockerNetworks', flag: 'docker-network', env: 'SEAMARK_DOCKER_NETWORKS', list: true, value: 'name', help: 'publish container addresses on this Docker network only (repeatable) [every network]' },
   { key: 'dockerHostAddresses', flag: 'docker-host-address', env: 'SEAMARK_DOCKER_HOST_ADDRESSES', list: true, value: 'address', help: 'address published for host-network containers (repeatable) [none: skipped]' },
   { key: 'dockerReconcile', flag: 'docker-reconcile', env: 'SEAMARK_DOCKER_RECONCILE', value: 'seconds', help: 'seconds between full reconciles with Docker, 0 for never [60]' },
+  { key: 'dockerTimeout', flag: 'docker-timeout', env: 'SEAMARK_DOCKER_TIMEOUT', value: 'seconds', help: 'longest wait for one answer from Docker; a call that takes longer is retried and the source shows as degraded [10]' },
+  { key: 'dockerEventsCheck', flag: 'docker-events-check', env: 'SEAMARK_DOCKER_EVENTS_CHECK', value: 'seconds', help: 'after this much silence the Docker event stream is checked against the container list; stalled: reconnect. 0 for never [10]' },
+  { key: 'dockerMaxPorts', flag: 'docker-max-ports', env: 'SEAMARK_DOCKER_MAX_PORTS', value: 'n', help: 'most ports of one container that get SRV records (a warning names a container with more) [100]' },
+  { key: 'dockerMaxNames', flag: 'docker-max-names', env: 'SEAMARK_DOCKER_MAX_NAMES', value: 'n', help: 'most names one container is served under (a warning names a container with more) [32]' },
   { key: 'etcd', flag: 'etcd', env: 'SEAMARK_ETCD', list: true, value: 'url', help: 'etcd endpoint (repeatable); turns cluster mode on [none: one host, disk store]' },
   { key: 'nodeName', flag: 'node-name', env: 'SEAMARK_NODE_NAME', value: 'name', help: 'this node\'s name in the cluster [the host name]' },
   { key: 'etcdPrefix', flag: 'etcd-prefix', env: 'SEAMARK_ETCD_PREFIX', value: 'prefix', help: 'prefix of seamark\'s keys in etcd [/seamark/]' },
@@ -229,6 +237,7 @@ function checkMeaning(config: Config, origins: Map<string, string>, env: NodeJS.
     if (config.docker.trim() === '' && endpoint) origins.set('docker', 'DOCKER_HOST');
     if (endpoint) check('docker', endpoint, () => dockerOptions(endpoint, env));
   }
+  check('rrlExempt', config.rrlExempt, () => parseAllowList(config.rrlExempt.filter((entry) => entry !== 'forward-allow')));
   config.zones = config.zones.map((zone, i) => {
     const problem = nameProblem(zone);
     if (problem !== undefined) fail(`zones[${i}]`, zone, `not a valid DNS name: it ${problem}`);

@@ -73,6 +73,19 @@ export const ConfigSchema = Type.Object(
     answerCacheSize: Type.Integer({ default: 250000, minimum: 0, maximum: 10000000 }),
     /** Heap the answer cache may hold, MB (per DNS process). */
     answerCacheMemory: Type.Integer({ default: 64, minimum: 1, maximum: 65536 }),
+    /** Response rate limiting: UDP answers per second to one client prefix for one answer; 0 turns it off. */
+    rrlRate: Type.Integer({ default: 20, minimum: 0, maximum: 1000000 }),
+    /** Seconds a limited client's excess is remembered: it stays limited until quiet this long. */
+    rrlWindow: Type.Integer({ default: 15, minimum: 1, maximum: 3600 }),
+    /** Every Nth limited answer is sent as an empty TC reply (the client retries over TCP); 0: drop them all. */
+    rrlSlip: Type.Integer({ default: 2, minimum: 0, maximum: 10 }),
+    /** Prefix lengths that make one client for rate limiting. */
+    rrlIpv4Prefix: Type.Integer({ default: 24, minimum: 0, maximum: 32 }),
+    rrlIpv6Prefix: Type.Integer({ default: 56, minimum: 0, maximum: 128 }),
+    /** Clients never rate-limited: CIDRs, and `forward-allow` for every client of the forwarding allow-list. */
+    rrlExempt: Type.Array(Type.String(), { default: ['127.0.0.0/8', '::1/128', 'forward-allow'] }),
+    /** (client prefix, answer) pairs tracked at once by the rate limiter. */
+    rrlTableSize: Type.Integer({ default: 20000, minimum: 16, maximum: 10000000 }),
     /** Clients that may transfer a zone with AXFR (CIDRs). */
     axfrAllow: Type.Array(Type.String(), { default: ['127.0.0.0/8', '::1/128'] }),
     /** When every instance of a name is unhealthy, answer them all rather than nothing. */
@@ -93,6 +106,14 @@ export const ConfigSchema = Type.Object(
     dockerHostAddresses: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     /** Seconds between full reconciles with the Docker daemon (0: never). */
     dockerReconcile: Type.Number({ default: 60, minimum: 0, maximum: 86400 }),
+    /** Seconds to wait for one answer from the Docker daemon before it counts as failed (and is retried). */
+    dockerTimeout: Type.Number({ default: 10, exclusiveMinimum: 0, maximum: 3600 }),
+    /** Seconds of silence on the Docker event stream after which it is checked against the container list (0: never). */
+    dockerEventsCheck: Type.Number({ default: 10, minimum: 0, maximum: 86400 }),
+    /** Most ports one container gets SRV records for. */
+    dockerMaxPorts: Type.Integer({ default: 100, minimum: 0, maximum: 65535 }),
+    /** Most names one container is served under. */
+    dockerMaxNames: Type.Integer({ default: 32, minimum: 1, maximum: 1000 }),
     /** Whether a container whose HEALTHCHECK is still `starting` is served. */
     startingHealthy: Type.Boolean({ default: true }),
     /** Hosts served from this file, owner `config:<first name>`. */

@@ -1,6 +1,6 @@
 // The DNS server: UDP and TCP listeners, and the request path that answers a
 // query from the zone view or the forwarder.
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
 import { isIP, type BlockList } from 'node:net';
 import type { LookupOptions } from 'node:dns';
@@ -12,6 +12,7 @@ import { lookup, soaRecord, zoneOf, zoneTransfer, type ZoneSettings } from '../z
 import type { CachedAnswer, Forwarder } from './forwarder.js';
 import { performance } from 'node:perf_hooks';
 import { AnswerCache, MAX_ROTATIONS } from './answer-cache.js';
+import { DROP, SLIP, slipReply, type ResponseRateLimiter } from './rrl.js';
 import { MAX_MESSAGE_SIZE, PLAIN_UDP_SIZE, encodeResponse, encodeTransfer, ixfrClientSerial, parseQuery, type Edns, type Query, type ResponseOptions } from './wire.js';
 
 export interface DnsServerOptions {
@@ -26,6 +27,8 @@ export interface DnsServerOptions {
   log: Logger;
   /** Encoded answers kept for the UDP fast path, entries; 0 turns the cache off. */
   answerCacheSize: number;
+  /** Response rate limiting of UDP answers; undefined: off. */
+  rateLimiter?: ResponseRateLimiter;
   /** Heap the answer cache may hold, bytes. */
   answerCacheBytes: number;
   /** Text of CH TXT version.bind and id.server; undefined: REFUSED. */
@@ -307,8 +310,8 @@ export class DnsServer {
         try {
           // No send callback: Node then tries the send at once; a failure is an 'error' event.
           const cached = this.answerFromCache(message, remote.address);
-          if (cached !== undefined) socket.send(cached, remote.port, remote.address);
-          else this.answer(message, remote.address, false, (response) => socket.send(response, remote.port, remote.address));
+          if (cached !== undefined) this.sendUdp(socket, cached, remote);
+          else this.answer(message, remote.address, false, (response) => this.sendUdp(socket, response, remote));
         } catch (error) {
           this.options.log.error({ err: error, client: remote.address }, 'query failed');
         }
@@ -321,6 +324,13 @@ export class DnsServer {
         resolve();
       });
     });
+  }
+
+  /** Sends a UDP answer, unless response rate limiting drops it or slips an empty TC reply in its place. */
+  private sendUdp(socket: UdpSocket, response: Buffer, remote: RemoteInfo): void {
+    const verdict = this.options.rateLimiter?.verdict(response, remote.address);
+    if (verdict === DROP) return;
+    socket.send(verdict === SLIP ? slipReply(response) : response, remote.port, remote.address);
   }
 
   private listenTcp(endpoint: Endpoint): Promise<void> {

@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics.js';
 import type { Registry } from '../registry/registry.js';
 import type { ZoneSettings } from '../zone/view.js';
 import { Forwarder, upstreamsFromResolvConf } from './forwarder.js';
+import { ResponseRateLimiter } from './rrl.js';
 import { DnsServer } from './server.js';
 
 const MB = 1024 * 1024;
@@ -46,11 +47,29 @@ export function createDnsServer(config: Config, registry: Registry, zone: ZoneSe
     udpPayloadMax: config.udpPayloadMax,
     tcpIdleTimeoutMs: config.tcpIdleTimeout * 1000,
     answerCacheSize: config.answerCacheSize,
+    rateLimiter: createRateLimiter(config, metrics),
     answerCacheBytes: config.answerCacheMemory * MB,
     chaos: chaosAnswers(config),
     log,
     onAnswer: metrics.onAnswer,
   });
+}
+
+/** The response rate limiter the configuration asks for, counted in the metrics; undefined when off. */
+function createRateLimiter(config: Config, metrics: Metrics): ResponseRateLimiter | undefined {
+  if (config.rrlRate === 0) return undefined;
+  const exempt = config.rrlExempt.flatMap((entry) => (entry === 'forward-allow' ? config.forwardAllow : [entry]));
+  const limiter = new ResponseRateLimiter({
+    responsesPerSecond: config.rrlRate,
+    window: config.rrlWindow,
+    slip: config.rrlSlip,
+    ipv4PrefixLength: config.rrlIpv4Prefix,
+    ipv6PrefixLength: config.rrlIpv6Prefix,
+    tableSize: config.rrlTableSize,
+    exempt: parseAllowList(exempt),
+  });
+  metrics.watchRateLimiter(limiter);
+  return limiter;
 }
 
 /** What CH TXT version.bind and id.server answer: `auto` is seamark's version and the host name, `hide` refuses. */

@@ -19,6 +19,7 @@ const ReadySchema = Type.Object({
   problems: Type.Array(Type.String(), {
     description: 'What needs an operator although everything else is served, e.g. a stored record that cannot be read',
   }),
+  degraded: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Parts serving a picture that may be stale, with why (still ready); absent when none' })),
 });
 
 export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, { readiness, metrics, problems }) => {
@@ -49,7 +50,9 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = asyn
     },
     async (_request, reply) => {
       const pending = readiness.pending();
-      return reply.code(pending.length === 0 ? 200 : 503).send({ ready: pending.length === 0, pending, problems: problems(), ...readiness.details() });
+      const degraded = readiness.degraded();
+      const body = { ready: pending.length === 0, pending, problems: problems(), ...(Object.keys(degraded).length > 0 ? { degraded } : {}), ...readiness.details() };
+      return reply.code(pending.length === 0 ? 200 : 503).send(body);
     },
   );
 

@@ -21,6 +21,8 @@ export async function startDnsWorkers(config: Config, count: number, registry: R
   let sequence = 0;
   let stopping = false;
   const acknowledged = new Map<Worker, number>();
+  /** Every worker sent a snapshot, by the last change it applied: changes go to a starting worker too, or it would miss them. */
+  const applied = new Map<Worker, number>();
   let waiters: { sequence: number; resolve: () => void }[] = [];
 
   const send = (worker: Worker, message: ToWorker) => {
@@ -37,7 +39,7 @@ export async function startDnsWorkers(config: Config, count: number, registry: R
 
   registry.onMutation((change, generation) => {
     sequence++;
-    for (const worker of acknowledged.keys()) send(worker, { type: 'change', sequence, generation, change });
+    for (const worker of applied.keys()) send(worker, { type: 'change', sequence, generation, change });
   });
 
   let metricsRequest = 0;
@@ -50,11 +52,14 @@ export async function startDnsWorkers(config: Config, count: number, registry: R
         if (message.type === 'hello') {
           // The configured hosts are in the registry already: not sent twice.
           send(worker, { type: 'snapshot', config: { ...config, hosts: [] }, sequence, generation: registry.generation, serialBase, instances: [...registry.all()] });
+          applied.set(worker, sequence);
         } else if (message.type === 'listening') {
-          acknowledged.set(worker, sequence);
+          acknowledged.set(worker, applied.get(worker) ?? 0);
+          settleWaiters();
           resolve(worker);
         } else if (message.type === 'ack') {
-          acknowledged.set(worker, message.sequence);
+          applied.set(worker, message.sequence);
+          if (acknowledged.has(worker)) acknowledged.set(worker, message.sequence);
           settleWaiters();
         } else if (message.type === 'metrics') {
           const pending = pendingMetrics.get(message.request);
@@ -64,6 +69,7 @@ export async function startDnsWorkers(config: Config, count: number, registry: R
         }
       });
       worker.once('exit', (code, signal) => {
+        applied.delete(worker);
         const wasServing = acknowledged.delete(worker);
         settleWaiters();
         if (stopping) return;

@@ -70,6 +70,28 @@ describe('DNS workers', () => {
     assert.equal((await read()) - before, 30);
   });
 
+  test('a worker started while records change serves every change made while it started', async () => {
+    const api = `http://127.0.0.1:${seamark.httpPort}/v1/records`;
+    const listening = () => seamark.logs.filter((entry) => entry.msg === 'DNS listening on UDP and TCP').length;
+    const before = listening();
+    const [victim] = workerPids(seamark.pid);
+    process.kill(victim as number, 'SIGKILL');
+    // Writes all through the replacement's start-up, until it listens: each must reach it too.
+    const written: string[] = [];
+    for (let i = 0; i < 2000 && listening() === before; i++) {
+      const reply = await fetch(`${api}/restart-${i}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ names: [`restart-${i}`], addresses: ['10.8.0.1'] }) });
+      assert.ok(reply.ok, `PUT answered ${reply.status}`);
+      written.push(`restart-${i}.docker`);
+    }
+    assert.equal(listening(), before + 1, 'the replacement worker listens');
+    // Let the last writes settle, then ask for every name from many sockets, so both workers answer.
+    await new Promise((r) => setTimeout(r, 500));
+    for (const name of written) {
+      const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => sendRaw(seamark.dnsPort, buildQuery(name, 1, { id: i }))));
+      for (const answer of answers) assert.deepEqual(addressesIn(answer), ['10.8.0.1'], `${name} on every worker`);
+    }
+  });
+
   test('a worker that dies is replaced and answers go on', async () => {
     const [first] = workerPids(seamark.pid);
     process.kill(first as number, 'SIGKILL');

@@ -18,10 +18,14 @@ export async function docker(...args: string[]): Promise<string> {
   return stdout.trim();
 }
 
-/** Why the Docker tests cannot run here, or undefined when an engine answers (the test image is built if missing). */
+/**
+ * Why the Docker tests cannot run here, or undefined when an engine answers
+ * (the test image is built if missing). Asks `docker version`, not `docker
+ * info`: a daemon can hang on /info while it serves everything seamark uses.
+ */
 export function dockerUnavailable(): string | undefined {
   try {
-    execFileSync('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: 'pipe', timeout: 20000 });
+    execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], { stdio: 'pipe', timeout: 20000 });
   } catch (error) {
     return `no Docker engine reachable (${(error as Error).message.split('\n')[0]})`;
   }
@@ -37,6 +41,52 @@ export function dockerUnavailable(): string | undefined {
 export function skipLoudly(reason: string): void {
   const line = '!'.repeat(78);
   console.log(`${line}\n!!! SKIPPING the Docker tests: ${reason}\n!!! CI must never skip them: start dockerd (see .ci/run).\n${line}`);
+}
+
+/**
+ * What seamark serves for the containers whose names start with `prefix`
+ * (`/v1/names`, Docker-owned A records) and what `docker ps` says it should
+ * be, as sorted `<container-name>.docker=<addresses>` lines; a container
+ * seamark serves that docker ps does not list shows as `<id> (not in docker ps)`.
+ */
+export async function namesAndDockerPs(httpPort: number, prefix: string): Promise<{ equal: boolean; seamark: string[]; docker: string[] }> {
+  const ids = (await docker('ps', '-q', '--no-trunc', '--filter', `name=^/${prefix}`)).split('\n').filter(Boolean);
+  const inspected = ids.length === 0 ? '' : await docker('inspect', '--format', '{{.Id}} {{.Name}} {{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', ...ids);
+  const expected = new Map<string, string>();
+  for (const [id = '', name = '', ...addresses] of inspected.split('\n').map((line) => line.trim().split(/\s+/))) {
+    if (addresses.length > 0) expected.set(id, `${name.replace(/^\//, '')}.docker=${addresses.sort().join(',')}`);
+  }
+  const response = await fetch(`http://127.0.0.1:${httpPort}/v1/names`);
+  if (response.status !== 200) throw new Error(`/v1/names answered ${response.status}: ${await response.text()}`);
+  const entries = (await response.json()) as { name: string; type: string; owner: string; addresses: string[] }[];
+  const served = new Map<string, Set<string>>();
+  for (const entry of entries) {
+    if (entry.type !== 'A' || !entry.owner.startsWith('docker:') || !entry.name.startsWith(prefix)) continue;
+    const id = entry.owner.slice('docker:'.length);
+    const lines = served.get(id) ?? new Set<string>();
+    lines.add(`${entry.name}=${[...entry.addresses].sort().join(',')}`);
+    served.set(id, lines);
+  }
+  const seamark = [...served].map(([id, lines]) => {
+    const wanted = expected.get(id);
+    return wanted !== undefined && lines.has(wanted) ? wanted : `${id.slice(0, 12)} (not in docker ps): ${[...lines].join(' ')}`;
+  }).sort();
+  const dockerPs = [...expected.values()].sort();
+  return { equal: JSON.stringify(seamark) === JSON.stringify(dockerPs), seamark, docker: dockerPs };
+}
+
+/** Waits until `/v1/names` equals `docker ps` for the prefix; the error shows both. */
+export async function waitForDockerPs(httpPort: number, prefix: string, timeoutMs = 10000): Promise<number> {
+  let last: { seamark: string[]; docker: string[] } | undefined;
+  return waitUntil('/v1/names to equal docker ps', async () => (last = await namesAndDockerPs(httpPort, prefix)).equal, timeoutMs, 100).catch((error: Error) => {
+    throw new Error(`${error.message}\nseamark:   ${JSON.stringify(last?.seamark)}\ndocker ps: ${JSON.stringify(last?.docker)}`);
+  });
+}
+
+/** `/readyz` as a client reads it. */
+export async function readyz(httpPort: number): Promise<{ status: number; body: { ready: boolean; pending: string[]; degraded?: Record<string, string> } }> {
+  const response = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
+  return { status: response.status, body: (await response.json()) as { ready: boolean; pending: string[]; degraded?: Record<string, string> } };
 }
 
 /** A unique name prefix for one test file, so cleanup removes only what it created. */
@@ -123,33 +173,44 @@ export async function startDockerd(logFile: string): Promise<void> {
   const child = spawn('dockerd', DOCKERD_ARGS, { detached: true, stdio: ['ignore', out, out] });
   child.unref();
   await waitUntil('dockerd to answer', async () => {
-    await docker('info', '--format', '{{.ServerVersion}}');
+    await docker('version', '--format', '{{.Server.Version}}');
     return true;
   }, 60000, 250);
 }
 
-/** A unix-socket proxy to the Docker socket that the test can cut and restore: seamark goes blind on demand. */
+/**
+ * What the proxy does to one request: `stall` holds it (the daemon never sees
+ * it, the client never gets an answer); `refuse` closes the connection;
+ * `delayResponseMs` passes it at once but holds the daemon's answer that long
+ * (the daemon's picture is taken now and arrives late).
+ */
+export type ProxyFault = 'stall' | 'refuse' | { delayResponseMs: number };
+
+/**
+ * A unix-socket proxy to the Docker socket, for faults a real engine cannot
+ * produce on demand: cut and restore it (seamark goes blind), stall, refuse or
+ * slow chosen requests, or silence the answers already streaming.
+ */
 export class DockerSocketProxy {
   readonly path: string;
+  /** Chooses a fault for each new request (`GET /containers/json?...`); undefined: pass it through. */
+  faultFor: ((request: string) => ProxyFault | undefined) | undefined;
+  /** Every request line seen, in order, with the fault applied. */
+  readonly requests: { request: string; fault?: ProxyFault }[] = [];
+  /** Chunks of delayed answers not delivered yet. */
+  heldChunks = 0;
 
   constructor(path = join(mkdtempSync(join(tmpdir(), 'seamark-proxy-')), 'docker.sock')) {
     this.path = path;
   }
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  /** Each client connection with the last request it carried. */
+  private readonly lastRequestOf = new Map<Socket, string>();
+  private readonly silencers = new Map<Socket, () => void>();
 
   async open(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = connect('/var/run/docker.sock');
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => socket.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
+    this.server = createServer((client) => this.relay(client));
     await new Promise<void>((resolve) => this.server?.listen(this.path, resolve));
   }
 
@@ -158,5 +219,73 @@ export class DockerSocketProxy {
     this.server = undefined;
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  }
+
+  /** Closes the open connections whose last request matches (the listener stays open). */
+  dropConnections(pattern: RegExp): void {
+    for (const [client, request] of this.lastRequestOf) if (pattern.test(request)) client.destroy();
+  }
+
+  /** The open connections whose last request matches stop passing the daemon's bytes on (an event stream goes silent, its connection open). */
+  silenceConnections(pattern: RegExp): void {
+    for (const [client, silence] of this.silencers) if (pattern.test(this.lastRequestOf.get(client) ?? '')) silence();
+  }
+
+  /** Fault rule: `fault` for requests whose line matches `pattern`, at most `times` times (then the rule lifts itself). */
+  failMatching(pattern: RegExp, fault: ProxyFault, times = Infinity): void {
+    let left = times;
+    this.faultFor = (request) => {
+      if (left <= 0 || !pattern.test(request)) return undefined;
+      left--;
+      return fault;
+    };
+  }
+
+  /** How many requests matching `pattern` got a fault so far. */
+  faulted(pattern: RegExp): number {
+    return this.requests.filter((r) => r.fault !== undefined && pattern.test(r.request)).length;
+  }
+
+  private relay(client: Socket): void {
+    const upstream = connect('/var/run/docker.sock');
+    for (const socket of [client, upstream]) {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      socket.on('error', () => socket.destroy());
+    }
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    let stalled = false;
+    let silenced = false;
+    let responseDelayMs = 0;
+    const silence = () => (silenced = true);
+    this.silencers.set(client, silence);
+    client.on('close', () => {
+      this.silencers.delete(client);
+      this.lastRequestOf.delete(client);
+    });
+    client.on('data', (chunk: Buffer) => {
+      // Node's HTTP client sends one request at a time per connection; a request line starts a new one.
+      const line = /^([A-Z]+) (\S+) HTTP\/1\.[01]\r\n/.exec(chunk.toString('latin1', 0, Math.min(chunk.length, 4096)));
+      if (line !== null) {
+        const request = `${line[1]} ${line[2]}`;
+        const fault = this.faultFor?.(request);
+        this.requests.push({ request, fault });
+        this.lastRequestOf.set(client, request);
+        if (fault === 'refuse') return void client.destroy();
+        stalled = fault === 'stall';
+        responseDelayMs = typeof fault === 'object' ? fault.delayResponseMs : 0;
+      }
+      if (!stalled) upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (silenced || stalled) return;
+      if (responseDelayMs === 0) return void client.write(chunk);
+      this.heldChunks++;
+      setTimeout(() => {
+        this.heldChunks--;
+        if (!client.destroyed) client.write(chunk);
+      }, responseDelayMs);
+    });
   }
 }

@@ -8,7 +8,7 @@ import { imageBaseName } from '../../src/sources/docker/labels.js';
 import { sanitizeLabel, sanitizeName } from '../../src/sources/docker/naming.js';
 import { publishContainer, type PublishSettings } from '../../src/sources/docker/publish.js';
 
-const settings: PublishSettings = { zones: ['docker'], publishAll: true, startingHealthy: true, networks: [], hostAddresses: [] };
+const settings: PublishSettings = { zones: ['docker'], publishAll: true, startingHealthy: true, networks: [], hostAddresses: [], maxPorts: 100, maxNames: 32 };
 
 function container(overrides: Partial<ContainerFacts> = {}): ContainerFacts {
   return {
@@ -86,7 +86,52 @@ describe('container names', () => {
     });
     const instance = published(facts);
     assert.deepEqual(instance.names, ['web.docker', 'shop.docker', 'blue.shop.docker', 'v2.shop.docker', 'admin.docker', 'blue.admin.docker', 'v2.admin.docker']);
-    assert.deepEqual(instance.srv.map((s) => `_${s.service}._${s.protocol}:${s.port}`), ['_80._tcp:80', '_admin._tcp:8080']);
+    assert.deepEqual(instance.srv.map((s) => `_${s.service}._${s.protocol}:${s.port}`), ['_admin._tcp:8080', '_80._tcp:80']);
+  });
+  it('refuses registrator ports outside 1–65535, with a problem naming the setting', () => {
+    const result = publishContainer(container({ env: { SERVICE_99999_NAME: 'big', SERVICE_0_NAME: 'zero', SERVICE_70000_IGNORE: '1', SERVICE_443_NAME: 'https' } }), settings);
+    assert.ok('instance' in result);
+    assert.deepEqual(result.instance.srv.map((s) => `_${s.service}._${s.protocol}:${s.port}`), ['_https._tcp:443']);
+    assert.deepEqual(result.instance.names, ['web.docker', 'https.docker']);
+    assert.match(result.problems.join('\n'), /SERVICE_99999_NAME: port 99999 is outside 1–65535/);
+    assert.match(result.problems.join('\n'), /SERVICE_0_NAME: port 0 is outside 1–65535/);
+    assert.match(result.problems.join('\n'), /SERVICE_70000_IGNORE/);
+  });
+  it('never serves a container at the zone apex; Compose, DNSDock and registrator parts are relative names', () => {
+    const result = publishContainer(container({
+      labels: { 'seamark.name': 'docker,docker.', 'com.docker.compose.service': 'web', 'com.docker.compose.project': 'docker' },
+      env: { SERVICE_NAME: 'docker' },
+    }), settings);
+    assert.ok('instance' in result);
+    assert.deepEqual(result.instance.names, ['web.docker', 'web.docker.docker', 'docker.docker']);
+    assert.equal(result.problems.filter((p) => /is the zone itself/.test(p)).length, 2);
+    const dnsdock = published(container({ name: 'db', env: { DNSDOCK_IMAGE: 'docker' } }));
+    assert.deepEqual(dnsdock.names, ['db.docker', 'db.docker.docker']);
+  });
+  it('refuses wildcard names with a problem', () => {
+    const result = publishContainer(container({ labels: { 'seamark.name': '*.wild,ok' } }), settings);
+    assert.ok('instance' in result);
+    assert.deepEqual(result.instance.names, ['web.docker', 'ok.docker']);
+    assert.match(result.problems.join(), /"\*\.wild" is a wildcard/);
+  });
+});
+
+describe('limits per container', () => {
+  const everyPort = Array.from({ length: 65535 }, (_, i) => ({ port: i + 1, protocol: 'tcp' }));
+  const thirtyNames = Array.from({ length: 30 }, (_, i) => `n${i + 1}`).join(',');
+  it('serves SRV for at most maxPorts ports, named ones first, and says so', () => {
+    const result = publishContainer(container({ ports: everyPort, labels: { 'seamark.srv.admin': '60000/tcp' } }), settings);
+    assert.ok('instance' in result);
+    assert.equal(result.instance.srv.length, 100);
+    assert.deepEqual(result.instance.srv.slice(0, 3).map((s) => `${s.service}:${s.port}`), ['admin:60000', '1:1', '2:2']);
+    assert.match(result.problems.join(), /it has 65535 ports; SRV records are served for 100 of them.*dockerMaxPorts/);
+  });
+  it('serves at most maxNames names, its own first, and says so', () => {
+    const result = publishContainer(container({ labels: { 'seamark.name': thirtyNames } }), { ...settings, maxNames: 10 });
+    assert.ok('instance' in result);
+    assert.equal(result.instance.names.length, 10);
+    assert.equal(result.instance.names[0], 'web.docker');
+    assert.match(result.problems.join(), /it has 31 names; only the first 10 are served \(dockerMaxNames\)/);
   });
 });
 
@@ -130,6 +175,15 @@ describe('addresses', () => {
   });
   it('skips containers without a network', () => {
     assert.match(skipped(container({ networkMode: 'none', networks: [{ name: 'none', aliases: [] }] })), /no network/);
+  });
+  it('says a container on --network container:X shares that container\'s network', () => {
+    assert.match(skipped(container({ networkMode: 'container:0123456789abcdef', networks: [] })), /shares the network of container 0123456789ab/);
+  });
+  it('leaves out com.dnsdock.ip_addr entries that are not addresses, with a problem', () => {
+    const result = publishContainer(container({ labels: { 'com.dnsdock.ip_addr': '10.9.9.9,junk' } }), settings);
+    assert.ok('instance' in result);
+    assert.deepEqual(result.instance.addresses, ['10.9.9.9']);
+    assert.match(result.problems.join(), /com\.dnsdock\.ip_addr: "junk" is not an IP address/);
   });
 });
 

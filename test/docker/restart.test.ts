@@ -63,7 +63,7 @@ describe('dockerd restarts under a running seamark', { skip: unavailable, timeou
   });
   after(async () => {
     // Whatever happened, leave a running dockerd behind.
-    const running = await docker('info', '--format', '{{.ServerVersion}}').then(() => true, () => false);
+    const running = await docker('version', '--format', '{{.Server.Version}}').then(() => true, () => false);
     if (!running) await startDockerd(DOCKERD_LOG);
     await seamark?.stop();
     await removeByPrefix(prefix);

@@ -38,7 +38,10 @@ describe('Docker away at start-up', { timeout: 60000 }, () => {
     const proxy = new DockerSocketProxy(socket);
     await proxy.open();
     try {
-      await waitUntil('the first sync', async () => seamark.logs.some((l) => l.msg === 'Docker containers synced'), 15000, 50);
+      await waitUntil('the first sync', async () => seamark.logs.some((l) => l.msg === 'Docker containers synced'), 15000, 50).catch((error: Error) => {
+        const docker = seamark.logs.filter((l) => l.source === 'docker').slice(-10).map((l) => `${String(l.msg)} ${String(l.err ?? '')}`);
+        throw new Error(`${error.message}; requests through the proxy: ${JSON.stringify(proxy.requests.slice(-5))}; last Docker log lines: ${JSON.stringify(docker)}`);
+      });
       assert.equal((await readyz(seamark)).status, 200);
     } finally {
       await seamark.stop();

@@ -10,9 +10,9 @@ export interface RunningDnsmasq {
   stop(): Promise<void>;
 }
 
-/** `records` maps a name to an IPv4 address dnsmasq answers for it (and nothing else: no upstream). */
-export async function startDnsmasq(records: Record<string, string>, extraArgs: string[] = []): Promise<RunningDnsmasq> {
-  const port = await freePort();
+/** `records` maps a name to an IPv4 address dnsmasq answers for it (and nothing else: no upstream); `port`: a given one, else a free one. */
+export async function startDnsmasq(records: Record<string, string>, extraArgs: string[] = [], port?: number): Promise<RunningDnsmasq> {
+  port ??= await freePort();
   const args = [
     '--keep-in-foreground',
     '--no-daemon',

@@ -17,7 +17,7 @@ const seamark = join(prefix, 'bin', 'seamark');
 
 /** What a fresh clone has: sources and manifests, no dist/ (node_modules linked, as after `npm ci`). */
 function freshClone(): void {
-  for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'src', 'config']) {
+  for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.ui.json', 'README.md', 'src', 'config']) {
     cpSync(join(ROOT, entry), join(clone, entry), { recursive: true });
   }
   symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'), 'dir');

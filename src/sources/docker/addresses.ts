@@ -40,6 +40,9 @@ export function containerAddresses(
   }
   const addresses = unique(networks.flatMap((n) => [n.ipv4, n.ipv6].map((a) => (a === undefined ? undefined : canonicalAddress(a)))));
   if (addresses.length > 0) return { addresses };
+  if (facts.networkMode.startsWith('container:')) {
+    return { addresses, reason: `it shares the network of container ${facts.networkMode.slice('container:'.length).slice(0, 12)} (--network container:…), which is published under its own names` };
+  }
   if (facts.networks.length === 0 || facts.networkMode === 'none') return { addresses, reason: 'it has no network' };
   if (networks.length === 0) return { addresses, reason: `none of its networks (${facts.networks.map((n) => n.name).join(', ')}) is selected` };
   return { addresses, reason: 'it has no IP address on its networks' };

@@ -10,7 +10,13 @@ export { DOCKER_OWNER_PREFIX } from './publish.js';
 export { DockerWatcher } from './watcher.js';
 
 /** Starts following Docker unless `docker: off`; undefined when turned off. */
-export function startDockerSource(config: Config, registry: Registry, log: Logger, onFirstSync: () => void): DockerWatcher | undefined {
+export function startDockerSource(
+  config: Config,
+  registry: Registry,
+  log: Logger,
+  onFirstSync: () => void,
+  onDegraded?: (reason: string | undefined) => void,
+): DockerWatcher | undefined {
   if (config.docker.trim().toLowerCase() === 'off') {
     log.info('Docker source turned off (docker: off)');
     return undefined;
@@ -27,10 +33,15 @@ export function startDockerSource(config: Config, registry: Registry, log: Logge
       startingHealthy: config.startingHealthy,
       networks: config.dockerNetworks,
       hostAddresses: config.dockerHostAddresses,
+      maxPorts: config.dockerMaxPorts,
+      maxNames: config.dockerMaxNames,
     },
     reconcileMs: config.dockerReconcile * 1000,
+    callTimeoutMs: config.dockerTimeout * 1000,
+    eventsCheckMs: config.dockerEventsCheck * 1000,
     log: log.child({ source: 'docker' }),
     onFirstSync,
+    onDegraded,
   });
   watcher.start();
   return watcher;

@@ -1,6 +1,7 @@
 // What a container asks for through labels and environment: seamark's own
 // `seamark.*` labels, DNSDock's labels/env and registrator's env, read into
 // one shape so the naming rules need not know which tool a setting came from.
+import { canonicalAddress } from '../../registry/names.js';
 import type { ContainerFacts } from './facts.js';
 
 export interface ContainerWishes {
@@ -10,6 +11,8 @@ export interface ContainerWishes {
   enabled: boolean;
   /** Extra names (relative to the first zone unless they end in a served zone). */
   names: string[];
+  /** Registrator's service names: always relative to the first zone (`SERVICE_NAME=docker` is `docker.docker`). */
+  serviceNames: string[];
   /** DNSDock's `<name>.<image>[.<environment>]` name, when any DNSDock setting is present. */
   dnsdockName?: string;
   ttl?: number;
@@ -36,6 +39,7 @@ export function readWishes(facts: ContainerFacts, dnsdockNames = false): Contain
   const wishes: ContainerWishes = {
     enabled: isTrue(labels['seamark.enable']),
     names: [],
+    serviceNames: [],
     portNames: new Map(),
     ignoredPorts: new Set(),
     problems: [],
@@ -62,7 +66,9 @@ export function readWishes(facts: ContainerFacts, dnsdockNames = false): Contain
     if (dnsdockNames && image !== '') wishes.names.push([image, environment].filter((part) => part !== undefined && part !== '').join('.'));
     wishes.names.push(...list(dnsdock('alias')));
     const forced = list(dnsdock('ip_addr'));
-    if (forced.length > 0) wishes.addresses = forced;
+    const junk = forced.filter((address) => canonicalAddress(address) === undefined);
+    if (junk.length > 0) wishes.problems.push(`com.dnsdock.ip_addr: ${junk.map((a) => JSON.stringify(a)).join(', ')} is not an IP address; left out`);
+    if (forced.length > 0) wishes.addresses = forced.filter((address) => !junk.includes(address));
   }
 
   // Registrator: SERVICE_NAME and SERVICE_<port>_NAME are Consul service names, tags prefix them.
@@ -71,16 +77,23 @@ export function readWishes(facts: ContainerFacts, dnsdockNames = false): Contain
   const serviceNames: string[] = [];
   if (service !== undefined) serviceNames.push(service);
   for (const [key, value] of [...Object.entries(labels), ...Object.entries(env)]) {
-    const named = /^SERVICE_(\d+)(?:_(TCP|UDP))?_NAME$/i.exec(key);
-    if (named && nonEmpty(value)) {
-      serviceNames.push(value);
-      wishes.portNames.set(`${named[1]}/${(named[2] ?? 'tcp').toLowerCase()}`, value);
+    const setting = /^SERVICE_(\d+)(?:_(TCP|UDP))?_(NAME|IGNORE)$/i.exec(key);
+    if (!setting || !nonEmpty(value)) continue;
+    const port = Number(setting[1]);
+    if (port < 1 || port > 65535) {
+      wishes.problems.push(`${key}: port ${setting[1]} is outside 1–65535; ignored`);
+      continue;
     }
-    const ignored = /^SERVICE_(\d+)(?:_(TCP|UDP))?_IGNORE$/i.exec(key);
-    if (ignored && nonEmpty(value)) wishes.ignoredPorts.add(`${ignored[1]}/${(ignored[2] ?? 'tcp').toLowerCase()}`);
+    const portKey = `${port}/${(setting[2] ?? 'tcp').toLowerCase()}`;
+    if (setting[3]?.toUpperCase() === 'IGNORE') {
+      wishes.ignoredPorts.add(portKey);
+      continue;
+    }
+    serviceNames.push(value);
+    wishes.portNames.set(portKey, value);
   }
   for (const name of serviceNames) {
-    wishes.names.push(name, ...tags.map((tag) => `${tag}.${name}`));
+    wishes.serviceNames.push(name, ...tags.map((tag) => `${tag}.${name}`));
   }
 
   // seamark.srv.<portname>=<port>/<proto>

@@ -40,6 +40,8 @@ export interface NamingResult {
  * DNSDock `<name>.<image>.<zone>` and aliases; registrator service names
  * and `<tag>.<service>`. Relative names go under the first zone; a name
  * ending in a served zone stays there; a name outside every zone is dropped.
+ * Compose, DNSDock and registrator parts are always relative (project
+ * `docker` gives `web.docker.docker`). The zone apex and wildcards are refused.
  */
 export function containerNames(
   facts: ContainerFacts,
@@ -49,15 +51,23 @@ export function containerNames(
 ): NamingResult {
   const names: string[] = [];
   const problems: string[] = [];
-  const add = (raw: string, origin: string) => {
+  const add = (raw: string, origin: string, alwaysRelative = false) => {
+    if (raw.includes('*')) {
+      problems.push(`${origin} ${JSON.stringify(raw)} is a wildcard; wildcard names are not served`);
+      return;
+    }
     const clean = sanitizeName(raw);
     if (clean === undefined) {
       problems.push(`${origin} ${JSON.stringify(raw)} has no usable characters`);
       return;
     }
-    const qualified = qualifyName(clean, zones);
+    const qualified = alwaysRelative ? `${clean.replace(/\.$/, '')}.${zones[0] ?? ''}` : qualifyName(clean, zones);
     if (!zones.some((zone) => isInZone(qualified, zone))) {
       problems.push(`${origin} ${JSON.stringify(raw)} is outside the served zones (${zones.join(', ')})`);
+      return;
+    }
+    if (zones.includes(qualified)) {
+      problems.push(`${origin} ${JSON.stringify(raw)} is the zone itself; a container is never served at the zone apex`);
       return;
     }
     if (qualified.length > 253) {
@@ -71,11 +81,12 @@ export function containerNames(
   if (facts.name !== '') add(relative(facts.name), 'container name');
   const service = facts.labels['com.docker.compose.service'];
   const project = facts.labels['com.docker.compose.project'];
-  if (service && project) add(`${relative(service)}.${relative(project)}`, 'compose service');
+  if (service && project) add(`${relative(service)}.${relative(project)}`, 'compose service', true);
   for (const network of networks) {
     for (const alias of network.aliases) add(relative(alias), `alias on network ${network.name}`);
   }
   for (const name of wishes.names) add(name, 'name');
-  if (wishes.dnsdockName !== undefined) add(relative(wishes.dnsdockName), 'DNSDock name');
+  if (wishes.dnsdockName !== undefined) add(relative(wishes.dnsdockName), 'DNSDock name', true);
+  for (const name of wishes.serviceNames) add(name, 'registrator service name', true);
   return { names, problems };
 }

@@ -15,6 +15,10 @@ export interface PublishSettings extends AddressSettings {
   dnsdockNames?: boolean;
   /** Whether HEALTHCHECK `starting` counts as healthy. */
   startingHealthy: boolean;
+  /** Most ports one container gets SRV records for (named ports first, then the lowest). */
+  maxPorts: number;
+  /** Most names one container is served under (the first ones, its own name first). */
+  maxNames: number;
 }
 
 export type Publication =
@@ -40,6 +44,14 @@ export function publishContainer(facts: ContainerFacts, settings: PublishSetting
   const naming = containerNames(facts, wishes, networks, settings.zones);
   problems.push(...naming.problems);
   if (naming.names.length === 0) return { skipped: 'no usable name', problems };
+  if (naming.names.length > settings.maxNames) {
+    problems.push(`it has ${naming.names.length} names; only the first ${settings.maxNames} are served (dockerMaxNames)`);
+    naming.names.length = settings.maxNames;
+  }
+  const { srv, ports } = containerSrv(facts, wishes, settings.maxPorts);
+  if (ports > settings.maxPorts) {
+    problems.push(`it has ${ports} ports; SRV records are served for ${srv.length} of them, named ones first, then the lowest (dockerMaxPorts)`);
+  }
 
   return {
     instance: {
@@ -48,7 +60,7 @@ export function publishContainer(facts: ContainerFacts, settings: PublishSetting
       names: naming.names,
       addresses,
       ttl: wishes.ttl,
-      srv: containerSrv(facts, wishes),
+      srv,
       healthy: isHealthy(facts, settings.startingHealthy),
       ...clusterHints(facts),
       origin: { container: facts.name, networks: networks.map((network) => network.name) },
@@ -60,20 +72,25 @@ export function publishContainer(facts: ContainerFacts, settings: PublishSetting
 /**
  * SRV entries: each exposed or published port, under its name when a label
  * names it (`seamark.srv.<name>`, registrator `SERVICE_<port>_NAME`), else
- * under its number; plus named ports the image does not expose.
+ * under its number; plus named ports the image does not expose. Named ports
+ * come first, then the others by number, at most `maxPorts` of them;
+ * `ports` counts them all.
  */
-export function containerSrv(facts: ContainerFacts, wishes: ContainerWishes): SrvPort[] {
-  const keys = new Set([...facts.ports.map((p) => `${p.port}/${p.protocol}`), ...wishes.portNames.keys()]);
+export function containerSrv(facts: ContainerFacts, wishes: ContainerWishes, maxPorts: number): { srv: SrvPort[]; ports: number } {
+  const keys = new Set([...wishes.portNames.keys(), ...facts.ports.map((p) => `${p.port}/${p.protocol}`)]);
   const srv: SrvPort[] = [];
+  let ports = 0;
   for (const key of keys) {
     if (wishes.ignoredPorts.has(key)) continue;
+    // Past the cap only counted: a container exposing 1-65535 costs no more than one exposing 100 ports.
+    if (++ports > maxPorts) continue;
     const [portText = '', protocol = 'tcp'] = key.split('/');
     const service = sanitizeLabel(wishes.portNames.get(key) ?? portText);
     const protocolLabel = sanitizeLabel(protocol);
     if (service === undefined || protocolLabel === undefined) continue;
     srv.push({ service, protocol: protocolLabel, port: Number(portText), priority: 0, weight: 0 });
   }
-  return srv;
+  return { srv, ports };
 }
 
 /** Unhealthy and paused containers leave the answers; `starting` as configured. */

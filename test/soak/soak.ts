@@ -1,0 +1,505 @@
+// The soak: seamark with two DNS workers under a steady dnsperf load, while
+// containers come and go on the real Docker engine, hand-made records are
+// written, renewed and deleted through the HTTP API, the upstream resolver (a
+// dnsmasq on loopback) goes away and comes back, and a DNS worker is killed
+// now and then. A checker asks for every name whose state it knows and judges
+// each answer against that state when the query left:
+//   - a name that exists (a record acknowledged, a container seen) is never NXDOMAIN and has its address;
+//   - a removed name (record deleted, container stopped or removed) stops answering within one second;
+//   - a forwarded name has the upstream's address, or SERVFAIL while the upstream is away.
+// It prints, per interval, queries answered, lost and wrong, p99 latency and
+// resident memory, and exits 1 on any wrong answer or memory that keeps growing.
+//
+//   npm run soak                    ten minutes
+//   npm run soak -- --minutes 1     the CI form (intervals of 15 s)
+import { execFileSync, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { IMAGE, docker, runContainer, testPrefix } from '../docker/engine.js';
+import { startDnsmasq, type RunningDnsmasq } from '../helpers/dnsmasq.js';
+import { buildQuery } from '../helpers/raw.js';
+import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+
+const { values: flags } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, qps: { type: 'string', default: '1000' } } });
+const MINUTES = Number(flags.minutes);
+const DNSPERF_QPS = Number(flags.qps);
+if (!(MINUTES > 0) || !(DNSPERF_QPS > 0)) throw new Error('--minutes and --qps take positive numbers');
+const DURATION_MS = MINUTES * 60_000;
+/** Report interval: a minute, or a quarter of a short run. */
+const INTERVAL_MS = Math.min(60_000, DURATION_MS / 4);
+const REMOVAL_DEADLINE_MS = 1000;
+const UPSTREAM_RECOVERY_MS = 3000;
+const CHECK_TIMEOUT_MS = 3000;
+const STABLE = 20;
+const UPSTREAM_NAME = 'up.example';
+const UPSTREAM_ADDRESS = '192.0.2.53';
+
+/** What an answer must be, fixed when its query left. */
+type Expectation =
+  | { kind: 'address'; name: string; address: string }
+  | { kind: 'removed'; name: string; removedAt: number }
+  | { kind: 'forward'; recoveredBy: number };
+
+interface Interval {
+  answered: number;
+  lost: number;
+  wrong: number;
+  latencies: number[];
+  primaryRss: number;
+  workersRss: number;
+}
+
+const startedAt = performance.now();
+const intervals: Interval[] = [];
+const wrongAnswers: string[] = [];
+const failures: string[] = [];
+const counts = { containersStarted: 0, containersRemoved: 0, recordsWritten: 0, recordsRenewed: 0, recordsDeleted: 0, upstreamOutages: 0, workersKilled: 0 };
+/** The latest a removed name was still answered, after its removal. */
+let latestAnswerAfterRemovalMs = 0;
+let stopping = false;
+
+function interval(): Interval {
+  const index = Math.min(Math.floor((performance.now() - startedAt) / INTERVAL_MS), Math.ceil(DURATION_MS / INTERVAL_MS) - 1);
+  while (intervals.length <= index) intervals.push({ answered: 0, lost: 0, wrong: 0, latencies: [], primaryRss: 0, workersRss: 0 });
+  return intervals[index] as Interval;
+}
+
+function wrong(text: string): void {
+  interval().wrong++;
+  const at = ((performance.now() - startedAt) / 1000).toFixed(1);
+  if (wrongAnswers.length < 50) wrongAnswers.push(`${at}s: ${text}`);
+}
+
+/** The checker's DNS client: one UDP socket, queries matched to replies by ID. */
+class Checker {
+  private readonly socket = createSocket('udp4');
+  private readonly pending = new Map<number, { sentAt: number; expect: Expectation; timer: NodeJS.Timeout; name: string }>();
+  private nextId = 1;
+
+  constructor(private readonly port: number) {
+    this.socket.on('message', (reply) => this.judge(reply));
+  }
+
+  async open(): Promise<void> {
+    await new Promise<void>((resolve) => this.socket.bind(0, '127.0.0.1', resolve));
+  }
+
+  close(): void {
+    for (const { timer } of this.pending.values()) clearTimeout(timer);
+    this.socket.close();
+  }
+
+  ask(name: string, expect: Expectation): void {
+    let id = this.nextId;
+    while (this.pending.has(id)) id = (id % 0xffff) + 1;
+    this.nextId = (id % 0xffff) + 1;
+    const timer = setTimeout(() => {
+      this.pending.delete(id);
+      interval().lost++;
+    }, CHECK_TIMEOUT_MS);
+    this.pending.set(id, { sentAt: performance.now(), expect, timer, name });
+    this.socket.send(buildQuery(name, 1, { id }), this.port, '127.0.0.1');
+  }
+
+  private judge(reply: Buffer): void {
+    const id = reply.readUInt16BE(0);
+    const query = this.pending.get(id);
+    if (query === undefined) return;
+    this.pending.delete(id);
+    clearTimeout(query.timer);
+    const now = performance.now();
+    const current = interval();
+    current.answered++;
+    // Latency of seamark's own answers: a forwarded one waits on the upstream (a second while it is away).
+    if (query.expect.kind !== 'forward') current.latencies.push(now - query.sentAt);
+    const rcode = reply.readUInt16BE(2) & 0xf;
+    const addresses = readAddresses(reply);
+    const { expect, sentAt, name } = query;
+    if (expect.kind === 'address') {
+      if (rcode !== 0 || !addresses.includes(expect.address)) wrong(`${name} exists (${expect.address}) but got rcode ${rcode} [${addresses.join(', ')}]`);
+    } else if (expect.kind === 'removed') {
+      const since = sentAt - expect.removedAt;
+      if (addresses.length > 0 && since > REMOVAL_DEADLINE_MS) wrong(`${name} still answered ${Math.round(since)} ms after it was removed`);
+      if (addresses.length > 0) latestAnswerAfterRemovalMs = Math.max(latestAnswerAfterRemovalMs, since);
+    } else if (rcode === 2) {
+      if (sentAt > expect.recoveredBy) wrong(`${name}: SERVFAIL ${Math.round(sentAt - expect.recoveredBy + UPSTREAM_RECOVERY_MS)} ms after the upstream came back`);
+    } else if (rcode !== 0 || addresses.join() !== UPSTREAM_ADDRESS) {
+      wrong(`${name} (forwarded) got rcode ${rcode} [${addresses.join(', ')}], expected ${UPSTREAM_ADDRESS} or SERVFAIL`);
+    }
+  }
+}
+
+/** The A records of the answer section (names compressed or not). */
+function readAddresses(message: Buffer): string[] {
+  const skipName = (offset: number): number => {
+    while (offset < message.length) {
+      const length = message[offset] as number;
+      if (length === 0) return offset + 1;
+      if (length >= 0xc0) return offset + 2;
+      offset += length + 1;
+    }
+    return offset;
+  };
+  let offset = skipName(12) + 4;
+  const addresses: string[] = [];
+  for (let i = 0; i < message.readUInt16BE(6) && offset < message.length; i++) {
+    offset = skipName(offset);
+    const type = message.readUInt16BE(offset);
+    const length = message.readUInt16BE(offset + 8);
+    if (type === 1 && length === 4) addresses.push([...message.subarray(offset + 10, offset + 14)].join('.'));
+    offset += 10 + length;
+  }
+  return addresses;
+}
+
+/** Names being watched after their removal, until they have answered NXDOMAIN for a while. */
+const removals: { name: string; removedAt: number }[] = [];
+
+function watchRemoval(name: string, removedAt: number): void {
+  removals.push({ name, removedAt });
+}
+
+// --- The parts that change the picture -----------------------------------------------------------
+
+interface LiveName {
+  name: string;
+  address: string;
+}
+
+async function api(seamark: RunningSeamark, method: string, path: string, body?: unknown): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${seamark.httpPort}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+/** Hand-made records: written, rewritten with a new address, renewed and deleted. */
+async function churnRecords(seamark: RunningSeamark, live: Map<string, LiveName>, deadline: number): Promise<void> {
+  let serial = 0;
+  while (performance.now() < deadline && !stopping) {
+    const ids = [...live.keys()];
+    const roll = Math.random();
+    try {
+      // Between 8 and 40 live records: creation and deletion balance out, so the work stays steady.
+      if (ids.length < 8 || (roll < 0.3 && ids.length < 40)) {
+        const id = `churn-${++serial}`;
+        const record = { name: `${id}.docker`, address: `10.78.${(serial >> 8) & 255}.${serial & 255}` };
+        const status = await api(seamark, 'PUT', `/v1/records/${id}`, { names: [id], addresses: [record.address], lease: 600 });
+        if (status !== 201) failures.push(`PUT /v1/records/${id} answered ${status}`);
+        else live.set(id, record);
+        counts.recordsWritten++;
+      } else if (roll < 0.5) {
+        const id = ids[Math.floor(Math.random() * ids.length)] as string;
+        const record = live.get(id) as LiveName;
+        // In flux while the write is in flight: not checked until acknowledged.
+        live.delete(id);
+        const address = `10.79.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 256)}`;
+        const status = await api(seamark, 'PUT', `/v1/records/${id}`, { names: [id], addresses: [address], lease: 600 });
+        if (status !== 200) failures.push(`PUT /v1/records/${id} (replace) answered ${status}`);
+        live.set(id, { name: record.name, address });
+        counts.recordsWritten++;
+      } else if (roll < 0.75) {
+        const id = ids[Math.floor(Math.random() * ids.length)] as string;
+        const status = await api(seamark, 'POST', `/v1/records/${id}/renew`);
+        if (status !== 200) failures.push(`POST /v1/records/${id}/renew answered ${status}`);
+        counts.recordsRenewed++;
+      } else {
+        const id = ids[Math.floor(Math.random() * ids.length)] as string;
+        const record = live.get(id) as LiveName;
+        live.delete(id);
+        const status = await api(seamark, 'DELETE', `/v1/records/${id}`);
+        if (status !== 204) failures.push(`DELETE /v1/records/${id} answered ${status}`);
+        watchRemoval(record.name, performance.now());
+        counts.recordsDeleted++;
+      }
+    } catch (error) {
+      failures.push(`HTTP API: ${(error as Error).message}`);
+    }
+    await sleep(200);
+  }
+}
+
+/** Containers started, seen, then stopped or removed; at most four at a time. */
+async function churnContainers(prefix: string, live: Map<string, LiveName>, deadline: number): Promise<void> {
+  let serial = 0;
+  const running: { id: string; name: string }[] = [];
+  while (performance.now() < deadline && !stopping) {
+    try {
+      if (running.length < 4) {
+        const container = `${prefix}c${++serial}`;
+        const id = await runContainer(container);
+        counts.containersStarted++;
+        // Started after the cleanup listed the containers: removed here.
+        if (stopping) return void (await docker('rm', '-f', id).catch(() => ''));
+        const address = await docker('inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', id);
+        const name = `${container}.docker`;
+        const ipv4 = address.split(' ').find((a) => a.includes('.'));
+        if (ipv4 === undefined) {
+          failures.push(`container ${container} has no IPv4 address`);
+        } else if (await appears(name, 10_000)) {
+          live.set(`container:${id}`, { name, address: ipv4 });
+          running.push({ id, name });
+        } else {
+          wrong(`container ${container} (${ipv4}) was not answered within 10 s of starting`);
+        }
+      } else {
+        const [oldest] = running.splice(0, 1);
+        if (oldest !== undefined) {
+          live.delete(`container:${oldest.id}`);
+          // Half are stopped first (a stopped container leaves the answers too), half removed running.
+          if (serial % 2 === 0) await docker('stop', '-t', '0', oldest.id);
+          else await docker('rm', '-f', oldest.id);
+          watchRemoval(oldest.name, performance.now());
+          if (serial % 2 === 0) await docker('rm', '-f', oldest.id);
+          counts.containersRemoved++;
+        }
+      }
+    } catch (error) {
+      failures.push(`docker: ${(error as Error).message.split('\n')[0]}`);
+    }
+    await sleep(1000);
+  }
+}
+
+/** Polls until `name` answers with an address (the Docker event reaches seamark a little after `docker run`). */
+async function appears(name: string, withinMs: number): Promise<boolean> {
+  const until = performance.now() + withinMs;
+  while (performance.now() < until) {
+    const found = await probe(name);
+    if (found) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+let probePort = 0;
+/** One query outside the checker's books: does `name` have an A record now? */
+function probe(name: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createSocket('udp4');
+    const timer = setTimeout(() => (socket.close(), resolve(false)), 1000);
+    socket.on('message', (reply) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(readAddresses(reply).length > 0);
+    });
+    socket.send(buildQuery(name, 1), probePort, '127.0.0.1');
+  });
+}
+
+/** The upstream goes away for a while and comes back on the same port. */
+async function flapUpstream(upstream: { current: RunningDnsmasq; downUntil: number; backAt: number }, deadline: number): Promise<void> {
+  const period = Math.min(60_000, DURATION_MS / 3);
+  while (performance.now() + period < deadline && !stopping) {
+    await sleep(period / 2);
+    if (stopping) return;
+    await upstream.current.stop();
+    counts.upstreamOutages++;
+    upstream.downUntil = Infinity;
+    await sleep(Math.min(10_000, period / 4));
+    upstream.current = await startDnsmasq({ [UPSTREAM_NAME]: UPSTREAM_ADDRESS }, [], upstream.current.port);
+    // Stopped meanwhile (Ctrl-C): the cleanup has already stopped the old one.
+    if (stopping) return upstream.current.stop();
+    upstream.backAt = performance.now();
+    upstream.downUntil = upstream.backAt;
+    await sleep(period / 4);
+  }
+}
+
+/** Kills one DNS worker now and then; the primary must start another. */
+async function killWorkers(seamark: RunningSeamark, deadline: number): Promise<void> {
+  const period = Math.min(30_000, DURATION_MS / 3);
+  while (performance.now() + period / 2 < deadline && !stopping) {
+    await sleep(period / 2 + Math.random() * (period / 2));
+    if (stopping) return;
+    const workers = childPids(seamark.pid);
+    const victim = workers[Math.floor(Math.random() * workers.length)];
+    if (victim === undefined) {
+      failures.push('no DNS worker to kill: the primary has none');
+      continue;
+    }
+    process.kill(victim, 'SIGKILL');
+    counts.workersKilled++;
+    const until = performance.now() + 10_000;
+    while (childPids(seamark.pid).filter((pid) => pid !== victim).length < 2 && performance.now() < until) await sleep(200);
+    if (childPids(seamark.pid).filter((pid) => pid !== victim).length < 2) failures.push(`DNS worker ${victim} killed: no replacement within 10 s`);
+  }
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function rssMb(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+// --- The run ------------------------------------------------------------------------------------
+
+function startDnsperf(port: number, names: string[], seconds: number): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'seamark-soak-'));
+  const file = join(dir, 'queries');
+  writeFileSync(file, `${names.map((name) => `${name} A`).join('\n')}\n`);
+  return new Promise((resolve) => {
+    const child = spawn('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(seconds), '-Q', String(DNSPERF_QPS), '-c', '4', '-t', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', () => {
+      rmSync(dir, { recursive: true, force: true });
+      resolve(output);
+    });
+  });
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+function median(values: number[]): number {
+  return percentile(values, 50);
+}
+
+async function main(): Promise<number> {
+  // `docker version` and the image, not `docker info`: info can stall for minutes on a busy engine.
+  try {
+    await docker('version', '--format', '{{.Server.Version}}');
+    await docker('image', 'inspect', '--format', '{{.Id}}', IMAGE);
+  } catch (error) {
+    console.error(`soak: needs a Docker engine and ${IMAGE} (test/docker/build-image.sh): ${(error as Error).message.split('\n')[0]}`);
+    return 1;
+  }
+  const prefix = testPrefix('soak');
+  const upstream = { current: await startDnsmasq({ [UPSTREAM_NAME]: UPSTREAM_ADDRESS }), downUntil: 0, backAt: 0 };
+  const seamark = await startSeamark({
+    config: { upstreams: [`127.0.0.1:${upstream.current.port}`], forwardTimeout: 1, logLevel: 'info', dockerReconcile: 30 },
+    args: ['--workers', '2'],
+  });
+  probePort = seamark.dnsPort;
+  const checker = new Checker(seamark.dnsPort);
+  await checker.open();
+  const live = new Map<string, LiveName>();
+  const stable: LiveName[] = [];
+  for (let i = 1; i <= STABLE; i++) {
+    const record = { name: `stable-${i}.docker`, address: `10.77.0.${i}` };
+    const status = await api(seamark, 'PUT', `/v1/records/stable-${i}`, { names: [`stable-${i}`], addresses: [record.address] });
+    if (status !== 201) throw new Error(`PUT /v1/records/stable-${i} answered ${status}`);
+    stable.push(record);
+  }
+  let cleaned: Promise<void> | undefined;
+  // Every step runs even when one before it fails, and only once.
+  const cleanup = () =>
+    (cleaned ??= (async () => {
+      stopping = true;
+      checker.close();
+      await seamark.stop().catch((error: Error) => console.error(`soak: cleanup: ${error.message}`));
+      await upstream.current.stop().catch((error: Error) => console.error(`soak: cleanup: ${error.message}`));
+      // Only the containers: this soak creates no networks.
+      const containers = (await docker('ps', '-aq', '--filter', `name=^/${prefix}`).catch(() => '')).split('\n').filter(Boolean);
+      if (containers.length > 0) await docker('rm', '-f', ...containers).catch((error: Error) => console.error(`soak: cleanup: ${error.message}`));
+      rmSync(seamark.dataDir, { recursive: true, force: true });
+    })());
+  process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+
+  console.log(`soak: ${MINUTES} min; seamark --workers 2 (pid ${seamark.pid}); dnsperf at ${DNSPERF_QPS} qps; Docker containers, hand-made records, upstream dnsmasq on 127.0.0.1:${upstream.current.port}`);
+  const deadline = startedAt + DURATION_MS;
+  const dnsperf = startDnsperf(seamark.dnsPort, [...stable.map((r) => r.name), UPSTREAM_NAME, 'nothing-here.docker'], Math.round(DURATION_MS / 1000));
+  const background = Promise.all([
+    churnRecords(seamark, live, deadline),
+    churnContainers(prefix, live, deadline),
+    flapUpstream(upstream, deadline),
+    killWorkers(seamark, deadline),
+  ]);
+
+  // The checker: every 100 ms a stable name, every live name, the forwarded name and every fresh removal.
+  let tick = 0;
+  while (performance.now() < deadline) {
+    const now = performance.now();
+    const record = stable[tick % STABLE] as LiveName;
+    checker.ask(record.name, { kind: 'address', name: record.name, address: record.address });
+    if (tick % 3 === 0) for (const { name, address } of live.values()) checker.ask(name, { kind: 'address', name, address });
+    const recoveredBy = upstream.downUntil === Infinity ? Infinity : upstream.downUntil + UPSTREAM_RECOVERY_MS;
+    checker.ask(UPSTREAM_NAME, { kind: 'forward', recoveredBy });
+    for (let i = removals.length - 1; i >= 0; i--) {
+      const removal = removals[i] as { name: string; removedAt: number };
+      if (now - removal.removedAt > 3000) removals.splice(i, 1);
+      else checker.ask(removal.name, { kind: 'removed', name: removal.name, removedAt: removal.removedAt });
+    }
+    if (tick % 50 === 0) {
+      const current = interval();
+      current.primaryRss = rssMb(seamark.pid);
+      current.workersRss = childPids(seamark.pid).reduce((sum, pid) => sum + rssMb(pid), 0);
+    }
+    tick++;
+    await sleep(100);
+  }
+  stopping = true;
+  await sleep(CHECK_TIMEOUT_MS);
+  await background;
+  const perf = await dnsperf;
+
+  // --- The report ---
+  const unit = INTERVAL_MS === 60_000 ? 'minute' : `${INTERVAL_MS / 1000} s`;
+  console.log(`\n| ${unit} | checked | answered | lost | wrong | p99 ms (zone names) | primary RSS MB | workers RSS MB |`);
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  intervals.forEach((row, i) => {
+    const checked = row.answered + row.lost;
+    console.log(`| ${i + 1} | ${checked} | ${row.answered} | ${row.lost} | ${row.wrong} | ${percentile(row.latencies, 99).toFixed(2)} | ${row.primaryRss.toFixed(0)} | ${row.workersRss.toFixed(0)} |`);
+  });
+  const sent = /Queries sent:\s+(\d+)/.exec(perf)?.[1];
+  const completed = /Queries completed:\s+(\d+)/.exec(perf)?.[1];
+  const lost = /Queries lost:\s+(\d+)/.exec(perf)?.[1];
+  const latency = /Average Latency \(s\):\s+([\d.]+)/.exec(perf)?.[1];
+  console.log(`\ndnsperf: ${sent ?? '?'} sent, ${completed ?? '?'} answered, ${lost ?? '?'} lost, mean latency ${latency === undefined ? '?' : (Number(latency) * 1000).toFixed(2)} ms`);
+  const totalWrong = intervals.reduce((sum, row) => sum + row.wrong, 0);
+  console.log(`checker: ${intervals.reduce((s, r) => s + r.answered, 0)} answered, ${intervals.reduce((s, r) => s + r.lost, 0)} lost, ${totalWrong} wrong`);
+  console.log(
+    `events: ${counts.containersStarted} containers started, ${counts.containersRemoved} stopped/removed; ${counts.recordsWritten} record writes, ` +
+      `${counts.recordsRenewed} renewals, ${counts.recordsDeleted} deletes; ${counts.upstreamOutages} upstream outages; ${counts.workersKilled} DNS workers killed`,
+  );
+
+  console.log(`removed names: the latest answer after a removal left ${Math.round(latestAnswerAfterRemovalMs)} ms after it (deadline ${REMOVAL_DEADLINE_MS} ms)`);
+
+  // Memory that keeps growing: the later half of the run (after warm-up) against its first half.
+  const afterWarmup = intervals.slice(Math.max(1, Math.floor(intervals.length / 4)));
+  const half = Math.floor(afterWarmup.length / 2);
+  const early = median(afterWarmup.slice(0, Math.max(1, half)).map((r) => r.primaryRss));
+  const late = median(afterWarmup.slice(half).map((r) => r.primaryRss));
+  const growth = late - early;
+  console.log(`primary memory after warm-up: ${early.toFixed(0)} MB → ${late.toFixed(0)} MB`);
+  if (growth > Math.max(24, early * 0.2)) failures.push(`primary resident memory keeps growing: ${early.toFixed(0)} MB → ${late.toFixed(0)} MB`);
+
+  for (const line of wrongAnswers) console.log(`WRONG ${line}`);
+  for (const line of failures) console.log(`FAIL ${line}`);
+  const ok = totalWrong === 0 && failures.length === 0 && counts.containersStarted > 0;
+  console.log(ok ? '\nsoak: passed' : '\nsoak: FAILED');
+  await cleanup();
+  return ok ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
