@@ -23,10 +23,15 @@ function closed(socket: Socket): Promise<void> {
   return new Promise((resolve) => (socket.closed ? resolve() : socket.once('close', () => resolve())));
 }
 
-/** Lets the process open only a few more files than it has open now. */
-function tightenFileLimit(seamark: RunningSeamark, headroom: number): void {
-  const open = readdirSync(`/proc/${seamark.pid}/fd`).length;
-  execFileSync('prlimit', ['--pid', String(seamark.pid), `--nofile=${open + headroom}:${open + headroom}`]);
+function openFiles(seamark: RunningSeamark): number {
+  return readdirSync(`/proc/${seamark.pid}/fd`).length;
+}
+
+/** Lets the process open only a few more files than it has open now; returns the new limit. */
+function tightenFileLimit(seamark: RunningSeamark, headroom: number): number {
+  const limit = openFiles(seamark) + headroom;
+  execFileSync('prlimit', ['--pid', String(seamark.pid), `--nofile=${limit}:${limit}`]);
+  return limit;
 }
 
 /** A JSON request over one kept-alive connection, so it needs no new file descriptor on the server. */
@@ -109,8 +114,10 @@ describe('HTTP limits', () => {
     let sockets: Socket[] = [];
     try {
       assert.equal((await put(agent, seamark.httpPort, '/v1/records/first', { names: ['first'], addresses: ['10.94.0.1'] })).status, 201);
-      tightenFileLimit(seamark, 30);
+      const limit = tightenFileLimit(seamark, 30);
       sockets = await floodIdle(seamark.httpPort, 60);
+      // The server accepts the flood at its own pace: the write must come once every descriptor is taken.
+      await waitUntil(() => openFiles(seamark) >= limit, 20000, 'the idle sockets to take every file descriptor');
       const refused = await put(agent, seamark.httpPort, '/v1/records/starved', { names: ['starved'], addresses: ['10.94.0.2'] });
       assert.equal(refused.status, 503, refused.text);
       assert.ok(!refused.text.includes(seamark.dataDir), refused.text);
