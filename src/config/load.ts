@@ -28,6 +28,8 @@ export const OPTIONS: readonly Option[] = [
   { key: 'http', flag: 'http', env: 'SEAMARK_HTTP', value: 'addr:port', help: 'HTTP API listener, or "off" [127.0.0.1:8080]' },
   { key: 'token', flag: 'token', env: 'SEAMARK_TOKEN', value: 'secret', help: 'bearer token the HTTP API requires for writes; prefer the environment or --token-file, as flags show in ps [none]' },
   { key: 'tokenFile', flag: 'token-file', env: 'SEAMARK_TOKEN_FILE', value: 'file', help: 'file holding the HTTP API token [none]' },
+  { key: 'httpTlsCert', flag: 'http-tls-cert', env: 'SEAMARK_HTTP_TLS_CERT', value: 'file', help: 'certificate chain (PEM) of the HTTP API; with --http-tls-key it serves HTTPS only [none]' },
+  { key: 'httpTlsKey', flag: 'http-tls-key', env: 'SEAMARK_HTTP_TLS_KEY', value: 'file', help: 'private key (PEM) of the HTTP API [none]' },
   { key: 'zones', flag: 'zone', env: 'SEAMARK_ZONE', list: true, value: 'name', help: 'zone served with authority (repeatable; the first is the default for relative names) [docker]' },
   { key: 'dataDir', flag: 'data-dir', env: 'SEAMARK_DATA_DIR', value: 'dir', help: 'directory of the record store [./data]' },
   { key: 'upstreams', flag: 'upstream', env: 'SEAMARK_UPSTREAM', list: true, value: 'addr:port', help: 'resolver for names outside the zones (repeatable) [from /etc/resolv.conf]' },
@@ -45,6 +47,7 @@ export const OPTIONS: readonly Option[] = [
   { key: 'axfrAllow', flag: 'axfr-allow', env: 'SEAMARK_AXFR_ALLOW', list: true, value: 'cidr', help: 'clients allowed to transfer zones with AXFR (repeatable) [loopback]' },
   { key: 'docker', flag: 'docker', env: 'SEAMARK_DOCKER', value: 'endpoint|off', help: 'Docker endpoint (unix:///var/run/docker.sock, tcp://host:2376 with DOCKER_CERT_PATH) or "off" [DOCKER_HOST, else /var/run/docker.sock]' },
   { key: 'publishAll', flag: 'publish-all', env: 'SEAMARK_PUBLISH_ALL', value: 'true|false', help: 'publish every container; false: only those labelled seamark.enable=true [true]' },
+  { key: 'dnsdockNames', flag: 'dnsdock-names', env: 'SEAMARK_DNSDOCK_NAMES', value: 'true|false', help: "DNSDock's names for every container: <container>.<image>.<zone> and <image>.<zone> [false]" },
   { key: 'dockerNetworks', flag: 'docker-network', env: 'SEAMARK_DOCKER_NETWORKS', list: true, value: 'name', help: 'publish container addresses on this Docker network only (repeatable) [every network]' },
   { key: 'dockerHostAddresses', flag: 'docker-host-address', env: 'SEAMARK_DOCKER_HOST_ADDRESSES', list: true, value: 'address', help: 'address published for host-network containers (repeatable) [none: skipped]' },
   { key: 'dockerReconcile', flag: 'docker-reconcile', env: 'SEAMARK_DOCKER_RECONCILE', value: 'seconds', help: 'seconds between full reconciles with Docker, 0 for never [60]' },
@@ -253,6 +256,7 @@ function checkMeaning(config: Config, origins: Map<string, string>, env: NodeJS.
   }
   if (!config.etcdPrefix.startsWith('/') || !config.etcdPrefix.endsWith('/')) fail('etcdPrefix', config.etcdPrefix, 'must start and end with "/"');
   if ((config.etcdCert === undefined) !== (config.etcdKey === undefined)) fail('etcdCert', config.etcdCert, 'etcdCert and etcdKey go together: give both or neither');
+  if ((config.httpTlsCert === undefined) !== (config.httpTlsKey === undefined)) fail('httpTlsCert', config.httpTlsCert, 'httpTlsCert and httpTlsKey go together: give both or neither');
   if ((config.etcdUsername === undefined) !== (config.etcdPassword === undefined)) fail('etcdUsername', config.etcdUsername, 'etcdUsername and etcdPassword go together');
   config.hosts.forEach((host, i) => {
     host.names = host.names.map((name, j) => {

@@ -38,6 +38,9 @@ export const ConfigSchema = Type.Object(
     token: Type.Optional(Type.String({ minLength: 1 })),
     /** File holding the token (first line); used when `token` is not set. */
     tokenFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** Certificate chain and private key (PEM files) of the HTTP API; both given: it serves HTTPS only. */
+    httpTlsCert: Type.Optional(Type.String({ minLength: 1 })),
+    httpTlsKey: Type.Optional(Type.String({ minLength: 1 })),
     zones: Type.Array(Type.String({ minLength: 1 }), { default: ['docker'], minItems: 1 }),
     dataDir: Type.String({ default: './data', minLength: 1 }),
     upstreams: Type.Array(Type.String(), { default: [] }),
@@ -95,6 +98,8 @@ export const ConfigSchema = Type.Object(
     docker: Type.String({ default: '' }),
     /** Publish every container; when false only those labelled `seamark.enable=true`. */
     publishAll: Type.Boolean({ default: true }),
+    /** DNSDock's default names for every container, labelled or not: `<container>.<image>.<zone>` and `<image>.<zone>`. */
+    dnsdockNames: Type.Boolean({ default: false }),
     /** Docker networks whose addresses are published; empty: every network. */
     dockerNetworks: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     /** Addresses published for host-network containers; empty: such containers are skipped. */

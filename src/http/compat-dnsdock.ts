@@ -24,14 +24,23 @@ export interface DnsdockRoutesOptions {
   token: string | undefined;
 }
 
+/** A service as DNSDock's Go struct encodes it: exported field names as keys, a nil slice as null. */
 const ServiceSchema = Type.Object({
-  name: Type.String(),
-  image: Type.String(),
-  ips: Type.Array(Type.String()),
-  ttl: Type.Integer({ description: '-1: the default TTL' }),
-  aliases: Type.Array(Type.String()),
+  Name: Type.String(),
+  Image: Type.String(),
+  IPs: Type.Array(Type.String()),
+  TTL: Type.Integer({ description: '-1: the default TTL' }),
+  Aliases: Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'null when there are none, as DNSDock writes it' }),
 });
 type Service = Static<typeof ServiceSchema>;
+/** A service as the routes work with it, before it is written in DNSDock's shape. */
+interface ServiceFields {
+  name: string;
+  image: string;
+  ips: string[];
+  ttl: number;
+  aliases: string[];
+}
 
 const label = { maxLength: 63 };
 /** What DNSDock accepts: all optional, keys in any case; `ip` is DNSDock's older single-address field. */
@@ -55,11 +64,17 @@ export const dnsdockRoutes: FastifyPluginAsyncTypebox<DnsdockRoutesOptions> = as
   app.addHook('onRequest', requireToken(token));
   // DNSDock's documented calls use `curl --data-ascii`, which sends JSON as form data.
   app.addContentTypeParser(['application/x-www-form-urlencoded', 'text/plain'], { parseAs: 'string' }, jsonParser);
-  // DNSDock (Go's encoding/json) matches keys case-insensitively.
+  // DNSDock (Go's encoding/json) matches keys case-insensitively and reads null
+  // as an empty list, so a client can send back the "Aliases":null it was given.
   app.addHook('preValidation', async (request: FastifyRequest) => {
     const body = request.body;
     if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
-      request.body = Object.fromEntries(Object.entries(body).map(([key, value]) => [key.toLowerCase(), value]));
+      request.body = Object.fromEntries(
+        Object.entries(body).map(([key, value]) => {
+          const field = key.toLowerCase();
+          return [field, value === null && (field === 'ips' || field === 'aliases') ? [] : value];
+        }),
+      );
     }
   });
   const tags = ['dnsdock'];
@@ -93,9 +108,13 @@ export const dnsdockRoutes: FastifyPluginAsyncTypebox<DnsdockRoutesOptions> = as
     async (request) => {
       const service = completeService(request.body);
       const origin = { name: service.name, image: service.image, aliases: service.aliases };
-      const fields: RecordFields = { names: serviceNames(origin), addresses: requireAddresses(service.ips), srv: [], ...(service.ttl >= 0 ? { ttl: service.ttl } : {}) };
-      const { record } = await manual.put(request.params.id, fields, origin);
-      return serviceOf(record);
+      try {
+        const fields: RecordFields = { names: serviceNames(origin), addresses: requireAddresses(service.ips), srv: [], ...(service.ttl >= 0 ? { ttl: service.ttl } : {}) };
+        const { record } = await manual.put(request.params.id, fields, origin);
+        return serviceOf(record);
+      } catch (error) {
+        throw inDnsdockTerms(error, origin, request.body);
+      }
     },
   );
 
@@ -111,8 +130,17 @@ export const dnsdockRoutes: FastifyPluginAsyncTypebox<DnsdockRoutesOptions> = as
       },
     },
     async (request, reply) => {
-      const record = await manual.update(request.params.id, (current) => patchedService(current, request.body));
-      return record === undefined ? reply.code(404).send(NotFound(request.params.id)) : serviceOf(record);
+      let origin: DnsdockOrigin | undefined;
+      try {
+        const record = await manual.update(request.params.id, (current) => {
+          const change = patchedService(current, request.body);
+          origin = change.dnsdock;
+          return change;
+        });
+        return record === undefined ? reply.code(404).send(NotFound(request.params.id)) : serviceOf(record);
+      } catch (error) {
+        throw inDnsdockTerms(error, origin, request.body);
+      }
     },
   );
 
@@ -139,7 +167,7 @@ export const dnsdockRoutes: FastifyPluginAsyncTypebox<DnsdockRoutesOptions> = as
   );
 };
 
-function completeService(input: ServiceInput): Service {
+function completeService(input: ServiceInput): ServiceFields {
   return {
     name: (input.name ?? '').toLowerCase(),
     image: (input.image ?? '').toLowerCase(),
@@ -173,13 +201,14 @@ function patchedService(current: ManualRecord, body: ServiceInput): RecordChange
 
 /** The DNS names a service gets: <name>.<image>, <image> (or <name> without an image), and each alias. */
 function serviceNames(origin: DnsdockOrigin): string[] {
-  const names = [
-    ...(origin.name !== '' && origin.image !== '' ? [`${origin.name}.${origin.image}`] : []),
-    ...(origin.image !== '' ? [origin.image] : origin.name !== '' ? [origin.name] : []),
-    ...origin.aliases,
-  ];
+  const names = [...namesOfService(origin), ...origin.aliases];
   if (names.length === 0) throw new RecordInputError('name', 'give a name, an image or an alias: the service needs a DNS name');
   return names;
+}
+
+/** The names a service's name and image give it, before its aliases. */
+function namesOfService({ name, image }: DnsdockOrigin): string[] {
+  return [...(name !== '' && image !== '' ? [`${name}.${image}`] : []), ...(image !== '' ? [image] : name !== '' ? [name] : [])];
 }
 
 function requireAddresses(ips: string[]): string[] {
@@ -190,11 +219,35 @@ function requireAddresses(ips: string[]): string[] {
 /** A record in DNSDock's shape; records made elsewhere show their id as name and their names as aliases. */
 function serviceOf(record: ManualRecordView): Service {
   const origin = record.dnsdock;
+  const aliases = origin?.aliases ?? record.names;
   return {
-    name: origin?.name ?? record.id,
-    image: origin?.image ?? '',
-    ips: record.addresses,
-    ttl: record.ttl ?? -1,
-    aliases: origin?.aliases ?? record.names,
+    Name: origin?.name ?? record.id,
+    Image: origin?.image ?? '',
+    IPs: record.addresses,
+    TTL: record.ttl ?? -1,
+    Aliases: aliases.length === 0 ? null : aliases,
   };
+}
+
+/**
+ * A record's input error in the fields the DNSDock client sent: addresses[i] is
+ * ips[i] (or ip, which comes after them), and names[k] is the name, the image or
+ * aliases[j] it was built from (see serviceNames).
+ */
+function inDnsdockTerms(error: unknown, origin: DnsdockOrigin | undefined, body: ServiceInput): unknown {
+  if (!(error instanceof RecordInputError)) return error;
+  const index = /^(?:names|addresses)\[(\d+)\]$/.exec(error.field)?.[1];
+  const at = index === undefined ? -1 : Number(index);
+  let field = error.field;
+  if (field === 'addresses') field = 'ips';
+  else if (field === 'names' || field === 'dnsdock.aliases') field = 'aliases';
+  else if (field.startsWith('addresses[')) {
+    const given = body.ips?.length ?? 0;
+    field = at < given || body.ip === undefined ? `ips[${at}]` : 'ip';
+  } else if (field.startsWith('names[') && origin !== undefined) {
+    const built = namesOfService(origin).length;
+    if (at >= built) field = `aliases[${at - built}]`;
+    else field = origin.image !== '' && (at === built - 1 || origin.name === '') ? 'image' : 'name';
+  }
+  return field === error.field ? error : new RecordInputError(field, error.reason);
 }

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Config } from '../config/schema.js';
-import { normalizeName, qualifyName } from '../registry/names.js';
+import { qualifyName } from '../registry/names.js';
 import type { Registry } from '../registry/registry.js';
 import { RRType, type ResourceRecord } from '../zone/records.js';
 import { lookup, nsName, zoneTransfer, type ZoneSettings } from '../zone/view.js';
@@ -20,6 +20,9 @@ export interface MesosRoutesOptions {
 
 const HostEntry = Type.Object({ host: Type.String(), ip: Type.String() });
 const ServiceEntry = Type.Object({ service: Type.String(), host: Type.String(), ip: Type.String(), port: Type.String() });
+// Mesos-DNS answers a miss with one entry of empty strings (Go's zero value), not an empty list.
+const HOSTS_MISS = [{ host: '', ip: '' }];
+const SERVICES_MISS = [{ service: '', host: '', ip: '', port: '' }];
 const NameMap = Type.Record(Type.String(), Type.Array(Type.String()));
 
 /** Settings that are secrets: shown as "<redacted>" in /v1/config. */
@@ -42,7 +45,17 @@ export const mesosRoutes: FastifyPluginAsyncTypebox<MesosRoutesOptions> = async 
       }
     }
     const domain = zone.zones[0] ?? '';
-    return jsonBytes({ Serial: serial, Mname: fqdn(nsName(domain)), Rname: fqdn(`hostmaster.${domain}`), Domain: domain, Records: records });
+    // Mesos-DNS's AXFR struct, in its field order; seamark follows changes as they happen, so
+    // RefreshSeconds (how often a copy should poll) is the Docker reconcile interval.
+    return jsonBytes({
+      TTL: config.ttl,
+      Serial: serial,
+      RefreshSeconds: config.dockerReconcile,
+      Mname: fqdn(nsName(domain)),
+      Rname: fqdn(`hostmaster.${domain}`),
+      Domain: domain,
+      Records: records,
+    });
   });
 
   app.get(
@@ -88,16 +101,17 @@ export const mesosRoutes: FastifyPluginAsyncTypebox<MesosRoutesOptions> = async 
     {
       schema: {
         tags,
-        summary: 'Mesos-DNS: the addresses of a host name (A and AAAA); [] when there are none',
+        summary: 'Mesos-DNS: the addresses of a host name (A and AAAA); [{"host": "", "ip": ""}] when there are none, as Mesos-DNS',
         params: Type.Object({ host: Type.String({ minLength: 1, maxLength: 254 }) }),
         response: { 200: Type.Array(HostEntry) },
       },
     },
     async (request) => {
       const name = qualifyName(request.params.host, zone.zones);
-      return [...answers(registry, zone, name, RRType.A), ...answers(registry, zone, name, RRType.AAAA)].flatMap((record) =>
+      const entries = [...answers(registry, zone, name, RRType.A), ...answers(registry, zone, name, RRType.AAAA)].flatMap((record) =>
         'address' in record ? [{ host: fqdn(name), ip: record.address }] : [],
       );
+      return entries.length === 0 ? HOSTS_MISS : entries;
     },
   );
 
@@ -106,7 +120,7 @@ export const mesosRoutes: FastifyPluginAsyncTypebox<MesosRoutesOptions> = async 
     {
       schema: {
         tags,
-        summary: 'Mesos-DNS: the SRV view of _service._proto.name (service, host, ip, port); [] when there is none',
+        summary: 'Mesos-DNS: the SRV view of _service._proto.name (service, host, ip, port); one entry of empty strings when there is none, as Mesos-DNS',
         params: Type.Object({ service: Type.String({ minLength: 1, maxLength: 254 }) }),
         response: { 200: Type.Array(ServiceEntry) },
       },
@@ -119,10 +133,11 @@ export const mesosRoutes: FastifyPluginAsyncTypebox<MesosRoutesOptions> = async 
         if (record.type !== RRType.SRV) continue;
         const addresses = (response?.additional ?? []).filter((extra) => extra.name === record.target && 'address' in extra);
         for (const address of addresses) {
-          if ('address' in address) entries.push({ service: normalizeName(request.params.service), host: fqdn(record.target), ip: address.address, port: String(record.port) });
+          // As Mesos-DNS, `service` is the name as asked.
+          if ('address' in address) entries.push({ service: request.params.service, host: fqdn(record.target), ip: address.address, port: String(record.port) });
         }
       }
-      return entries;
+      return entries.length === 0 ? SERVICES_MISS : entries;
     },
   );
 
@@ -134,7 +149,9 @@ export const mesosRoutes: FastifyPluginAsyncTypebox<MesosRoutesOptions> = async 
         summary: 'Mesos-DNS: every A, AAAA and SRV record served, by name',
         response: {
           200: Type.Object({
+            TTL: Type.Integer(),
             Serial: Type.Integer(),
+            RefreshSeconds: Type.Number(),
             Mname: Type.String(),
             Rname: Type.String(),
             Domain: Type.String(),

@@ -4,7 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { NoLeaseError, RecordInputError, RecordUnreadableError } from '../sources/manual/index.js';
-import { StoreUnavailableError } from '../store/store.js';
+import { StoreFullError, StoreUnavailableError } from '../store/store.js';
 import { pathToKey } from '../config/load.js';
 
 export const ErrorSchema = Type.Object({
@@ -52,7 +52,8 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (error instanceof NoLeaseError || error instanceof RecordUnreadableError) return reply.code(409).send(errorBody(409, error.message));
     if (error instanceof StoreUnavailableError) {
       request.log.warn({ err: error }, 'write refused: the record store is unavailable');
-      return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).send(errorBody(503, error.message));
+      const status = error instanceof StoreFullError ? 507 : 503;
+      return reply.code(status).header('retry-after', String(RETRY_AFTER_SECONDS)).send(errorBody(status, error.message));
     }
     const status = error.statusCode ?? 500;
     if (status < 500) return reply.code(status).send(errorBody(status, error.message, fieldOfFastifyError(error)));

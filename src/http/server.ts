@@ -49,7 +49,10 @@ const MAX_PARAM_LENGTH = 3 * 254;
 
 export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInstance> {
   const timeoutMs = options.config.httpTimeout * 1000;
+  const tls = readTlsFiles(options.config);
   const app = Fastify({
+    // fastify types an HTTPS instance apart; the routes do not depend on the transport.
+    ...((tls === undefined ? {} : { https: tls }) as object),
     loggerInstance: options.log.child({ component: 'http' }) as FastifyBaseLogger,
     // Request lines would be noise at info; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
@@ -106,6 +109,19 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
   return app;
 }
 
+/** The HTTP API's certificate and key when configured, read at start so a missing or unreadable file stops seamark naming it. */
+function readTlsFiles(config: Pick<Config, 'httpTlsCert' | 'httpTlsKey'>): { cert: Buffer; key: Buffer } | undefined {
+  if (config.httpTlsCert === undefined || config.httpTlsKey === undefined) return undefined;
+  const read = (key: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new Error(`cannot read ${key} ${file}: ${(error as Error).message}`);
+    }
+  };
+  return { cert: read('httpTlsCert', config.httpTlsCert), key: read('httpTlsKey', config.httpTlsKey) };
+}
+
 /** Refuses, with the fix in the message, to serve writes beyond loopback without a token. */
 export function checkListenerSafety(endpoint: Endpoint, token: string | undefined): void {
   if (token !== undefined || isLoopback(endpoint.address)) return;
@@ -119,7 +135,10 @@ export async function startHttpApi(options: HttpApiOptions, endpoint: Endpoint):
   checkListenerSafety(endpoint, options.token);
   const app = await buildHttpApi(options);
   await app.listen({ host: endpoint.address, port: endpoint.port });
-  options.log.info({ http: `${endpoint.family === 6 ? `[${endpoint.address}]` : endpoint.address}:${endpoint.port}`, auth: options.token !== undefined }, 'HTTP API listening');
+  options.log.info(
+    { http: `${endpoint.family === 6 ? `[${endpoint.address}]` : endpoint.address}:${endpoint.port}`, auth: options.token !== undefined, tls: options.config.httpTlsCert !== undefined },
+    'HTTP API listening',
+  );
   return app;
 }
 

@@ -7,14 +7,33 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { StoreUnavailableError, type LoadResult, type RecordCheck, type RecordStore, type StoredRecord, type UnreadableRecord } from './store.js';
+import { StoreFullError, StoreUnavailableError, type LoadResult, type RecordCheck, type RecordStore, type StoredRecord, type UnreadableRecord } from './store.js';
 
 const FORMAT_VERSION = 1;
 const RECORD_SUFFIX = '.json';
 /** Temp files start with a dot, which no record id may, so they never pass for records. */
 const TEMP_PREFIX = '.tmp-';
-/** Errors that say "not now" (resources), not "this is wrong": the client may retry. */
-const UNAVAILABLE_CODES = new Set(['EMFILE', 'ENFILE', 'ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'ENOMEM', 'EAGAIN', 'EBUSY']);
+/**
+ * Errors that say "not now" (resources), not "this is wrong", with what the
+ * client is told; the client may retry. ENOENT: the data directory went away
+ * under seamark (unmounted, deleted); it is not made again, since an empty one
+ * would hide every record stored before.
+ */
+const UNAVAILABLE_REASONS: Readonly<Record<string, string>> = {
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files',
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  EROFS: 'the disk is read-only',
+  ENOENT: 'the data directory is gone',
+  EACCES: 'the data directory is not writable',
+  EPERM: 'the data directory is not writable',
+  EIO: 'an I/O error',
+  ENOMEM: 'out of memory',
+  EAGAIN: 'a resource is busy',
+  EBUSY: 'a resource is busy',
+};
+const FULL_CODES = new Set(['ENOSPC', 'EDQUOT']);
 
 interface RecordFile {
   version: number;
@@ -157,12 +176,13 @@ async function unlinkIfPresent(file: string): Promise<void> {
   }
 }
 
-/** A resource error becomes StoreUnavailableError with its code and no path; anything else stays as it is. */
+/** A resource error becomes StoreUnavailableError (StoreFullError for a full disk) saying what happened, with no path; anything else stays as it is. */
 function unavailable(error: unknown): Error {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === undefined || !UNAVAILABLE_CODES.has(code)) return error as Error;
-  const reasons: Record<string, string> = { EMFILE: 'too many open files', ENFILE: 'too many open files', ENOSPC: 'the disk is full', EDQUOT: 'the disk quota is used up', EROFS: 'the disk is read-only' };
-  return new StoreUnavailableError(`the record store cannot write right now (${code}: ${reasons[code] ?? 'an I/O error'}); nothing was changed, try again later`);
+  const reason = code === undefined ? undefined : UNAVAILABLE_REASONS[code];
+  if (reason === undefined) return error as Error;
+  const message = `the record store cannot write right now (${code}: ${reason}); nothing was changed, try again later`;
+  return FULL_CODES.has(code as string) ? new StoreFullError(message) : new StoreUnavailableError(message);
 }
 
 function readRecordFile<T extends StoredRecord>(file: string, id: string, check: RecordCheck): { record: T } | { unreadable: UnreadableRecord } {

@@ -48,6 +48,8 @@ export interface RecordStore<T extends StoredRecord> {
  * answers it with 503. The message must not reveal paths or addresses.
  */
 export class StoreUnavailableError extends Error {}
+/** The store's disk is full (or its quota used up): a write can succeed once space is freed. */
+export class StoreFullError extends StoreUnavailableError {}
 
 /** How an unreadable record is reported: in the log, on /readyz, in the store's errors. */
 export function describeUnreadable(entry: UnreadableRecord): string {

@@ -29,9 +29,10 @@ describe('compatibility and operations routes', () => {
       assert.equal((await dig(seamark.dnsPort, 'foo.bar.docker', 'A')).answer[0]?.ttl, 30);
 
       const one = await api(seamark.httpPort, 'GET', '/services/newid');
-      assert.deepEqual(one.body, { name: 'foo', image: 'bar', ips: ['10.70.0.1'], ttl: 30, aliases: ['foo.example'] });
+      assert.deepEqual(one.body, { Name: 'foo', Image: 'bar', IPs: ['10.70.0.1'], TTL: 30, Aliases: ['foo.example'] });
+      assert.deepEqual(Object.keys(JSON.parse(one.text)), ['Name', 'Image', 'IPs', 'TTL', 'Aliases'], 'the keys and their order of the Go struct');
       const all = await api(seamark.httpPort, 'GET', '/services');
-      assert.deepEqual(all.body.newid, { name: 'foo', image: 'bar', ips: ['10.70.0.1'], ttl: 30, aliases: ['foo.example'] });
+      assert.deepEqual(all.body.newid, { Name: 'foo', Image: 'bar', IPs: ['10.70.0.1'], TTL: 30, Aliases: ['foo.example'] });
     });
 
     it('patches, sets the default TTL and deletes services', async () => {
@@ -39,7 +40,8 @@ describe('compatibility and operations routes', () => {
       assert.equal((await dig(seamark.dnsPort, 'web.nginx.docker', 'A')).answer[0]?.ttl, 30, 'ttl -1 is the server default');
       const patched = await api(seamark.httpPort, 'PATCH', '/services/svc2', { ips: ['10.70.0.3'] });
       assert.equal(patched.status, 200);
-      assert.deepEqual(patched.body, { name: 'web', image: 'nginx', ips: ['10.70.0.3'], ttl: -1, aliases: [] });
+      assert.deepEqual(patched.body, { Name: 'web', Image: 'nginx', IPs: ['10.70.0.3'], TTL: -1, Aliases: null });
+      assert.match(patched.text, /"Aliases":null/);
       assert.deepEqual(await digAddresses(seamark.dnsPort, 'web.nginx.docker'), ['10.70.0.3']);
 
       const setTtl = await fetch(`http://127.0.0.1:${seamark.httpPort}/set/ttl`, {
@@ -62,8 +64,44 @@ describe('compatibility and operations routes', () => {
       assert.equal(unknown.body.field, 'colour');
       const address = await api(seamark.httpPort, 'PUT', '/services/bad', { name: 'x', image: 'y', ips: ['not-an-ip'] });
       assert.equal(address.status, 400);
-      assert.equal(address.body.field, 'addresses[0]');
+      assert.equal(address.body.field, 'ips[0]');
+      assert.match(address.body.message, /^ips\[0\]: "not-an-ip"/);
       assert.equal((await api(seamark.httpPort, 'GET', '/services/bad')).status, 404);
+    });
+
+    it('names DNSDock\'s own fields in every 400: ips[i], ip, name, image, aliases[i]', async () => {
+      const cases: [Record<string, unknown>, string][] = [
+        [{ Name: 'x', Image: 'y', IPs: ['10.0.0.1', '10.0.0.300'] }, 'ips[1]'],
+        [{ name: 'x', image: 'y', ips: ['10.0.0.1'], ip: 'nope' }, 'ip'],
+        [{ name: 'bad!', image: 'y', ip: '10.0.0.1' }, 'name'],
+        [{ name: 'x', image: 'bad!', ip: '10.0.0.1' }, 'name'],
+        [{ image: 'bad!', ip: '10.0.0.1' }, 'image'],
+        [{ name: 'x', image: 'y', ip: '10.0.0.1', ALIASES: ['ok', 'bad!'] }, 'aliases[1]'],
+        [{ name: 'x', image: 'y', ip: '10.0.0.1', aliases: ['outside.elsewhere.'] }, 'aliases[0]'],
+        [{ name: 'x', image: 'y' }, 'ips'],
+      ];
+      for (const [body, field] of cases) {
+        const reply = await api(seamark.httpPort, 'PUT', '/services/fields', body);
+        assert.equal(reply.status, 400, JSON.stringify(body));
+        assert.equal(reply.body.field, field, JSON.stringify(body));
+        assert.ok(reply.body.message.startsWith(`${field}: `), reply.body.message);
+      }
+      await api(seamark.httpPort, 'PUT', '/services/fields', { name: 'x', image: 'y', ip: '10.0.0.1' });
+      const patched = await api(seamark.httpPort, 'PATCH', '/services/fields', { IPs: ['10.0.0.2', 'x'] });
+      assert.equal(patched.body.field, 'ips[1]');
+      assert.equal((await api(seamark.httpPort, 'PATCH', '/services/fields', { aliases: ['bad!'] })).body.field, 'aliases[0]');
+      assert.equal((await api(seamark.httpPort, 'DELETE', '/services/fields')).status, 200);
+    });
+
+    it('reads back what it wrote: a DNSDock client can PUT the Go-shaped service it got, null aliases included', async () => {
+      await api(seamark.httpPort, 'PUT', '/services/echo', { name: 'echo', image: 'img', ip: '10.70.0.9' });
+      const got = await api(seamark.httpPort, 'GET', '/services/echo');
+      assert.deepEqual(got.body, { Name: 'echo', Image: 'img', IPs: ['10.70.0.9'], TTL: -1, Aliases: null });
+      const again = await api(seamark.httpPort, 'PUT', '/services/echo', { ...got.body, TTL: 12 });
+      assert.equal(again.status, 200, again.text);
+      assert.deepEqual(again.body, { ...got.body, TTL: 12 });
+      assert.equal((await dig(seamark.dnsPort, 'echo.img.docker', 'A')).answer[0]?.ttl, 12);
+      assert.equal((await api(seamark.httpPort, 'DELETE', '/services/echo')).status, 200);
     });
   });
 
@@ -94,22 +132,35 @@ describe('compatibility and operations routes', () => {
       assert.equal(reply.body.SOAMname, 'ns.docker.');
     });
 
-    it('GET /v1/hosts/{host}: [{host, ip}], and [] for a miss', async () => {
+    it('GET /v1/hosts/{host}: [{host, ip}], and Mesos-DNS\'s one entry of empty strings for a miss', async () => {
       // Mesos-DNS docs: [{"host":"nginx.marathon.mesos.","ip":"10.249.219.155"}]
       assert.deepEqual((await api(seamark.httpPort, 'GET', '/v1/hosts/nginx.marathon.docker')).body, [{ host: 'nginx.marathon.docker.', ip: '10.80.0.1' }]);
       assert.deepEqual((await api(seamark.httpPort, 'GET', '/v1/hosts/nginx.marathon')).body, [{ host: 'nginx.marathon.docker.', ip: '10.80.0.1' }]);
-      assert.deepEqual((await api(seamark.httpPort, 'GET', '/v1/hosts/nobody.docker')).body, []);
+      // Mesos-DNS (resolver.go, RestHost): a miss is [{"host":"","ip":""}], status 200.
+      const miss = await api(seamark.httpPort, 'GET', '/v1/hosts/nobody.docker');
+      assert.equal(miss.status, 200);
+      assert.equal(miss.text, '[{"host":"","ip":""}]');
     });
 
-    it('GET /v1/services/{service}: [{service, host, ip, port}], port a string, and [] for a miss', async () => {
+    it('GET /v1/services/{service}: [{service (as asked), host, ip, port}], port a string, and Mesos-DNS\'s empty entry for a miss', async () => {
       // Mesos-DNS docs: [{"service":"_nginx._tcp.marathon.mesos","host":"nginx-s0.marathon.mesos.","ip":"10.190.238.173","port":"31666"}]
       const reply = await api(seamark.httpPort, 'GET', '/v1/services/_nginx._tcp.nginx.marathon.docker');
       assert.deepEqual(reply.body, [{ service: '_nginx._tcp.nginx.marathon.docker', host: 'nginx.marathon.docker.', ip: '10.80.0.1', port: '31666' }]);
-      assert.deepEqual((await api(seamark.httpPort, 'GET', '/v1/services/_none._tcp.docker')).body, []);
+      const asked = await api(seamark.httpPort, 'GET', '/v1/services/_NGINX._tcp.nginx.marathon.docker.');
+      assert.deepEqual(asked.body, [{ service: '_NGINX._tcp.nginx.marathon.docker.', host: 'nginx.marathon.docker.', ip: '10.80.0.1', port: '31666' }]);
+      // Mesos-DNS (RestService): a miss is [{"service":"","host":"","ip":"","port":""}].
+      const miss = await api(seamark.httpPort, 'GET', '/v1/services/_none._tcp.docker');
+      assert.equal(miss.status, 200);
+      assert.equal(miss.text, '[{"service":"","host":"","ip":"","port":""}]');
     });
 
     it('GET /v1/axfr: every record served, by name', async () => {
       const reply = await api(seamark.httpPort, 'GET', '/v1/axfr');
+      // Mesos-DNS's models.AXFR, in its field order.
+      assert.deepEqual(Object.keys(reply.body), ['TTL', 'Serial', 'RefreshSeconds', 'Mname', 'Rname', 'Domain', 'Records']);
+      assert.deepEqual(Object.keys(reply.body.Records), ['As', 'AAAAs', 'SRVs']);
+      assert.equal(reply.body.TTL, 30);
+      assert.equal(reply.body.RefreshSeconds, 60);
       assert.equal(reply.body.Domain, 'docker');
       assert.equal(typeof reply.body.Serial, 'number');
       assert.deepEqual(reply.body.Records.As['nginx.marathon.docker.'], ['10.80.0.1']);

@@ -15,12 +15,12 @@ describe('DNSDock writes', () => {
     const first = await startSeamark({ config });
     const tooManyNames = await api(first.httpPort, 'PUT', '/services/many', { name: 'x', image: 'y', ip: '10.61.0.1', aliases: aliases(64) });
     assert.equal(tooManyNames.status, 400, tooManyNames.text);
-    assert.equal(tooManyNames.body.field, 'names');
+    assert.equal(tooManyNames.body.field, 'aliases');
     assert.match(tooManyNames.body.message, /64/);
     const ips = Array.from({ length: 64 }, (_, i) => `10.62.0.${i + 1}`);
     const tooManyAddresses = await api(first.httpPort, 'PUT', '/services/wide', { name: 'x', image: 'y', ips, ip: '10.62.1.1' });
     assert.equal(tooManyAddresses.status, 400, tooManyAddresses.text);
-    assert.equal(tooManyAddresses.body.field, 'addresses');
+    assert.equal(tooManyAddresses.body.field, 'ips');
     // A ttl-only PATCH on a record with 64 names keeps its 64 names.
     const names = aliases(64);
     assert.equal((await api(first.httpPort, 'PUT', '/v1/records/full', { names, addresses: ['10.63.0.1'] })).status, 201);
@@ -56,8 +56,8 @@ describe('DNSDock writes', () => {
         assert.equal(ttl.status, 200);
         assert.equal(renamed.status, 200);
         const service = (await api(seamark.httpPort, 'GET', `/services/${id}`)).body;
-        assert.equal(service.ttl, 42, `round ${round}: the ttl change was lost`);
-        assert.deepEqual(service.aliases, [`extra-${round}`], `round ${round}: the alias change was lost`);
+        assert.equal(service.TTL, 42, `round ${round}: the ttl change was lost`);
+        assert.deepEqual(service.Aliases, [`extra-${round}`], `round ${round}: the alias change was lost`);
       }
       for (let round = 0; round < 20; round++) {
         const id = `gone-${round}`;

@@ -48,6 +48,27 @@ describe('leases and health checks', () => {
     await waitUntil(async () => (await dig(seamark.dnsPort, 'renewed.docker', 'A')).status === 'NXDOMAIN', 15000, 'the unrenewed lease to lapse');
   });
 
+  it('keeps a year-long lease (past the 24.8-day limit of one Node timer) while a short lease beside it lapses on time', async () => {
+    const year = 366 * 86400;
+    const before = Date.now();
+    const long = await api(seamark.httpPort, 'PUT', '/v1/records/yearly', { names: ['yearly'], addresses: ['10.60.1.1'], lease: year });
+    assert.equal(long.status, 201, long.text);
+    const expiresAt = Date.parse(long.body.expiresAt);
+    assert.ok(Math.abs(expiresAt - (before + year * 1000)) < 60_000, `expiresAt ${long.body.expiresAt} is a year from now`);
+    assert.equal((await api(seamark.httpPort, 'GET', '/v1/records/yearly')).body.expiresAt, long.body.expiresAt);
+    assert.equal((await api(seamark.httpPort, 'PUT', '/v1/records/short', { names: ['short'], addresses: ['10.60.1.2'], lease: 1 })).status, 201);
+    assert.deepEqual(await digAddresses(seamark.dnsPort, 'yearly.docker'), ['10.60.1.1']);
+    await waitUntil(async () => (await dig(seamark.dnsPort, 'short.docker', 'A')).status === 'NXDOMAIN', 15000, 'the 1 s lease beside the year-long one to lapse');
+    assert.deepEqual(await digAddresses(seamark.dnsPort, 'yearly.docker'), ['10.60.1.1'], 'the year-long lease did not lapse early');
+    const renewed = await api(seamark.httpPort, 'POST', '/v1/records/yearly/renew');
+    assert.equal(renewed.status, 200);
+    assert.ok(Date.parse(renewed.body.expiresAt) >= expiresAt);
+    const tooLong = await api(seamark.httpPort, 'PUT', '/v1/records/toolong', { names: ['toolong'], addresses: ['10.60.1.3'], lease: year + 1 });
+    assert.equal(tooLong.status, 400);
+    assert.equal(tooLong.body.field, 'lease');
+    assert.equal((await api(seamark.httpPort, 'DELETE', '/v1/records/yearly')).status, 204);
+  });
+
   it('takes a host with a failing TCP check out of the answers and puts it back when it passes', async () => {
     const listener = createTcpServer((socket) => socket.destroy());
     const port = await listen(listener);
@@ -75,6 +96,83 @@ describe('leases and health checks', () => {
     } finally {
       await close(again);
       await api(seamark.httpPort, 'DELETE', '/v1/records/tcpbox');
+    }
+  });
+
+  /**
+   * Reads the record until `done` holds, asserting on every read that health
+   * flips exactly at the threshold: a run shorter than it leaves `healthy` as it was.
+   */
+  async function watchHealth(id: string, wasHealthy: boolean, threshold: number, label: string): Promise<void> {
+    const shortRuns = new Set<number>();
+    await waitUntil(
+      async () => {
+        const { healthy, checkCounts } = (await api(seamark.httpPort, 'GET', `/v1/records/${id}`)).body;
+        const run = wasHealthy ? checkCounts?.failing : checkCounts?.passing;
+        if (run === undefined || run === 0) return false;
+        if (run < threshold) {
+          assert.equal(healthy, wasHealthy, `${label}: ${run} result(s) in a row flipped the host (threshold ${threshold})`);
+          shortRuns.add(run);
+          return false;
+        }
+        assert.equal(healthy, !wasHealthy, `${label}: ${run} results in a row did not flip the host (threshold ${threshold})`);
+        return true;
+      },
+      15000,
+      label,
+    );
+    if (threshold > 1) assert.ok(shortRuns.size > 0, `${label}: saw a run shorter than the threshold`);
+  }
+
+  it('flips an HTTP-checked host only after check.fall failures and check.rise passes in a row, and shows the counts', async () => {
+    let status = 200;
+    const server = createHttpServer((_request, response) => response.writeHead(status).end());
+    const port = await listen(server);
+    try {
+      const check = { http: `http://127.0.0.1:${port}/`, interval: 0.4, timeout: 0.3, rise: 3, fall: 4 };
+      const put = await api(seamark.httpPort, 'PUT', '/v1/records/flappy', { names: ['flappy'], addresses: ['10.63.0.1'], check });
+      assert.equal(put.status, 201, put.text);
+      assert.equal(put.body.check.rise, 3);
+      assert.equal(put.body.check.fall, 4);
+      await waitUntil(async () => (await api(seamark.httpPort, 'GET', '/v1/records/flappy')).body.checkCounts?.passing >= 1, 15000, 'the first check');
+      status = 500;
+      await watchHealth('flappy', true, 4, 'failing');
+      assert.deepEqual(await digAddresses(seamark.dnsPort, 'flappy.docker'), []);
+      status = 200;
+      await watchHealth('flappy', false, 3, 'passing');
+      assert.deepEqual(await digAddresses(seamark.dnsPort, 'flappy.docker'), ['10.63.0.1']);
+    } finally {
+      await close(server);
+      await api(seamark.httpPort, 'DELETE', '/v1/records/flappy');
+    }
+  });
+
+  it('flips a TCP-checked host with the defaults, 3 failures down and 2 passes up', async () => {
+    let listener = createTcpServer((socket) => socket.destroy());
+    const port = await listen(listener);
+    try {
+      const put = await api(seamark.httpPort, 'PUT', '/v1/records/tcpflap', { names: ['tcpflap'], addresses: ['10.63.0.2'], check: { tcp: `127.0.0.1:${port}`, interval: 0.4, timeout: 0.3 } });
+      assert.equal(put.status, 201, put.text);
+      assert.deepEqual([put.body.check.rise, put.body.check.fall], [2, 3]);
+      await waitUntil(async () => (await api(seamark.httpPort, 'GET', '/v1/records/tcpflap')).body.checkCounts?.passing >= 1, 15000, 'the first check');
+      await close(listener);
+      await watchHealth('tcpflap', true, 3, 'refused');
+      assert.deepEqual(await digAddresses(seamark.dnsPort, 'tcpflap.docker'), []);
+      listener = createTcpServer((socket) => socket.destroy());
+      await listen(listener, port);
+      await watchHealth('tcpflap', false, 2, 'accepted');
+      assert.deepEqual(await digAddresses(seamark.dnsPort, 'tcpflap.docker'), ['10.63.0.2']);
+    } finally {
+      await close(listener).catch(() => undefined);
+      await api(seamark.httpPort, 'DELETE', '/v1/records/tcpflap');
+    }
+  });
+
+  it('refuses a rise or fall outside 1-100, naming the field', async () => {
+    for (const [check, field] of [[{ tcp: '127.0.0.1:1', rise: 0 }, 'check.rise'], [{ tcp: '127.0.0.1:1', fall: 101 }, 'check.fall']] as const) {
+      const reply = await api(seamark.httpPort, 'PUT', '/v1/records/badcheck', { names: ['badcheck'], addresses: ['10.63.0.3'], check });
+      assert.equal(reply.status, 400);
+      assert.equal(reply.body.field, field);
     }
   });
 

@@ -29,6 +29,7 @@ export function startDockerSource(
     settings: {
       zones: config.zones,
       publishAll: config.publishAll,
+      dnsdockNames: config.dnsdockNames,
       startingHealthy: config.startingHealthy,
       networks: config.dockerNetworks,
       hostAddresses: config.dockerHostAddresses,

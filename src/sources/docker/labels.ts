@@ -30,8 +30,11 @@ export interface ContainerWishes {
 
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 
-/** Reads every label and environment variable seamark honours. */
-export function readWishes(facts: ContainerFacts): ContainerWishes {
+/**
+ * Reads every label and environment variable seamark honours. `dnsdockNames`:
+ * every container gets DNSDock's names, as DNSDock gives them, with or without its settings.
+ */
+export function readWishes(facts: ContainerFacts, dnsdockNames = false): ContainerWishes {
   const { labels, env } = facts;
   const wishes: ContainerWishes = {
     enabled: isTrue(labels['seamark.enable']),
@@ -54,11 +57,13 @@ export function readWishes(facts: ContainerFacts): ContainerWishes {
   // DNSDock: `<name>.<image>.<zone>` plus free aliases.
   const dnsdock = (key: string) => nonEmpty(labels[`com.dnsdock.${key}`]) ?? nonEmpty(env[`DNSDOCK_${key.toUpperCase()}`]);
   const usesDnsdock = Object.keys(labels).some((k) => k.startsWith('com.dnsdock.')) || Object.keys(env).some((k) => k.startsWith('DNSDOCK_'));
-  if (usesDnsdock) {
+  if (usesDnsdock || dnsdockNames) {
     const name = dnsdock('name') ?? facts.name;
     const image = dnsdock('image') ?? imageBaseName(facts.image);
     const environment = dnsdock('environment');
     wishes.dnsdockName = [name, image, environment].filter((part) => part !== undefined && part !== '').join('.');
+    // DNSDock also answers <image>[.<environment>] with every container of the image.
+    if (dnsdockNames && image !== '') wishes.names.push([image, environment].filter((part) => part !== undefined && part !== '').join('.'));
     wishes.names.push(...list(dnsdock('alias')));
     const forced = list(dnsdock('ip_addr'));
     const junk = forced.filter((address) => canonicalAddress(address) === undefined);

@@ -11,6 +11,8 @@ export interface PublishSettings extends AddressSettings {
   zones: readonly string[];
   /** Every container unless it opts out; false: only `seamark.enable=true`. */
   publishAll: boolean;
+  /** DNSDock's names for every container (`<container>.<image>`, `<image>`), not only those with DNSDock settings. */
+  dnsdockNames?: boolean;
   /** Whether HEALTHCHECK `starting` counts as healthy. */
   startingHealthy: boolean;
   /** Most ports one container gets SRV records for (named ports first, then the lowest). */
@@ -30,7 +32,7 @@ export function dockerOwner(containerId: string): string {
 /** Applies every rule of the README's Docker section to one container. */
 export function publishContainer(facts: ContainerFacts, settings: PublishSettings): Publication {
   if (!facts.running) return { skipped: 'it is not running', problems: [] };
-  const wishes = readWishes(facts);
+  const wishes = readWishes(facts, settings.dnsdockNames === true);
   const problems = [...wishes.problems];
   if (wishes.ignoredBecause !== undefined) return { skipped: `ignored by ${wishes.ignoredBecause}`, problems };
   if (!settings.publishAll && !wishes.enabled) return { skipped: 'publishAll is off and it has no label seamark.enable=true', problems };

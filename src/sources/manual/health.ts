@@ -4,16 +4,25 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
-import { parseHostPort, type HealthCheck } from './record.js';
+import { DEFAULT_CHECK_FALL, DEFAULT_CHECK_RISE, parseHostPort, type CheckCounts, type HealthCheck } from './record.js';
 
-/** Probes a check now and then every interval, reporting each result; returns a function that stops it. */
-export function runHealthCheck(check: HealthCheck, report: (healthy: boolean) => void): () => void {
+export interface HealthState extends CheckCounts {
+  healthy: boolean;
+}
+
+/**
+ * Probes a check now and then every interval, reporting the state after each
+ * result; returns a function that stops it. A host starts healthy.
+ */
+export function runHealthCheck(check: HealthCheck, report: (state: HealthState) => void): () => void {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  let state: HealthState = { healthy: true, passing: 0, failing: 0 };
   const round = async () => {
-    const healthy = await probe(check);
+    const passed = await probe(check);
     if (stopped) return;
-    report(healthy);
+    state = nextHealthState(state, passed, check);
+    report(state);
     timer = setTimeout(() => void round(), check.interval * 1000);
     timer.unref();
   };
@@ -22,6 +31,15 @@ export function runHealthCheck(check: HealthCheck, report: (healthy: boolean) =>
     stopped = true;
     clearTimeout(timer);
   };
+}
+
+/** HAProxy's rule: healthy flips only after `fall` failures or `rise` passes in a row. */
+export function nextHealthState(state: HealthState, passed: boolean, check: Pick<HealthCheck, 'rise' | 'fall'>): HealthState {
+  const passing = passed ? state.passing + 1 : 0;
+  const failing = passed ? 0 : state.failing + 1;
+  // Records stored before rise/fall existed have neither: they take the defaults.
+  const healthy = state.healthy ? failing < (check.fall ?? DEFAULT_CHECK_FALL) : passing >= (check.rise ?? DEFAULT_CHECK_RISE);
+  return { healthy, passing, failing };
 }
 
 function probe(check: HealthCheck): Promise<boolean> {

@@ -9,13 +9,16 @@ import { SrvSchema } from '../../config/schema.js';
 import { canonicalAddress, isInZone, nameProblem, qualifyName } from '../../registry/names.js';
 import { nsName } from '../../zone/view.js';
 
-/** Lease deadlines are kept in a timer queue; 20 days keeps every deadline far from any clock edge. */
-export const MAX_LEASE_SECONDS = 20 * 86400;
+/** A year, leap years included: deadlines wait in one timer queue that re-arms past Node's 24.8-day timer limit. */
+export const MAX_LEASE_SECONDS = 366 * 86400;
 export const MAX_RECORD_ID_LENGTH = 128;
 /** The most names, addresses or SRV entries one record holds, whichever route made it. */
 export const MAX_ITEMS = 64;
 const DEFAULT_CHECK_INTERVAL = 10;
 const DEFAULT_CHECK_TIMEOUT = 2;
+/** HAProxy's defaults: one good or bad answer alone does not flip a host. */
+export const DEFAULT_CHECK_RISE = 2;
+export const DEFAULT_CHECK_FALL = 3;
 const Strict = { additionalProperties: false } as const;
 
 export const RecordIdSchema = Type.String({
@@ -32,6 +35,8 @@ export const HealthCheckSchema = Type.Object(
     timeout: Type.Optional(
       Type.Number({ minimum: 0.05, maximum: 60, description: `Seconds one check may take [${DEFAULT_CHECK_TIMEOUT}, or the interval when shorter]` }),
     ),
+    rise: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: `Passing checks in a row that make an unhealthy host healthy [${DEFAULT_CHECK_RISE}]` })),
+    fall: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: `Failing checks in a row that make a healthy host unhealthy [${DEFAULT_CHECK_FALL}]` })),
   },
   Strict,
 );
@@ -89,12 +94,22 @@ const serverFields = {
 export const ManualRecordSchema = Type.Object({ ...serverFields, dnsdock: Type.Optional(DnsdockOriginSchema) }, Strict);
 export type ManualRecord = Static<typeof ManualRecordSchema>;
 
+export const CheckCountsSchema = Type.Object(
+  {
+    passing: Type.Integer({ description: 'Checks passed in a row, up to the last one' }),
+    failing: Type.Integer({ description: 'Checks failed in a row, up to the last one' }),
+  },
+  { description: 'With a check, once it has run: the current run of results' },
+);
+export type CheckCounts = Static<typeof CheckCountsSchema>;
+
 /** A record as the API answers it: names fully qualified, addresses canonical, and its current health. */
 export const RecordViewSchema = Type.Object({
   ...serverFields,
-  healthy: Type.Boolean({ description: 'false while the health check fails' }),
+  healthy: Type.Boolean({ description: 'false once check.fall checks failed in a row, until check.rise pass in a row' }),
+  checkCounts: Type.Optional(CheckCountsSchema),
 });
-export type ManualRecordView = ManualRecord & { healthy: boolean };
+export type ManualRecordView = ManualRecord & { healthy: boolean; checkCounts?: CheckCounts };
 
 /** Input that is well-formed JSON but wrong in meaning: which field, and why. */
 export class RecordInputError extends Error {
@@ -201,7 +216,13 @@ function uniqueSrv(entries: RecordFields['srv']): RecordFields['srv'] {
 function normalizeCheck(given: Static<typeof HealthCheckSchema>): HealthCheck {
   const interval = given.interval ?? DEFAULT_CHECK_INTERVAL;
   // A client that sets only a short interval has not asked for a timeout longer than it.
-  const check = { ...given, interval, timeout: given.timeout ?? Math.min(DEFAULT_CHECK_TIMEOUT, interval) };
+  const check = {
+    ...given,
+    interval,
+    timeout: given.timeout ?? Math.min(DEFAULT_CHECK_TIMEOUT, interval),
+    rise: given.rise ?? DEFAULT_CHECK_RISE,
+    fall: given.fall ?? DEFAULT_CHECK_FALL,
+  };
   if ((check.http === undefined) === (check.tcp === undefined)) {
     throw new RecordInputError('check', 'give exactly one of "http" (a URL) or "tcp" (host:port)');
   }

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Instance } from '../../registry/instance.js';
 import type { Registry } from '../../registry/registry.js';
 import { describeUnreadable, type RecordStore, type UnreadableRecord } from '../../store/store.js';
-import { runHealthCheck } from './health.js';
+import { runHealthCheck, type HealthState } from './health.js';
 import { LeaseDeadlines } from './leases.js';
 import {
   mergePatch,
@@ -45,7 +45,7 @@ export interface ManualSourceOptions {
 
 export class ManualSource {
   private readonly records = new Map<string, ManualRecord>();
-  private readonly health = new Map<string, boolean>();
+  private readonly health = new Map<string, HealthState>();
   private readonly healthChecks = new Map<string, () => void>();
   private readonly leases = new LeaseDeadlines((id, deadline) => void this.expire(id, deadline));
   /** The last write queued per id: writes to one id run one after another, writes to different ids overlap. */
@@ -244,7 +244,8 @@ export class ManualSource {
   }
 
   private view(record: ManualRecord): ManualRecordView {
-    return { ...record, healthy: this.health.get(record.id) ?? true };
+    const health = this.health.get(record.id);
+    return { ...record, healthy: health?.healthy ?? true, ...(health === undefined ? {} : { checkCounts: { passing: health.passing, failing: health.failing } }) };
   }
 
   private instanceOf(record: ManualRecord): Instance {
@@ -256,7 +257,7 @@ export class ManualSource {
       addresses: record.addresses,
       ...(ttl === undefined ? {} : { ttl }),
       srv: record.srv,
-      healthy: this.health.get(record.id) ?? true,
+      healthy: this.health.get(record.id)?.healthy ?? true,
     };
   }
 
@@ -265,7 +266,7 @@ export class ManualSource {
     if (record.expiresAt !== undefined) this.leases.set(record.id, Date.parse(record.expiresAt));
     else this.leases.clear(record.id);
     if (record.check !== undefined && !this.healthChecks.has(record.id)) {
-      this.healthChecks.set(record.id, runHealthCheck(record.check as HealthCheck, (healthy) => this.setHealth(record.id, healthy)));
+      this.healthChecks.set(record.id, runHealthCheck(record.check as HealthCheck, (state) => this.setHealth(record.id, state)));
     }
   }
 
@@ -286,13 +287,13 @@ export class ManualSource {
     }
   }
 
-  private setHealth(id: string, healthy: boolean): void {
+  private setHealth(id: string, state: HealthState): void {
     const record = this.records.get(id);
-    if (record === undefined || this.stopped || (this.health.get(id) ?? true) === healthy) {
-      if (record !== undefined) this.health.set(id, healthy);
-      return;
-    }
-    this.health.set(id, healthy);
+    if (record === undefined || this.stopped) return;
+    const { healthy } = state;
+    const flipped = (this.health.get(id)?.healthy ?? true) !== healthy;
+    this.health.set(id, state);
+    if (!flipped) return;
     this.options.log.info({ id, names: record.names, healthy }, healthy ? 'manual record passes its health check again' : 'manual record fails its health check');
     this.options.registry.upsert(this.instanceOf(record));
   }
