@@ -114,7 +114,9 @@ describe('a stalled or slow Docker API', { skip: unavailable, timeout: 300000 },
     proxy.failMatching(inspect, 'stall', 2);
     await docker('start', id);
     await waitUntil('/readyz to say the Docker source is degraded', async () => /cannot inspect 1 container/.test((await degraded()) ?? ''), 15000, 50);
-    assert.ok(warned(new RegExp(`cannot inspect container.*did not answer GET /containers/${id.slice(0, 12)}/json within 2 s`)));
+    // The log line travels through the child's stdout: it may land just after /readyz changed.
+    const warning = new RegExp(`cannot inspect container.*did not answer GET /containers/${id.slice(0, 12)}/json within 2 s`);
+    await waitUntil('a warning naming the inspect that did not answer', async () => warned(warning), 5000, 50);
     await resolves(`${prefix}hang`, await containerAddresses(id), 20000);
     await waitUntil('the degraded state to clear', async () => (await degraded()) === undefined, 10000, 100);
     await docker('kill', id);
