@@ -66,10 +66,12 @@ async function ask(port: number, name: string, source: string): Promise<Buffer |
   return undefined;
 }
 
+/** A metric's value, summed over its labels. */
 async function metric(seamark: RunningSeamark, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${seamark.httpPort}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return Number(line?.split(' ')[1] ?? NaN);
+  const lines = text.split('\n').filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  assert.match(text, new RegExp(`^# TYPE ${name} `, 'm'), `metric ${name} is exported`);
+  return lines.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
 
 describe('response rate limiting on the wire', () => {
@@ -81,12 +83,17 @@ describe('response rate limiting on the wire', () => {
   after(() => seamark.stop());
 
   test('a flood from one address is limited; every 2nd limited answer slips as an empty TC reply', async () => {
+    const answeredBefore = await metric(seamark, 'seamark_dns_queries_total');
     const result = await flood(seamark.dnsPort, '127.0.1.2', 'web.docker', 400);
+    // On a loaded machine some of the flood is lost in the loopback socket buffers before seamark
+    // reads it: what seamark answered is the measure, not what was sent.
+    const answered = (await metric(seamark, 'seamark_dns_queries_total')) - answeredBefore;
+    assert.ok(answered >= 100, `seamark answered ${answered} of the 400 queries`);
     // At most 5 a second get through in full (the flood lasts a second or two), the rest are limited.
-    assert.ok(result.full >= 5 && result.full <= 20, `full answers: ${result.full} of 400`);
+    assert.ok(result.full >= 1 && result.full <= 20, `full answers: ${result.full} of ${answered}`);
     const limited = await metric(seamark, 'seamark_dns_rrl_limited_total');
     const slipped = await metric(seamark, 'seamark_dns_rrl_slipped_total');
-    assert.ok(limited >= 300 && limited <= 400 - result.full, `limited: ${limited} (a few queries may be lost in socket buffers)`);
+    assert.ok(limited >= answered - 20 && limited <= answered - result.full, `limited: ${limited} of ${answered} answered, ${result.full} received in full`);
     assert.ok(Math.abs(slipped - limited / 2) <= 1, `slipped ${slipped} of ${limited} limited (slip 2)`);
     assert.ok(result.slipped > 0 && result.slipped <= slipped, `empty TC replies received: ${result.slipped}`);
   });
@@ -130,8 +137,8 @@ describe('response rate limiting: default exemptions', () => {
 
   test('loopback and the forwarding allow-list are exempt by default', async () => {
     const result = await flood(seamark.dnsPort, '127.0.1.2', 'web.docker', 300);
-    // Far more than 5 a second get through (a few may be lost in the socket buffers on a busy machine).
-    assert.ok(result.full >= 250, `exempt flood answered in full: ${result.full} of 300`);
+    // Far more than 5 a second get through (some may be lost in the socket buffers on a busy machine).
+    assert.ok(result.full >= 100, `exempt flood answered in full: ${result.full} of 300`);
     assert.equal(result.slipped, 0);
     assert.equal(await metric(seamark, 'seamark_dns_rrl_limited_total'), 0);
   });
