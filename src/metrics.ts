@@ -2,10 +2,13 @@
 // the forwarder and the HTTP API call, and gauges read from the registry on scrape.
 import { performance } from 'node:perf_hooks';
 import type { WorkerMetrics } from './workers/messages.js';
-import { AggregatorRegistry, Counter, Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
+import { requireCommonJs } from './commonjs.js';
 import type { Readiness } from './readiness.js';
 import type { Registry } from './registry/registry.js';
 import { RRType, Rcode } from './zone/records.js';
+
+const { AggregatorRegistry, Counter, Gauge, Registry: MetricsRegistry, collectDefaultMetrics } = requireCommonJs('prom-client') as typeof import('prom-client');
+type MetricsRegistry = import('prom-client').Registry;
 
 const typeNames = new Map<number, string>(Object.entries(RRType).map(([name, code]) => [code, name]));
 const rcodeNames = new Map<number, string>(Object.entries(Rcode).map(([name, code]) => [code, name]));

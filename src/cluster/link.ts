@@ -2,7 +2,11 @@
 // record store: one warning per outage (not per retry), the metrics of cluster
 // mode, and what /readyz and /v1/cluster say about it.
 import type { Logger } from 'pino';
-import { Counter, Gauge, type Registry as MetricsRegistry } from 'prom-client';
+import { requireCommonJs } from '../commonjs.js';
+
+const { Counter, Gauge } = requireCommonJs('prom-client') as typeof import('prom-client');
+type Counter = import('prom-client').Counter;
+type MetricsRegistry = import('prom-client').Registry;
 
 export class EtcdLink {
   private connectedNow = false;

@@ -4,11 +4,11 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
-import { parse as parseYaml } from 'yaml';
 import { ConfigSchema, type Config } from './schema.js';
 import { parseAllowList, parseEndpoint } from './addresses.js';
 import { dockerOptions } from '../sources/docker/endpoint.js';
 import { canonicalAddress, isInZone, nameProblem, normalizeName, qualifyName } from '../registry/names.js';
+import { requireCommonJs } from '../commonjs.js';
 
 export class ConfigError extends Error {}
 
@@ -203,7 +203,7 @@ function readConfigFile(file: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     // JSON is YAML too, but JSON.parse reads a file of 100,000 hosts in a fraction of the time and memory.
-    parsed = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
+    parsed = file.endsWith('.json') ? JSON.parse(text) : (requireCommonJs('yaml') as typeof import('yaml')).parse(text, { prettyErrors: true });
   } catch (error) {
     throw new ConfigError(`configuration file ${file} is not valid YAML/JSON: ${(error as Error).message}`);
   }

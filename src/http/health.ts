@@ -1,9 +1,11 @@
 // /healthz, /readyz and /metrics: open to every client, for probes and Prometheus.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Gauge } from 'prom-client';
 import { Type } from 'typebox';
 import type { Metrics } from '../metrics.js';
 import type { Readiness } from '../readiness.js';
+import { requireCommonJs } from '../commonjs.js';
+
+const { Gauge } = requireCommonJs('prom-client') as typeof import('prom-client');
 
 export interface HealthRoutesOptions {
   readiness: Readiness;

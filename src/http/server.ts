@@ -1,10 +1,8 @@
 // The HTTP API: one fastify app with a plugin per route group, every route
 // schema-validated and documented at /docs.
 import { readFileSync } from 'node:fs';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Endpoint } from '../config/addresses.js';
 import type { Config } from '../config/schema.js';
@@ -17,6 +15,7 @@ import type { Cluster } from '../cluster/index.js';
 import { clusterRoutes } from './cluster.js';
 import { isLoopback, requireToken } from './auth.js';
 import { dnsdockRoutes } from './compat-dnsdock.js';
+import { docsRoutes } from './docs.js';
 import { mesosRoutes } from './compat-mesos.js';
 import { installJsonParser } from './body.js';
 import { installErrorHandler } from './errors.js';
@@ -26,6 +25,10 @@ import { lookupRoutes } from './lookup.js';
 import { namesRoutes } from './names.js';
 import { recordsRoutes } from './records.js';
 import { uiRoutes } from './ui.js';
+import { requireCommonJs } from '../commonjs.js';
+
+const { fastify: Fastify, LogController } = requireCommonJs('fastify') as typeof import('fastify');
+const { fastifySwagger: swagger } = requireCommonJs('@fastify/swagger') as typeof import('@fastify/swagger');
 
 export interface HttpApiOptions {
   config: Config;
@@ -91,11 +94,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
     },
   });
   const { manual, registry, zone, token, config } = options;
-  // The documentation is a read like any other: beyond loopback it needs the token.
-  await app.register(async (docs) => {
-    docs.addHook('onRequest', requireToken(token));
-    await docs.register(swaggerUi, { routePrefix: '/docs' });
-  });
+  await app.register(docsRoutes, { token });
 
   await app.register(recordsRoutes, { prefix: '/v1/records', manual, zones: zone.zones, token });
   await app.register(namesRoutes, { prefix: '/v1/names', registry, zones: zone.zones, token, node: options.cluster?.nodeName });

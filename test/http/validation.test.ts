@@ -115,6 +115,22 @@ describe('record validation', () => {
     assert.ok(document.paths['/services/{id}']);
     assert.ok(document.paths['/v1/axfr']);
   });
+
+  it('serves the Swagger UI at /docs, loaded on the first request for it', async () => {
+    const page = await api.app.inject({ method: 'GET', url: '/docs' });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.headers['content-type'] as string, /^text\/html/);
+    assert.match(page.body, /swagger-ui-bundle\.js/);
+    const bundle = await api.app.inject({ method: 'GET', url: '/docs/static/swagger-ui-bundle.js' });
+    assert.equal(bundle.statusCode, 200);
+    assert.match(bundle.headers['content-type'] as string, /javascript/);
+    assert.ok(bundle.rawPayload.length > 100_000, 'the whole bundle');
+    const initializer = await api.app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' });
+    assert.match(initializer.body, /'\.\/json'/, 'the UI reads the document next to it, at /docs/json');
+    const missing = await api.app.inject({ method: 'GET', url: '/docs/nope' });
+    assert.equal(missing.statusCode, 404);
+    assert.match(missing.json().message, /no route GET \/docs\/nope/);
+  });
 });
 
 describe('auth', () => {

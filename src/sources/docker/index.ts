@@ -1,8 +1,8 @@
 // The Docker source as app.ts starts it: from the configuration to a running watcher.
-import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import type { Registry } from '../../registry/registry.js';
+import { loadDockerode } from './dockerode.js';
 import { describeEndpoint, dockerOptions } from './endpoint.js';
 import { DockerWatcher } from './watcher.js';
 
@@ -23,7 +23,7 @@ export function startDockerSource(
   }
   const options = dockerOptions(config.docker, process.env);
   const watcher = new DockerWatcher({
-    docker: new Docker(options),
+    docker: new (loadDockerode())(options),
     endpoint: describeEndpoint(options),
     registry,
     settings: {
