@@ -15,7 +15,7 @@ import type { Cluster } from '../cluster/index.js';
 import { clusterRoutes } from './cluster.js';
 import { isLoopback, requireToken } from './auth.js';
 import { dnsdockRoutes } from './compat-dnsdock.js';
-import { docsRoutes } from './docs.js';
+import { docsRoutes, noteRoutes } from './docs.js';
 import { mesosRoutes } from './compat-mesos.js';
 import { installJsonParser } from './body.js';
 import { installErrorHandler } from './errors.js';
@@ -28,7 +28,6 @@ import { uiRoutes } from './ui.js';
 import { requireCommonJs } from '../commonjs.js';
 
 const { fastify: Fastify, LogController } = requireCommonJs('fastify') as typeof import('fastify');
-const { fastifySwagger: swagger } = requireCommonJs('@fastify/swagger') as typeof import('@fastify/swagger');
 
 export interface HttpApiOptions {
   config: Config;
@@ -86,15 +85,13 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
     options.metrics.onHttpRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode);
   });
 
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'seamark HTTP API', version: options.version, description: 'Hand-made DNS records, read views, DNSDock and Mesos-DNS compatibility, operations' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
+  const documentation = noteRoutes(app, {
+    info: { title: 'seamark HTTP API', version: options.version, description: 'Hand-made DNS records, read views, DNSDock and Mesos-DNS compatibility, operations' },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    security: [{ bearer: [] }],
   });
   const { manual, registry, zone, token, config } = options;
-  await app.register(docsRoutes, { token });
+  await app.register(docsRoutes, { token, documentation });
 
   await app.register(recordsRoutes, { prefix: '/v1/records', manual, zones: zone.zones, token });
   await app.register(namesRoutes, { prefix: '/v1/names', registry, zones: zone.zones, token, node: options.cluster?.nodeName });
