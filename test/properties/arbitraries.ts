@@ -10,9 +10,9 @@ import { a } from '../../src/zone/records.js';
 /** `SEAMARK_FUZZ_SEED=<n>` replays a run; the default keeps CI deterministic. */
 export const SEED = Number(process.env.SEAMARK_FUZZ_SEED ?? 20261122);
 
-/** Options for fc.assert: the seed, and the run count. */
+/** Options for fc.assert: the seed and the run count; `SEAMARK_FUZZ_NO_SHRINK=1` reports the first failure as found (shrinking a slow property can take minutes). */
 export function runs(numRuns: number): fc.Parameters<unknown> {
-  return { seed: SEED, numRuns };
+  return { seed: SEED, numRuns, includeErrorInReport: true, endOnFailure: process.env.SEAMARK_FUZZ_NO_SHRINK === '1' };
 }
 
 /** Characters that matter to the naming rules, plus some that should never survive them. */
