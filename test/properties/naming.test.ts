@@ -13,7 +13,7 @@ import { containerNames, sanitizeLabel, sanitizeName } from '../../src/sources/d
 import { readWishes } from '../../src/sources/docker/labels.js';
 import { publishContainer, type PublishSettings } from '../../src/sources/docker/publish.js';
 import { normalizeFields, RecordInputError } from '../../src/sources/manual/record.js';
-import { srvName } from '../../src/registry/registry.js';
+import { srvNames } from '../../src/registry/registry.js';
 import { asciiUpper, invalidName, nameLike, runs, wireRoundTrip } from './arbitraries.js';
 
 /** Served zones as configuration leaves them (normalised): one, several, nested, and one long enough for the 253-octet limit to bite. */
@@ -58,6 +58,9 @@ function upperCased(facts: ContainerFacts): ContainerFacts {
     networks: facts.networks.map((network) => ({ ...network, aliases: network.aliases.map(asciiUpper) })),
   };
 }
+
+/** SRV owner names start their first two labels with "_". */
+const SRV_LABELS = /^[a-z0-9_-]+$/;
 
 function assertServable(name: string, zones: readonly string[], allowed?: RegExp): void {
   const problem = invalidName(name, allowed);
@@ -159,6 +162,47 @@ describe('naming rules (fast-check)', () => {
         assert.deepEqual(outcome(result.names, zones), result, 'not idempotent');
       }),
       runs(3000),
+    );
+  });
+
+  it('SRV owner names: every one served is a valid name; one that would be too long is not served, and the container\'s log line says so', () => {
+    fc.assert(
+      fc.property(factsArb, zonesArb, (facts, zones) => {
+        const withPorts: ContainerFacts = { ...facts, ports: [{ port: 80, protocol: 'tcp' }], labels: { ...facts.labels, 'seamark.srv.a-long-port-name-for-the-service': '8443/tcp' } };
+        const publication = publishContainer(withPorts, settings(zones, false));
+        if (!('instance' in publication)) return;
+        const { instance } = publication;
+        for (const name of srvNames(instance)) assert.equal(invalidName(name, SRV_LABELS), undefined, `SRV owner ${name} (${name.length} octets) ${invalidName(name, SRV_LABELS)}`);
+        for (const srv of instance.srv) {
+          for (const host of instance.names) {
+            const owner = `_${srv.service}._${srv.protocol}.${host}`;
+            if (owner.length > 253) assert.ok(publication.problems.some((problem) => problem.includes(owner)), `${owner} is left out without a word`);
+            else assert.ok(srvNames(instance).has(owner), `${owner} fits, and is not served`);
+          }
+        }
+      }),
+      runs(1000),
+    );
+  });
+
+  it('hand-made SRV entries: every SRV owner name is valid, or the write is refused naming the srv entry', () => {
+    fc.assert(
+      fc.property(fc.array(nameLike, { minLength: 1, maxLength: 2 }), zonesArb, fc.constantFrom('http', 'postgres', 'a-long-port-name-for-the-service'), (names, zones, service) => {
+        let fields;
+        try {
+          fields = normalizeFields({ names, addresses: ['192.0.2.1'], srv: [{ service, protocol: 'tcp', port: 80, priority: 0, weight: 0 }] }, zones);
+        } catch (error) {
+          assert.ok(error instanceof RecordInputError, String(error));
+          assert.match(error.field, /^(names|srv)\[\d\]$/);
+          if (error.field.startsWith('srv')) assert.match(error.reason, /253/);
+          return;
+        }
+        for (const host of fields.names) {
+          const owner = `_${service}._tcp.${host}`;
+          assert.equal(invalidName(owner, SRV_LABELS), undefined, `record accepted with SRV owner ${owner} (${owner.length} octets)`);
+        }
+      }),
+      runs(2000),
     );
   });
 });
