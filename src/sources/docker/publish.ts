@@ -1,5 +1,6 @@
 // One container → one registry instance (or the reason it is not published).
 import type { Instance, SrvPort } from '../../registry/instance.js';
+import { srvNameProblem } from '../../registry/registry.js';
 import { containerAddresses, selectNetworks, type AddressSettings } from './addresses.js';
 import type { ContainerFacts } from './facts.js';
 import { readWishes, type ContainerWishes } from './labels.js';
@@ -51,6 +52,12 @@ export function publishContainer(facts: ContainerFacts, settings: PublishSetting
   const { srv, ports } = containerSrv(facts, wishes, settings.maxPorts);
   if (ports > settings.maxPorts) {
     problems.push(`it has ${ports} ports; SRV records are served for ${srv.length} of them, named ones first, then the lowest (dockerMaxPorts)`);
+  }
+  for (const entry of srv) {
+    for (const name of naming.names) {
+      const problem = srvNameProblem(entry, name);
+      if (problem !== undefined) problems.push(`SRV ${problem}; not served under that name`);
+    }
   }
 
   return {
