@@ -205,4 +205,16 @@ describe('naming rules (fast-check)', () => {
       runs(2000),
     );
   });
+
+  it('a port name or protocol of 63 characters still makes SRV labels of at most 63 octets with their underscore', () => {
+    const facts: ContainerFacts = {
+      id: '0123456789ab', name: 'web', image: 'nginx', labels: { [`seamark.srv.${'p'.repeat(63)}`]: '8080/tcp' }, env: {}, networkMode: 'bridge',
+      networks: [{ name: 'bridge', ipv4: '10.0.0.1', aliases: [] }], ports: [{ port: 80, protocol: 'q'.repeat(63) }], running: true, paused: false,
+    };
+    const publication = publishContainer(facts, settings(['docker'], false));
+    assert.ok('instance' in publication);
+    const owners = [...srvNames(publication.instance)];
+    assert.equal(owners.length, 2);
+    for (const name of owners) assert.equal(invalidName(name, SRV_LABELS), undefined, `${name}: ${invalidName(name, SRV_LABELS)}`);
+  });
 });
