@@ -6,15 +6,15 @@ import type { ContainerWishes } from './labels.js';
 
 /**
  * One RFC 1123 label from free text: lower case, every run of characters
- * outside a-z, 0-9 and "-" becomes one "-", no "-" at either end, at most 63
- * characters. Undefined when nothing is left.
+ * outside a-z, 0-9 and "-" becomes one "-", no "-" at either end, at most
+ * `maxLength` (63) characters. Undefined when nothing is left.
  */
-export function sanitizeLabel(text: string): string | undefined {
+export function sanitizeLabel(text: string, maxLength = 63): string | undefined {
   const label = text
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')
     .replace(/-{2,}/g, '-')
-    .slice(0, 63)
+    .slice(0, maxLength)
     .replace(/^-+|-+$/g, '');
   return label === '' ? undefined : label;
 }
@@ -22,7 +22,7 @@ export function sanitizeLabel(text: string): string | undefined {
 /** A dotted name sanitised label by label (empty labels dropped); undefined when nothing is left. */
 export function sanitizeName(text: string): string | undefined {
   const absolute = text.endsWith('.');
-  const labels = text.split('.').map(sanitizeLabel).filter((label): label is string => label !== undefined);
+  const labels = text.split('.').map((part) => sanitizeLabel(part)).filter((label): label is string => label !== undefined);
   if (labels.length === 0) return undefined;
   return labels.join('.') + (absolute ? '.' : '');
 }

@@ -92,8 +92,9 @@ export function containerSrv(facts: ContainerFacts, wishes: ContainerWishes, max
     // Past the cap only counted: a container exposing 1-65535 costs no more than one exposing 100 ports.
     if (++ports > maxPorts) continue;
     const [portText = '', protocol = 'tcp'] = key.split('/');
-    const service = sanitizeLabel(wishes.portNames.get(key) ?? portText);
-    const protocolLabel = sanitizeLabel(protocol);
+    // 62: the "_" in front of each makes the 63 octets a label may have.
+    const service = sanitizeLabel(wishes.portNames.get(key) ?? portText, 62);
+    const protocolLabel = sanitizeLabel(protocol, 62);
     if (service === undefined || protocolLabel === undefined) continue;
     srv.push({ service, protocol: protocolLabel, port: Number(portText), priority: 0, weight: 0 });
   }
