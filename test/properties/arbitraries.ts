@@ -41,7 +41,7 @@ export const nameLike: fc.Arbitrary<string> = fc.oneof(
   fc.tuple(fc.oneof(longLabel(62), longLabel(63), longLabel(64)), fc.constantFrom('', '.docker', '.internal', '.', '-x')).map(([l, tail]) => l + tail),
   fc.constantFrom(250, 251, 253, 254, 256).map((n) => nameOfLength(n)),
   fc.constantFrom(240, 245, 246, 247, 253).map((n) => nameOfLength(n, 'B')),
-  fc.constantFrom('', '.', '..', '-', '-web', 'web-', 'WEB', 'web.', 'docker', 'docker.', 'x.docker.', 'x.DOCKER', 'ns', '*', '*.x', 'a..b', '_srv', 'under_score', 'x.internal.', 'x.other.'),
+  fc.constantFrom('', '.', '..', '-', '-web', 'web-', 'WEB', 'web.', 'docker', 'docker.', 'x.docker.', 'x.DOCKER', 'ns', 'NS', 'ns.docker.', 'ns.internal', '*', '*.x', 'a..b', '_srv', 'under_score', 'x.internal.', 'x.other.'),
 );
 
 /** ASCII letters upper-cased, nothing else touched: DNS names compare ASCII case-insensitively (RFC 4343). */

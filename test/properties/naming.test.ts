@@ -97,7 +97,7 @@ describe('naming rules (fast-check)', () => {
     );
   });
 
-  it('the names of a container: never a throw, every name valid, in a zone, not the apex, unique, deterministic, ASCII-case-insensitive, and read back as itself', () => {
+  it('the names of a container: never a throw, every name valid, in a zone, not the apex or ns, unique, deterministic, ASCII-case-insensitive, and read back as itself', () => {
     fc.assert(
       fc.property(factsArb, zonesArb, fc.boolean(), (facts, zones, dnsdockNames) => {
         const wishes = readWishes(facts, dnsdockNames);
@@ -106,6 +106,7 @@ describe('naming rules (fast-check)', () => {
         for (const name of result.names) {
           assertServable(name, zones);
           assert.ok(!zones.includes(name), `${name} is a zone apex`);
+          assert.ok(!zones.some((zone) => name === `ns.${zone}`), `${name} is the zone's name server, reserved for the apex NS record`);
         }
         assert.deepEqual(containerNames(facts, readWishes(facts, dnsdockNames), facts.networks, zones), result, 'not deterministic');
         const upper = upperCased(facts);
