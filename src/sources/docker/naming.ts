@@ -1,6 +1,7 @@
 // The names a container is served under (README "Docker" lists the rules with
 // examples). Pure functions: facts and wishes in, names out.
 import { isInZone, qualifyName } from '../../registry/names.js';
+import { nsName } from '../../zone/view.js';
 import type { ContainerFacts, ContainerNetwork } from './facts.js';
 import type { ContainerWishes } from './labels.js';
 
@@ -41,7 +42,8 @@ export interface NamingResult {
  * and `<tag>.<service>`. Relative names go under the first zone; a name
  * ending in a served zone stays there; a name outside every zone is dropped.
  * Compose, DNSDock and registrator parts are always relative (project
- * `docker` gives `web.docker.docker`). The zone apex and wildcards are refused.
+ * `docker` gives `web.docker.docker`). The zone apex, its name server
+ * `ns.<zone>` and wildcards are refused.
  */
 export function containerNames(
   facts: ContainerFacts,
@@ -68,6 +70,10 @@ export function containerNames(
     }
     if (zones.includes(qualified)) {
       problems.push(`${origin} ${JSON.stringify(raw)} is the zone itself; a container is never served at the zone apex`);
+      return;
+    }
+    if (zones.some((zone) => nsName(zone) === qualified)) {
+      problems.push(`${origin} ${JSON.stringify(raw)} is ${qualified}, reserved for the zone's name server (the apex NS record)`);
       return;
     }
     if (qualified.length > 253) {
