@@ -17,7 +17,7 @@ import type { PublishSettings } from '../../src/sources/docker/publish.js';
 import { lookup, type ZoneSettings } from '../../src/zone/view.js';
 import { RRType } from '../../src/zone/records.js';
 import { waitUntil } from '../docker/engine.js';
-import { invalidName, runs } from './arbitraries.js';
+import { invalidName, runs, SEED } from './arbitraries.js';
 import { FakeDockerApi } from './fake-docker.js';
 import { containerBatch } from './inspect-documents.js';
 
@@ -79,7 +79,8 @@ describe('Docker inspect documents (fast-check)', { timeout: 120000 }, () => {
     }
   });
 
-  it('never a throw that escapes; every instance belongs to a listed container and resolves; a container left out is a log line naming it; nothing is left behind', async () => {
+  it('never a throw that escapes; every instance belongs to a listed container and resolves; a container left out is a log line naming it; nothing is left behind', async (t) => {
+    const counted = { containers: 0, published: 0, unreadable: 0 };
     await fc.assert(
       fc.asyncProperty(containerBatch, fc.boolean(), fc.constantFrom<string[]>([], ['192.0.2.53']), async (batch, dnsdockNames, hostAddresses) => {
         fake.documents = batch;
@@ -87,6 +88,9 @@ describe('Docker inspect documents (fast-check)', { timeout: 120000 }, () => {
         try {
           await firstSync;
           const owners = new Set([...batch.keys()].map((id) => `docker:${id}`));
+          counted.containers += batch.size;
+          counted.published += registry.size;
+          counted.unreadable += lines.filter((line) => line.msg === 'cannot read container; skipping it').length;
           for (const instance of registry.all()) {
             assert.ok(owners.has(instance.owner), `instance ${instance.owner} belongs to no listed container`);
             assert.ok(instance.names.length > 0 && instance.addresses.length > 0, `${instance.owner} has no name or no address`);
@@ -122,5 +126,6 @@ describe('Docker inspect documents (fast-check)', { timeout: 120000 }, () => {
       }),
       runs(200),
     );
+    t.diagnostic(`seed ${SEED}: ${counted.containers} containers, ${counted.published} published, ${counted.unreadable} unreadable documents logged`);
   });
 });
