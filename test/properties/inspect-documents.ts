@@ -35,7 +35,7 @@ const labelValue = (key: string): fc.Arbitrary<unknown> => {
     'com.dnsdock.ip_addr': fc.oneof(fc.ipV4(), fc.ipV6(), fc.constantFrom('10.0.0.256', 'not-an-ip', '192.0.2.9,junk', '')),
     'com.dnsdock.ignore': fc.constantFrom('', ' ', '1'),
   };
-  return fc.oneof({ weight: 30, arbitrary: plausible[key] ?? nameList }, { weight: 1, arbitrary: hugeValue }, { weight: 1, arbitrary: junk });
+  return fc.oneof({ weight: 30, arbitrary: (Object.hasOwn(plausible, key) ? plausible[key] : undefined) ?? nameList }, { weight: 1, arbitrary: hugeValue }, { weight: 1, arbitrary: junk });
 };
 const labels = fc.uniqueArray(labelKey, { maxLength: 6 }).chain((keys) => fc.tuple(...keys.map(labelValue)).map((values) => Object.fromEntries(keys.map((key, i) => [key, values[i]]))));
 
