@@ -120,9 +120,11 @@ function entriesOf(instance: Instance, localNode: string | undefined): NameEntry
     if (v4.length > 0) entries.push({ name, type: 'A', addresses: v4, ...common });
     if (v6.length > 0) entries.push({ name, type: 'AAAA', addresses: v6, ...common });
     for (const srv of instance.srv) {
+      const owner = srvName(srv, name);
+      if (owner === undefined) continue;
       const target = instance.names[0] ?? name;
       entries.push({
-        name: srvName(srv, name),
+        name: owner,
         type: 'SRV',
         addresses: instance.addresses,
         srv: { target, port: srv.port, priority: srv.priority, weight: srv.weight },

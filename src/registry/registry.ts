@@ -176,17 +176,38 @@ export class Registry {
   }
 }
 
-/** The SRV owner names of an instance: `_<service>._<protocol>.<name>` for each of its names. */
+/** The SRV owner names of an instance: `_<service>._<protocol>.<name>` for each of its names where that fits in a DNS name. */
 export function srvNames(instance: Instance): Set<string> {
   const names = new Set<string>();
   for (const srv of instance.srv) {
-    for (const name of instance.names) names.add(srvName(srv, name));
+    for (const name of instance.names) {
+      const owner = srvName(srv, name);
+      if (owner !== undefined) names.add(owner);
+    }
   }
   return names;
 }
 
-/** `_<service>._<protocol>.<host>`, normalised. */
-export function srvName(srv: Pick<SrvPort, 'service' | 'protocol'>, host: string): string {
+/** Longest name in text form (255 octets on the wire, RFC 1035 §2.3.4). */
+export const MAX_NAME_LENGTH = 253;
+
+/**
+ * `_<service>._<protocol>.<host>`, normalised; undefined when longer than a
+ * DNS name can be: no query can ask for it, so it is never served (the
+ * sources say so where it is asked for, with `srvNameProblem`).
+ */
+export function srvName(srv: Pick<SrvPort, 'service' | 'protocol'>, host: string): string | undefined {
+  const name = srvOwner(srv, host);
+  return name.length > MAX_NAME_LENGTH ? undefined : name;
+}
+
+/** Why the SRV name of `srv` under `host` cannot be served, or undefined when it can. */
+export function srvNameProblem(srv: Pick<SrvPort, 'service' | 'protocol'>, host: string): string | undefined {
+  const name = srvOwner(srv, host);
+  return name.length > MAX_NAME_LENGTH ? `${name} would be ${name.length} characters long (at most ${MAX_NAME_LENGTH})` : undefined;
+}
+
+function srvOwner(srv: Pick<SrvPort, 'service' | 'protocol'>, host: string): string {
   return `_${srv.service}._${srv.protocol}.${host}`.toLowerCase();
 }
 

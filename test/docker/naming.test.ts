@@ -215,7 +215,7 @@ describe('SRV and health', () => {
 
 describe('inspect answers and endpoints', () => {
   it('reads an inspect answer with missing parts without throwing', () => {
-    const facts = factsFromInspect({ Id: 'x', Name: '/odd', State: { Running: true } } as never);
+    const facts = factsFromInspect('x', { Id: 'x', Name: '/odd', State: { Running: true } } as never);
     assert.equal(facts.name, 'odd');
     assert.deepEqual(facts.networks, []);
     assert.match(skipped(facts), /no network/);

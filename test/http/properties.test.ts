@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { buildTestApi } from './app.js';
+import { nameOfLength } from '../properties/arbitraries.js';
 
 type Api = Awaited<ReturnType<typeof buildTestApi>>;
 
@@ -62,6 +63,14 @@ describe('HTTP API properties (fast-check)', () => {
       ),
       { numRuns: 600 },
     );
+  });
+
+  it('a record whose SRV name would be longer than a DNS name can be is refused, naming the srv entry; nothing is stored', async () => {
+    // 240 + ".docker" fits in 253 octets; "_postgres._tcp." in front of it does not.
+    const reply = await api.app.inject({ method: 'PUT', url: '/v1/records/long-srv', payload: { names: [nameOfLength(240)], addresses: ['10.77.0.9'], srv: [{ service: 'postgres', protocol: 'tcp', port: 5432 }] } });
+    assert.equal(reply.statusCode, 400, reply.body);
+    assert.match(reply.json().message, /srv\[0\].*_postgres\._tcp\..*262 characters.*253/);
+    assert.equal((await api.app.inject({ method: 'GET', url: '/v1/records/long-srv' })).statusCode, 404);
   });
 
   it('afterwards the store, /v1/records, /v1/names and /v1/axfr agree', async () => {

@@ -36,8 +36,13 @@ export interface ContainerFacts {
   health?: string;
 }
 
-/** Reads the facts from an inspect answer; tolerant of missing parts, since daemons and odd containers differ. */
-export function factsFromInspect(info: ContainerInspectInfo): ContainerFacts {
+/**
+ * Reads the facts from the inspect answer for container `id`; tolerant of
+ * missing parts, since daemons and odd containers differ. The container is the
+ * one asked for, whatever Id the answer carries: an answer without one, or
+ * with another container's, must neither lose this container nor replace another.
+ */
+export function factsFromInspect(id: string, info: ContainerInspectInfo): ContainerFacts {
   const config = info.Config ?? ({} as Partial<ContainerInspectInfo['Config']>);
   const settings = info.NetworkSettings ?? ({} as Partial<ContainerInspectInfo['NetworkSettings']>);
   const networks: ContainerNetwork[] = [];
@@ -59,7 +64,7 @@ export function factsFromInspect(info: ContainerInspectInfo): ContainerFacts {
   }
   ports.sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
   return {
-    id: info.Id,
+    id,
     name: (info.Name ?? '').replace(/^\//, ''),
     image: config.Image ?? '',
     labels: config.Labels ?? {},

@@ -1,20 +1,21 @@
 // The names a container is served under (README "Docker" lists the rules with
 // examples). Pure functions: facts and wishes in, names out.
 import { isInZone, qualifyName } from '../../registry/names.js';
+import { nsName } from '../../zone/view.js';
 import type { ContainerFacts, ContainerNetwork } from './facts.js';
 import type { ContainerWishes } from './labels.js';
 
 /**
  * One RFC 1123 label from free text: lower case, every run of characters
- * outside a-z, 0-9 and "-" becomes one "-", no "-" at either end, at most 63
- * characters. Undefined when nothing is left.
+ * outside a-z, 0-9 and "-" becomes one "-", no "-" at either end, at most
+ * `maxLength` (63) characters. Undefined when nothing is left.
  */
-export function sanitizeLabel(text: string): string | undefined {
+export function sanitizeLabel(text: string, maxLength = 63): string | undefined {
   const label = text
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')
     .replace(/-{2,}/g, '-')
-    .slice(0, 63)
+    .slice(0, maxLength)
     .replace(/^-+|-+$/g, '');
   return label === '' ? undefined : label;
 }
@@ -22,7 +23,7 @@ export function sanitizeLabel(text: string): string | undefined {
 /** A dotted name sanitised label by label (empty labels dropped); undefined when nothing is left. */
 export function sanitizeName(text: string): string | undefined {
   const absolute = text.endsWith('.');
-  const labels = text.split('.').map(sanitizeLabel).filter((label): label is string => label !== undefined);
+  const labels = text.split('.').map((part) => sanitizeLabel(part)).filter((label): label is string => label !== undefined);
   if (labels.length === 0) return undefined;
   return labels.join('.') + (absolute ? '.' : '');
 }
@@ -41,7 +42,8 @@ export interface NamingResult {
  * and `<tag>.<service>`. Relative names go under the first zone; a name
  * ending in a served zone stays there; a name outside every zone is dropped.
  * Compose, DNSDock and registrator parts are always relative (project
- * `docker` gives `web.docker.docker`). The zone apex and wildcards are refused.
+ * `docker` gives `web.docker.docker`). The zone apex, its name server
+ * `ns.<zone>` and wildcards are refused.
  */
 export function containerNames(
   facts: ContainerFacts,
@@ -68,6 +70,10 @@ export function containerNames(
     }
     if (zones.includes(qualified)) {
       problems.push(`${origin} ${JSON.stringify(raw)} is the zone itself; a container is never served at the zone apex`);
+      return;
+    }
+    if (zones.some((zone) => nsName(zone) === qualified)) {
+      problems.push(`${origin} ${JSON.stringify(raw)} is ${qualified}, reserved for the zone's name server (the apex NS record)`);
       return;
     }
     if (qualified.length > 253) {

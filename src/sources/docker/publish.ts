@@ -1,5 +1,6 @@
 // One container → one registry instance (or the reason it is not published).
 import type { Instance, SrvPort } from '../../registry/instance.js';
+import { srvNameProblem } from '../../registry/registry.js';
 import { containerAddresses, selectNetworks, type AddressSettings } from './addresses.js';
 import type { ContainerFacts } from './facts.js';
 import { readWishes, type ContainerWishes } from './labels.js';
@@ -52,6 +53,12 @@ export function publishContainer(facts: ContainerFacts, settings: PublishSetting
   if (ports > settings.maxPorts) {
     problems.push(`it has ${ports} ports; SRV records are served for ${srv.length} of them, named ones first, then the lowest (dockerMaxPorts)`);
   }
+  for (const entry of srv) {
+    for (const name of naming.names) {
+      const problem = srvNameProblem(entry, name);
+      if (problem !== undefined) problems.push(`SRV ${problem}; not served under that name`);
+    }
+  }
 
   return {
     instance: {
@@ -85,8 +92,9 @@ export function containerSrv(facts: ContainerFacts, wishes: ContainerWishes, max
     // Past the cap only counted: a container exposing 1-65535 costs no more than one exposing 100 ports.
     if (++ports > maxPorts) continue;
     const [portText = '', protocol = 'tcp'] = key.split('/');
-    const service = sanitizeLabel(wishes.portNames.get(key) ?? portText);
-    const protocolLabel = sanitizeLabel(protocol);
+    // 62: the "_" in front of each makes the 63 octets a label may have.
+    const service = sanitizeLabel(wishes.portNames.get(key) ?? portText, 62);
+    const protocolLabel = sanitizeLabel(protocol, 62);
     if (service === undefined || protocolLabel === undefined) continue;
     srv.push({ service, protocol: protocolLabel, port: Number(portText), priority: 0, weight: 0 });
   }

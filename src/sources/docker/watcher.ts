@@ -313,7 +313,7 @@ export class DockerWatcher {
       return 'failed';
     }
     try {
-      const facts = factsFromInspect(info);
+      const facts = factsFromInspect(id, info);
       const publication = publishContainer(facts, settings);
       const label = facts.name || id.slice(0, 12);
       const note = 'skipped' in publication ? `not published: ${publication.skipped}` : '';

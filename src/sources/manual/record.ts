@@ -7,6 +7,7 @@ import { Compile } from 'typebox/compile';
 import { pathToKey } from '../../config/load.js';
 import { SrvSchema } from '../../config/schema.js';
 import { canonicalAddress, isInZone, nameProblem, qualifyName } from '../../registry/names.js';
+import { srvNameProblem } from '../../registry/registry.js';
 import { nsName } from '../../zone/view.js';
 
 /** A year, leap years included: deadlines wait in one timer queue that re-arms past Node's 24.8-day timer limit. */
@@ -142,6 +143,12 @@ export function normalizeFields(fields: RecordFields, zones: readonly string[]):
     const canonical = recordAddress(address);
     if (canonical === undefined) throw new RecordInputError(`addresses[${i}]`, `"${address}" is not an IPv4 or IPv6 address`);
     return canonical;
+  });
+  (fields.srv ?? []).forEach((srv, i) => {
+    for (const name of names) {
+      const problem = srvNameProblem(srv, name);
+      if (problem !== undefined) throw new RecordInputError(`srv[${i}]`, `${problem}; shorten the service or the name`);
+    }
   });
   const check = fields.check === undefined ? undefined : normalizeCheck(fields.check);
   return {
