@@ -13,15 +13,15 @@
 //
 //   npm run soak                    ten minutes
 //   npm run soak -- --minutes 1     the CI form (intervals of 15 s)
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { IMAGE, docker, runContainer, testPrefix } from '../docker/engine.js';
+import { IMAGE, docker, runContainer } from '../docker/engine.js';
 import { startDnsmasq, type RunningDnsmasq } from '../helpers/dnsmasq.js';
 import { buildQuery } from '../helpers/raw.js';
 import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
@@ -248,7 +248,7 @@ async function churnContainers(prefix: string, live: Map<string, LiveName>, dead
         const container = `${prefix}c${++serial}`;
         const id = await runContainer(container);
         counts.containersStarted++;
-        // Started after the cleanup listed the containers: removed here.
+        // Stopping meanwhile: removed here, before the cleanup's sweep (which waits for this loop).
         if (stopping) return void (await docker('rm', '-f', id).catch(() => ''));
         const address = await docker('inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', id);
         const name = `${container}.docker`;
@@ -363,20 +363,21 @@ function rssMb(pid: number): number {
 
 // --- The run ------------------------------------------------------------------------------------
 
-function startDnsperf(port: number, names: string[], seconds: number): Promise<string> {
+function startDnsperf(port: number, names: string[], seconds: number): { child: ChildProcess; output: Promise<string> } {
   const dir = mkdtempSync(join(tmpdir(), 'seamark-soak-'));
   const file = join(dir, 'queries');
   writeFileSync(file, `${names.map((name) => `${name} A`).join('\n')}\n`);
-  return new Promise((resolve) => {
-    const child = spawn('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(seconds), '-Q', String(DNSPERF_QPS), '-c', '4', '-t', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const child = spawn('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(seconds), '-Q', String(DNSPERF_QPS), '-c', '4', '-t', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const output = new Promise<string>((resolve) =>
     child.once('exit', () => {
       rmSync(dir, { recursive: true, force: true });
-      resolve(output);
-    });
-  });
+      resolve(text);
+    }),
+  );
+  return { child, output };
 }
 
 /** seamark_forward_upstream_errors_total summed over upstreams, from /metrics. */
@@ -400,6 +401,47 @@ function median(values: number[]): number {
   return percentile(values, 50);
 }
 
+/** Containers are named `smt-soak-<pid>-c<n>`: a later run can tell those of a soak that is no longer running. */
+const CONTAINER_PREFIX = 'smt-soak-';
+
+/** Removes the soak containers (created, running or stopped) whose names `doomed` picks; returns their names. */
+async function removeContainers(doomed: (name: string) => boolean): Promise<string[]> {
+  const listed = await docker('ps', '-a', '--filter', `name=^/${CONTAINER_PREFIX}`, '--format', '{{.ID}} {{.Names}}');
+  const chosen = listed
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' ') as [string, string])
+    .filter(([, name]) => doomed(name));
+  for (let i = 0; i < chosen.length; i += 50) await docker('rm', '-f', '-v', ...chosen.slice(i, i + 50).map(([id]) => id));
+  return chosen.map(([, name]) => name);
+}
+
+/** Whether the containers named after `pid` may still be in use: that process is a soak. */
+function soakRunning(pid: number): boolean {
+  try {
+    return pid === process.pid || readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('soak');
+  } catch {
+    return false;
+  }
+}
+
+/** What the run has started, undone last first by `cleanup`; each step runs even when one before it fails. */
+const cleanupSteps: { what: string; step: () => unknown }[] = [];
+let cleaned: Promise<void> | undefined;
+
+function cleanup(): Promise<void> {
+  return (cleaned ??= (async () => {
+    stopping = true;
+    for (const { what, step } of cleanupSteps.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        console.error(`soak: cleanup: ${what}: ${(error as Error).message.split('\n')[0]}`);
+      }
+    }
+  })());
+}
+
 async function main(): Promise<number> {
   // `docker version` and the image, not `docker info`: info can stall for minutes on a busy engine.
   try {
@@ -409,15 +451,33 @@ async function main(): Promise<number> {
     console.error(`soak: needs a Docker engine and ${IMAGE} (test/docker/build-image.sh): ${(error as Error).message.split('\n')[0]}`);
     return 1;
   }
-  const prefix = testPrefix('soak');
+  // A soak killed outright (SIGKILL, a stalled engine that created a container after the soak's last look) leaves containers.
+  const leftOver = await removeContainers((name) => {
+    const pid = /^smt-soak-(\d+)-/.exec(name)?.[1];
+    return pid === undefined || !soakRunning(Number(pid));
+  });
+  if (leftOver.length > 0) console.log(`soak: removed ${leftOver.length} containers left by earlier soaks: ${leftOver.join(' ')}`);
+  const prefix = `${CONTAINER_PREFIX}${process.pid}-`;
+  let containerChurn = Promise.resolve();
+  cleanupSteps.push({
+    what: 'containers',
+    async step() {
+      // A `docker run` in flight ends first: the churn removes what it started once stopping, the sweep the rest.
+      await Promise.race([containerChurn, sleep(30_000)]);
+      await removeContainers((name) => name.startsWith(prefix));
+    },
+  });
   const upstream = { current: await startDnsmasq({ [UPSTREAM_NAME]: UPSTREAM_ADDRESS }) };
+  cleanupSteps.push({ what: 'upstream', step: () => upstream.current.stop() });
   const seamark = await startSeamark({
     config: { upstreams: [`127.0.0.1:${upstream.current.port}`], forwardTimeout: FORWARD_TIMEOUT_MS / 1000, logLevel: 'info', dockerReconcile: 30 },
     args: ['--workers', '2'],
   });
+  cleanupSteps.push({ what: 'seamark', step: async () => (await seamark.stop(), rmSync(dirname(seamark.dataDir), { recursive: true, force: true })) });
   probePort = seamark.dnsPort;
   const checker = new Checker(seamark.dnsPort);
   await checker.open();
+  cleanupSteps.push({ what: 'checker', step: () => checker.close() });
   const live = new Map<string, LiveName>();
   const stable: LiveName[] = [];
   for (let i = 1; i <= STABLE; i++) {
@@ -426,34 +486,22 @@ async function main(): Promise<number> {
     if (status !== 201) throw new Error(`PUT /v1/records/stable-${i} answered ${status}`);
     stable.push(record);
   }
-  let cleaned: Promise<void> | undefined;
-  // Every step runs even when one before it fails, and only once.
-  const cleanup = () =>
-    (cleaned ??= (async () => {
-      stopping = true;
-      checker.close();
-      await seamark.stop().catch((error: Error) => console.error(`soak: cleanup: ${error.message}`));
-      await upstream.current.stop().catch((error: Error) => console.error(`soak: cleanup: ${error.message}`));
-      // Only the containers: this soak creates no networks.
-      const containers = (await docker('ps', '-aq', '--filter', `name=^/${prefix}`).catch(() => '')).split('\n').filter(Boolean);
-      if (containers.length > 0) await docker('rm', '-f', ...containers).catch((error: Error) => console.error(`soak: cleanup: ${error.message}`));
-      rmSync(seamark.dataDir, { recursive: true, force: true });
-    })());
-  process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
 
   console.log(`soak: ${MINUTES} min; seamark --workers 2 (pid ${seamark.pid}); dnsperf at ${DNSPERF_QPS} qps; Docker containers, hand-made records, upstream dnsmasq on 127.0.0.1:${upstream.current.port}`);
   const deadline = startedAt + DURATION_MS;
   const dnsperf = startDnsperf(seamark.dnsPort, [...stable.map((r) => r.name), UPSTREAM_NAME, 'nothing-here.docker'], Math.round(DURATION_MS / 1000));
+  cleanupSteps.push({ what: 'dnsperf', step: () => dnsperf.child.kill() });
+  containerChurn = churnContainers(prefix, live, deadline);
   const background = Promise.all([
     churnRecords(seamark, live, deadline),
-    churnContainers(prefix, live, deadline),
+    containerChurn,
     flapUpstream(upstream, deadline),
     killWorkers(seamark, deadline),
   ]);
 
   // The checker: every 100 ms a stable name, every live name, the forwarded name and every fresh removal.
   let tick = 0;
-  while (performance.now() < deadline) {
+  while (performance.now() < deadline && !stopping) {
     const now = performance.now();
     const record = stable[tick % STABLE] as LiveName;
     checker.ask(record.name, { kind: 'address', name: record.name, address: record.address });
@@ -472,10 +520,12 @@ async function main(): Promise<number> {
     tick++;
     await sleep(100);
   }
+  // Interrupted by a signal: its cleanup is under way and exits.
+  if (stopping) return 1;
   stopping = true;
   await sleep(CHECK_TIMEOUT_MS);
   await background;
-  const perf = await dnsperf;
+  const perf = await dnsperf.output;
 
   // --- The report ---
   const unit = INTERVAL_MS === 60_000 ? 'minute' : `${INTERVAL_MS / 1000} s`;
@@ -516,14 +566,19 @@ async function main(): Promise<number> {
   for (const line of failures) console.log(`FAIL ${line}`);
   const ok = totalWrong === 0 && failures.length === 0 && counts.containersStarted > 0;
   console.log(ok ? '\nsoak: passed' : '\nsoak: FAILED');
-  await cleanup();
   return ok ? 0 : 1;
 }
 
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  process.once(signal, () => {
+    console.error(`soak: ${signal}: cleaning up`);
+    void cleanup().finally(() => process.exit(code));
+  });
+}
 main().then(
-  (code) => process.exit(code),
+  (code) => cleanup().finally(() => process.exit(code)),
   (error: unknown) => {
     console.error(error);
-    process.exit(1);
+    return cleanup().finally(() => process.exit(1));
   },
 );
