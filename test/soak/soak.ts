@@ -7,7 +7,8 @@
 //   - a name that exists (a record acknowledged, a container seen) is never NXDOMAIN and has its address;
 //   - a removed name (record deleted, container stopped or removed) stops answering within one second;
 //   - a forwarded name has the upstream's address, or SERVFAIL when the upstream was away at some moment
-//     seamark could have been waiting on it for that query (see `judgeServfail`).
+//     seamark could have been waiting on it for that query (outages.ts);
+//   - a query in flight when its name began to change may get the state before or after.
 // It prints, per interval, queries answered, lost and wrong, p99 latency and
 // resident memory, and exits 1 on any wrong answer or memory that keeps growing.
 //
@@ -48,7 +49,6 @@ type Expectation =
   | { kind: 'address'; name: string; address: string }
   | { kind: 'removed'; name: string; removedAt: number }
   | { kind: 'forward' };
-
 
 interface Interval {
   answered: number;
