@@ -12,7 +12,7 @@ import { Registry } from './registry/registry.js';
 import { Readiness } from './readiness.js';
 import { startDockerSource } from './sources/docker/index.js';
 import { ManualSource, type ManualRecord } from './sources/manual/index.js';
-import { STATIC_OWNER_PREFIX, staticInstances } from './sources/static.js';
+import { STATIC_OWNER_PREFIX, staticHosts, staticInstances } from './sources/static.js';
 import { DiskStore } from './store/disk.js';
 import type { RecordStore } from './store/store.js';
 import type { Cluster } from './cluster/index.js';
@@ -27,13 +27,16 @@ export interface Seamark {
   stop(): Promise<void>;
 }
 
-export async function startSeamark(config: Config, log: Logger): Promise<Seamark> {
-  const listen = config.dns.map((text) => parseEndpoint(text));
+export async function startSeamark(configured: Config, log: Logger): Promise<Seamark> {
+  const listen = configured.dns.map((text) => parseEndpoint(text));
   const registry = new Registry();
   const readiness = new Readiness();
   const metrics = createMetrics(registry);
   metrics.watchReadiness(readiness);
-  registry.replaceByPrefix(STATIC_OWNER_PREFIX, [...staticInstances(config.hosts), ...nameServerInstances(config.zones, listen)]);
+  const hosts = staticInstances(configured.hosts);
+  registry.replaceByPrefix(STATIC_OWNER_PREFIX, [...hosts, ...nameServerInstances(configured.zones, listen)]);
+  // The configured hosts live on as instances only (the file's objects would double their memory); /v1/config shows them from there.
+  const config: Config = { ...configured, hosts: [] };
   // The store loads before anything listens, so DNS never serves a half-loaded store.
   readiness.expect('store');
   const token = readToken(config);
@@ -64,10 +67,10 @@ export async function startSeamark(config: Config, log: Logger): Promise<Seamark
     config.http.trim().toLowerCase() === 'off'
       ? undefined
       : await startHttpApi(
-          { config, token, manual, registry, zone, readiness, metrics, version: packageVersion(), log, afterWrite: replicas && (() => replicas.synced()), cluster },
+          { config, configuredHosts: () => staticHosts(hosts), token, manual, registry, zone, readiness, metrics, version: packageVersion(), log, afterWrite: replicas && (() => replicas.synced()), cluster },
           parseEndpoint(config.http),
         );
-  log.info({ zones: config.zones, workers, hosts: config.hosts.length }, 'seamark started');
+  log.info({ zones: config.zones, workers, hosts: hosts.length }, 'seamark started');
 
   return {
     registry,

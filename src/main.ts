@@ -4,6 +4,8 @@
 import './heap.js';
 import { readFileSync } from 'node:fs';
 import cluster from 'node:cluster';
+import type { Logger } from 'pino';
+import type { Seamark } from './app.js';
 
 async function main(argv: string[]): Promise<number> {
   const io = { out: (text: string) => process.stdout.write(text + '\n'), err: (text: string) => process.stderr.write(text + '\n') };
@@ -14,6 +16,29 @@ async function main(argv: string[]): Promise<number> {
   }
   if (argv[0] === 'records') return (await import('./cli/records.js')).runRecordsCommand(argv.slice(1), process.env, io);
   if (argv[0] === 'lookup') return (await import('./cli/lookup.js')).runLookupCommand(argv.slice(1), process.env, io);
+  const started = await start(argv);
+  if (typeof started === 'number') return started;
+  const { seamark, log } = started;
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+  // Whatever hangs on, the process is gone within a second of the signal.
+  setTimeout(() => process.exit(0), 800).unref();
+  await seamark.stop();
+  return 0;
+}
+
+/**
+ * Reads the configuration and starts seamark: an exit code when it cannot. A
+ * function of its own so that nothing running holds the configuration: its
+ * hosts live on in the registry alone.
+ */
+async function start(argv: string[]): Promise<number | { seamark: Seamark; log: Logger }> {
   const { ConfigError, helpText, loadConfig, parseCommandLine } = await import('./config/load.js');
   const { createLogger } = await import('./log.js');
   let loaded;
@@ -49,19 +74,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`seamark: ${message}\n`);
     return 1;
   }
-
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: string) => {
-      log.info({ signal }, 'shutting down');
-      resolve();
-    };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
-  });
-  // Whatever hangs on, the process is gone within a second of the signal.
-  setTimeout(() => process.exit(0), 800).unref();
-  await seamark.stop();
-  return 0;
+  return { seamark, log };
 }
 
 function version(): string {

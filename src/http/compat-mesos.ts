@@ -2,7 +2,7 @@
 // Mesos-DNS keep working with only the host name changed.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Config } from '../config/schema.js';
+import type { Config, StaticHost } from '../config/schema.js';
 import { qualifyName } from '../registry/names.js';
 import type { Registry } from '../registry/registry.js';
 import { RRType, type ResourceRecord } from '../zone/records.js';
@@ -14,6 +14,8 @@ export interface MesosRoutesOptions {
   registry: Registry;
   zone: ZoneSettings;
   config: Config;
+  /** The hosts of the configuration file (`config.hosts` is empty once they are in the registry). */
+  configuredHosts: () => StaticHost[];
   version: string;
   token: string | undefined;
 }
@@ -28,7 +30,7 @@ const NameMap = Type.Record(Type.String(), Type.Array(Type.String()));
 /** Settings that are secrets: shown as "<redacted>" in /v1/config. */
 const SECRET_KEYS = new Set(['token', 'etcdPassword']);
 
-export const mesosRoutes: FastifyPluginAsyncTypebox<MesosRoutesOptions> = async (app, { registry, zone, config, version, token }) => {
+export const mesosRoutes: FastifyPluginAsyncTypebox<MesosRoutesOptions> = async (app, { registry, zone, config, configuredHosts, version, token }) => {
   app.addHook('onRequest', requireToken(token));
   const tags = ['mesos-dns'];
   const fqdn = (name: string) => `${name}.`;
@@ -92,7 +94,7 @@ export const mesosRoutes: FastifyPluginAsyncTypebox<MesosRoutesOptions> = async 
       SOAMname: fqdn(nsName(config.zones[0] ?? '')),
       SOARname: fqdn(`hostmaster.${config.zones[0] ?? ''}`),
       SOAMinttl: config.negativeTtl,
-      Seamark: redact(config),
+      Seamark: redact({ ...config, hosts: configuredHosts() }),
     }),
   );
 

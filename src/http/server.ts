@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Endpoint } from '../config/addresses.js';
-import type { Config } from '../config/schema.js';
+import type { Config, StaticHost } from '../config/schema.js';
 import type { Metrics } from '../metrics.js';
 import type { Readiness } from '../readiness.js';
 import type { Registry } from '../registry/registry.js';
@@ -30,7 +30,9 @@ import { requireCommonJs } from '../commonjs.js';
 const { fastify: Fastify, LogController } = requireCommonJs('fastify') as typeof import('fastify');
 
 export interface HttpApiOptions {
+  /** The settings; `hosts` is empty: the configured hosts come from `configuredHosts`. */
   config: Config;
+  configuredHosts: () => StaticHost[];
   /** Bearer token for writes (and for reads beyond loopback); undefined: auth off. */
   token: string | undefined;
   manual: ManualSource;
@@ -96,7 +98,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
   await app.register(recordsRoutes, { prefix: '/v1/records', manual, zones: zone.zones, token });
   await app.register(namesRoutes, { prefix: '/v1/names', registry, zones: zone.zones, token, node: options.cluster?.nodeName });
   if (options.cluster !== undefined) await app.register(clusterRoutes, { prefix: '/v1/cluster', cluster: options.cluster, token });
-  await app.register(mesosRoutes, { prefix: '/v1', registry, zone, config, version: options.version, token });
+  await app.register(mesosRoutes, { prefix: '/v1', registry, zone, config, configuredHosts: options.configuredHosts, version: options.version, token });
   await app.register(dnsdockRoutes, { manual, token });
   await app.register(healthRoutes, { readiness: options.readiness, metrics: options.metrics, problems: () => manual.problems() });
   await app.register(eventsRoutes, { prefix: '/v1/events', registry, token });

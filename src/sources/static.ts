@@ -16,3 +16,8 @@ export function staticInstances(hosts: readonly StaticHost[]): Instance[] {
     healthy: true,
   }));
 }
+
+/** The configured hosts back from their instances, as the file gave them (after normalisation): for /v1/config. */
+export function staticHosts(instances: readonly Instance[]): StaticHost[] {
+  return instances.map(({ names, addresses, ttl, srv }) => ({ names, addresses, ...(ttl === undefined ? {} : { ttl }), srv }));
+}

@@ -22,6 +22,7 @@ export async function buildTestApi(options: { token?: string } = {}) {
   const zone = { zones: config.zones, ttl: 30, negativeTtl: 5, failOpen: true, serialBase: 1 };
   const app = await buildHttpApi({
     config: { ...config, ...(options.token === undefined ? {} : { token: options.token }) },
+    configuredHosts: () => config.hosts,
     token: options.token,
     manual,
     registry,

@@ -8,7 +8,7 @@ import { api, digAddresses } from './client.js';
 describe('compatibility and operations routes', () => {
   let seamark: RunningSeamark;
   before(async () => {
-    seamark = await startSeamark({ config: { docker: 'off', ttl: 30, upstreams: ['127.0.0.1:9'] } });
+    seamark = await startSeamark({ config: { docker: 'off', ttl: 30, upstreams: ['127.0.0.1:9'], hosts: [{ names: ['Filer'], addresses: ['10.81.0.1'], ttl: 60 }] } });
   });
   after(async () => {
     await seamark.stop();
@@ -130,6 +130,9 @@ describe('compatibility and operations routes', () => {
       assert.equal(reply.body.DnsOn, true);
       assert.equal(reply.body.HttpOn, true);
       assert.equal(reply.body.SOAMname, 'ns.docker.');
+      // The configured hosts as loaded (normalised), though seamark keeps them only in its registry.
+      assert.deepEqual(reply.body.Seamark.hosts, [{ names: ['filer.docker'], addresses: ['10.81.0.1'], ttl: 60, srv: [] }]);
+      assert.equal(reply.body.Seamark.ttl, 30);
     });
 
     it('GET /v1/hosts/{host}: [{host, ip}], and Mesos-DNS\'s one entry of empty strings for a miss', async () => {
