@@ -13,39 +13,71 @@ import { ageCachedAnswer, cachedAnswerCost, type CachedAnswer } from './forwarde
 /** Encoded rotations kept for a name with several addresses. */
 export const MAX_ROTATIONS = 16;
 
-function entryCost(entry: Entry): number {
-  let bytes = bufferCost(entry.question);
-  if (entry.kind === 'zone') {
-    bytes += ENTRY_OVERHEAD;
-    for (const response of entry.responses) bytes += bufferCost(response) + 8;
-  } else bytes += cachedAnswerCost(entry.answer);
-  return bytes;
-}
-
-interface ZoneEntry {
-  kind: 'zone';
-  /** Lower-cased question (name, type, class) and the EDNS variant it was answered for. */
-  question: Buffer;
-  variant: number;
-  generation: number;
-  /** The same answer in several rotations of its addresses, full size, RA clear. */
-  responses: Buffer[];
-  next: number;
-  type: number;
-  rcode: number;
+/**
+ * A zone answer: every rotation of its addresses back to back in one buffer,
+ * the first with its question lower-cased, which is what a query is matched
+ * against. Compact on purpose (about 300 bytes for a one-address name, with
+ * the LRU's own slots): with 100,000 names asked, it is most of the cache.
+ */
+class ZoneEntry {
+  /** Which rotation the next reply is. */
+  next = 0;
+  constructor(
+    readonly data: Buffer,
+    /** Where each rotation ends in `data`; undefined when they all have the length `data.length / rotations`. */
+    readonly ends: readonly number[] | undefined,
+    readonly rotations: number,
+    readonly questionLength: number,
+    readonly generation: number,
+    /** Variant, type and rcode (`packMeta`). */
+    readonly meta: number,
+  ) {}
 }
 
 interface ForwardEntry {
-  kind: 'forward';
+  /** Lower-cased question (name, type, class). */
   question: Buffer;
-  variant: number;
-  generation: number;
   answer: CachedAnswer;
-  type: number;
-  rcode: number;
+  generation: number;
+  meta: number;
 }
 
 type Entry = ZoneEntry | ForwardEntry;
+
+/** Variant in bits 0–2, rcode in 3–6, type from bit 7: one small integer. */
+function packMeta(variant: number, type: number, rcode: number): number {
+  return variant | (rcode << 3) | (type << 7);
+}
+
+function entryCost(entry: Entry): number {
+  if (entry instanceof ZoneEntry) return ENTRY_OVERHEAD + bufferCost(entry.data) + (entry.ends === undefined ? 0 : 16 + entry.ends.length * 8);
+  return bufferCost(entry.question) + cachedAnswerCost(entry.answer);
+}
+
+/**
+ * Where zone answers are copied to: slices of blocks of the cache's own, so
+ * an entry pins none of Node's shared buffer pool, whose other slices are
+ * replies already sent.
+ */
+class Slab {
+  private block = new ArrayBuffer(0);
+  private used = 0;
+
+  copy(parts: readonly Buffer[], length: number): Buffer {
+    if (length > SLAB_BLOCK / 8) return Buffer.concat(parts as Buffer[], length);
+    if (this.used + length > this.block.byteLength) {
+      this.block = new ArrayBuffer(SLAB_BLOCK);
+      this.used = 0;
+    }
+    const copy = Buffer.from(this.block, this.used, length);
+    let at = 0;
+    for (const part of parts) at += part.copy(copy, at);
+    this.used += (length + 7) & ~7;
+    return copy;
+  }
+}
+
+const SLAB_BLOCK = 16384;
 
 /** What the fast path read from a query: filled in place, so nothing is allocated per packet. */
 export interface FastQuery {
@@ -62,6 +94,7 @@ const CD_VARIANT = 4;
 
 export class AnswerCache {
   private readonly entries: LRUCache<number, Entry>;
+  private readonly slab = new Slab();
   private readonly scratch: FastQuery = { hash: 0, questionEnd: 0, variant: 0, limit: 0 };
   /** Type and rcode of the last reply `serve` returned, for metrics without a callback per packet. */
   servedType = 0;
@@ -94,17 +127,27 @@ export class AnswerCache {
     const query = readFastQuery(message, this.udpPayloadMax, this.scratch);
     if (query === undefined) return undefined;
     const entry = this.entries.get(query.hash);
-    if (entry === undefined || entry.variant !== query.variant || !sameQuestion(entry.question, message, query.questionEnd)) return undefined;
-
-    if (entry.generation !== this.currentGeneration()) return undefined;
+    if (entry === undefined || (entry.meta & 7) !== query.variant || entry.generation !== this.currentGeneration()) return undefined;
     let reply: Buffer;
-    if (entry.kind === 'zone') {
-      const response = entry.responses[entry.next++ % entry.responses.length] as Buffer;
-      if (response.length > query.limit) return undefined;
-      reply = Buffer.allocUnsafe(response.length);
-      response.copy(reply);
+    if (entry instanceof ZoneEntry) {
+      if (!sameQuestion(entry.data, HEADER_SIZE, entry.questionLength, message, query.questionEnd)) return undefined;
+      const rotation = entry.rotations === 1 ? 0 : entry.next++ % entry.rotations;
+      let start: number;
+      let end: number;
+      if (entry.ends === undefined) {
+        const size = entry.data.length / entry.rotations;
+        start = rotation * size;
+        end = start + size;
+      } else {
+        start = rotation === 0 ? 0 : (entry.ends[rotation - 1] as number);
+        end = entry.ends[rotation] as number;
+      }
+      if (end - start > query.limit) return undefined;
+      reply = Buffer.allocUnsafe(end - start);
+      entry.data.copy(reply, 0, start, end);
       if (forwardingAllowed) reply[3] = (reply[3] as number) | 0x80;
     } else {
+      if (!sameQuestion(entry.question, 0, entry.question.length, message, query.questionEnd)) return undefined;
       if (!forwardingAllowed || entry.answer.message.length > query.limit) return undefined;
       reply = Buffer.allocUnsafe(entry.answer.message.length);
       entry.answer.message.copy(reply);
@@ -116,8 +159,8 @@ export class AnswerCache {
     reply[2] = ((reply[2] as number) & 0xfe) | ((message[2] as number) & 0x01);
     reply[3] = ((reply[3] as number) & 0xef) | ((message[3] as number) & 0x10);
     message.copy(reply, HEADER_SIZE, HEADER_SIZE, query.questionEnd - 4);
-    this.servedType = entry.type;
-    this.servedRcode = entry.rcode;
+    this.servedType = entry.meta >>> 7;
+    this.servedRcode = (entry.meta >>> 3) & 0xf;
     return reply;
   }
 
@@ -127,43 +170,43 @@ export class AnswerCache {
     if (query === undefined) return false;
     const entry = this.entries.peek(query.hash);
     return (
-      entry !== undefined &&
-      entry.kind === 'zone' &&
-      entry.variant === query.variant &&
+      entry instanceof ZoneEntry &&
+      (entry.meta & 7) === query.variant &&
       entry.generation === this.currentGeneration() &&
-      sameQuestion(entry.question, message, query.questionEnd)
+      sameQuestion(entry.data, HEADER_SIZE, entry.questionLength, message, query.questionEnd)
     );
   }
 
   /** Keeps a zone answer (its rotations) for the question in `message`, valid for `generation`. */
   storeZone(message: Buffer, type: number, rcode: number, responses: Buffer[], generation: number): void {
     const query = readFastQuery(message, this.udpPayloadMax, this.scratch);
-    if (query === undefined || responses.length === 0) return;
-    this.entries.set(query.hash, {
-      kind: 'zone',
-      question: lowerCaseQuestion(message, query.questionEnd),
-      variant: query.variant,
-      generation,
-      responses,
-      next: 0,
-      type,
-      rcode,
-    });
+    const first = responses[0];
+    if (query === undefined || first === undefined) return;
+    let length = 0;
+    let sameLength = true;
+    for (const response of responses) {
+      length += response.length;
+      sameLength &&= response.length === first.length;
+    }
+    const data = this.slab.copy(responses, length);
+    const questionLength = query.questionEnd - HEADER_SIZE;
+    lowerCaseName(data, HEADER_SIZE, HEADER_SIZE + questionLength - 4);
+    let ends: number[] | undefined;
+    if (!sameLength) {
+      ends = [];
+      let end = 0;
+      for (const response of responses) ends.push((end += response.length));
+    }
+    this.entries.set(query.hash, new ZoneEntry(data, ends, responses.length, questionLength, generation, packMeta(query.variant, type, rcode)));
   }
 
   /** Keeps a forwarded answer, asked in `generation` (the zone view did not answer it then); served until it expires or the registry changes. */
   storeForward(message: Buffer, type: number, answer: CachedAnswer, generation: number): void {
     const query = readFastQuery(message, this.udpPayloadMax, this.scratch);
     if (query === undefined) return;
-    this.entries.set(query.hash, {
-      kind: 'forward',
-      question: lowerCaseQuestion(message, query.questionEnd),
-      variant: query.variant,
-      generation,
-      answer,
-      type,
-      rcode: (answer.message[3] as number) & 0xf,
-    });
+    const question = Buffer.from(message.subarray(HEADER_SIZE, query.questionEnd));
+    lowerCaseName(question, 0, question.length - 4);
+    this.entries.set(query.hash, { question, answer, generation, meta: packMeta(query.variant, type, (answer.message[3] as number) & 0xf) });
   }
 }
 
@@ -221,29 +264,29 @@ function readFastQuery(message: Buffer, udpPayloadMax: number, into: FastQuery):
     limit = Math.min(Math.max(payload, 512), udpPayloadMax);
     variant |= EDNS_VARIANT | (((message[o + 7] as number) & 0x80) !== 0 ? DO_VARIANT : 0);
   }
-  into.hash = (hash ^ variant) >>> 0;
+  // A signed 32-bit key: a small integer to V8, never a boxed number.
+  into.hash = hash ^ variant;
   into.questionEnd = questionEnd;
   into.variant = variant;
   into.limit = limit;
   return into;
 }
 
-function lowerCaseQuestion(message: Buffer, questionEnd: number): Buffer {
-  const question = Buffer.from(message.subarray(HEADER_SIZE, questionEnd));
-  for (let i = 0; i < question.length - 4; i++) {
-    const c = question[i] as number;
-    if (c >= 0x41 && c <= 0x5a) question[i] = c + 0x20;
+function lowerCaseName(bytes: Buffer, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    const c = bytes[i] as number;
+    if (c >= 0x41 && c <= 0x5a) bytes[i] = c + 0x20;
   }
-  return question;
 }
 
-function sameQuestion(stored: Buffer, message: Buffer, questionEnd: number): boolean {
-  if (stored.length !== questionEnd - HEADER_SIZE) return false;
-  const nameEnd = stored.length - 4;
-  for (let i = 0; i < stored.length; i++) {
+/** Whether the question in `message` is the stored one at `stored[at, at + length)`, letter case aside. */
+function sameQuestion(stored: Buffer, at: number, length: number, message: Buffer, questionEnd: number): boolean {
+  if (length !== questionEnd - HEADER_SIZE) return false;
+  const nameEnd = length - 4;
+  for (let i = 0; i < length; i++) {
     let c = message[HEADER_SIZE + i] as number;
     if (i < nameEnd && c >= 0x41 && c <= 0x5a) c += 0x20;
-    if (c !== stored[i]) return false;
+    if (c !== stored[at + i]) return false;
   }
   return true;
 }
