@@ -23,19 +23,32 @@ type Closed<T> = T extends readonly (infer Item)[]
     : T;
 
 /**
- * A check of `schema` compiled on its first call (start-up pays only for the schemas it uses) and kept: the
- * returned function tells whether a value matches and, when it does not, sets its `errors`.
+ * The check of `schema`, compiled when first asked for (start-up pays only for the schemas it uses) and kept.
+ * The check tells whether a value matches and, when it does not, sets its `errors`.
  */
 export function validatorOf<T>(schema: object, options: Options = {}): () => ValidateFunction<T> {
   let validate: ValidateFunction<T> | undefined;
   return () => {
-    if (validate === undefined) {
-      const { default: Ajv } = requireCommonJs('ajv') as typeof import('ajv');
-      // Unknown fields are an error and "30" is not the number 30, as in the routes.
-      validate = new Ajv({ strict: true, coerceTypes: false, removeAdditional: false, ...options }).compile<T>(schema);
-    }
+    if (validate === undefined) validate = ajvWith(options).compile<T>(schema);
     return validate;
   };
+}
+
+type Ajv = InstanceType<(typeof import('ajv'))['default']>;
+
+/** One ajv per set of options, shared by the schemas compiled with them. */
+const ajvByOptions = new Map<string, Ajv>();
+
+function ajvWith(options: Options): Ajv {
+  const key = JSON.stringify(options);
+  let ajv = ajvByOptions.get(key);
+  if (ajv === undefined) {
+    const { default: AjvClass } = requireCommonJs('ajv') as typeof import('ajv');
+    // Unknown fields are an error and "30" is not the number 30, as in the routes.
+    ajv = new AjvClass({ strict: true, coerceTypes: false, removeAdditional: false, ...options });
+    ajvByOptions.set(key, ajv);
+  }
+  return ajv;
 }
 
 /** Unknown fields first (the commonest mistake), else the first issue that is not an anyOf summary. */
