@@ -186,11 +186,11 @@ export function loadConfig(commandLine: CommandLine, env: NodeJS.ProcessEnv): Lo
     }
   }
 
-  // No type coercion: it would read 1.5 where an integer is wanted as wrong in a less telling way. Text from flags
-  // and the environment is converted by fromText; the file's values come typed from YAML/JSON and are judged as they are.
+  // The check converts no types: text from flags and the environment is converted by fromText (which never
+  // truncates 1.5 to 1 where an integer is wanted); the file's values come typed from YAML/JSON and are judged as they are.
   const validate = validConfig();
   if (!validate(merged)) throw new ConfigError(describeSchemaError(validate.errors, merged, origins));
-  const config = merged;
+  const config: Config = merged;
   checkMeaning(config, origins, env);
   return { config, file };
 }
