@@ -68,7 +68,7 @@ export function describeIssue(issue: SchemaIssue | undefined): { field: string; 
 }
 
 /** A JSON pointer as a field name people read: `/hosts/0/names` → `hosts[0].names`. */
-export function pathToKey(path: string): string {
+function pathToKey(path: string): string {
   return path
     .split('/')
     .filter(Boolean)
