@@ -18,7 +18,8 @@ import { Subscriber } from './subscriber.js';
 
 export { NODE_OWNER_PREFIX, nodeOfOwner } from './keys.js';
 
-export interface ClusterNodeInfo {
+/** A type rather than an interface: /v1/cluster's response type lets objects carry other properties, which only a type alias fits. */
+export type ClusterNodeInfo = {
   name: string;
   advertiseAddress: string;
   dns: string[];
@@ -28,7 +29,7 @@ export interface ClusterNodeInfo {
   lastSeen?: string;
   instances: number;
   self: boolean;
-}
+};
 
 export interface ClusterStatus {
   node: string;

@@ -1,8 +1,7 @@
 // The key layout under the cluster prefix and the JSON of each value: the
 // one place that knows how seamark's data looks inside etcd.
-import { Type, type Static, type TSchema } from 'typebox';
-import { Value } from 'typebox/value';
 import type { Instance } from '../registry/instance.js';
+import { describeIssue, pickIssue, validatorOf, type SchemaIssue, type SchemaType } from '../json-schema.js';
 
 /** Owner prefix of every instance that comes from another node: `node:<name>/<owner there>`. */
 export const NODE_OWNER_PREFIX = 'node:';
@@ -58,38 +57,54 @@ export function nodeOfOwner(owner: string): string | undefined {
   return slash < 0 ? undefined : owner.slice(NODE_OWNER_PREFIX.length, slash);
 }
 
-const SrvValue = Type.Object({
-  service: Type.String({ minLength: 1 }),
-  protocol: Type.String({ minLength: 1 }),
-  port: Type.Integer({ minimum: 1, maximum: 65535 }),
-  priority: Type.Integer({ minimum: 0, maximum: 65535 }),
-  weight: Type.Integer({ minimum: 0, maximum: 65535 }),
-});
+const SrvValue = {
+  type: 'object',
+  required: ['service', 'protocol', 'port', 'priority', 'weight'],
+  properties: {
+    service: { type: 'string', minLength: 1 },
+    protocol: { type: 'string', minLength: 1 },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    priority: { type: 'integer', minimum: 0, maximum: 65535 },
+    weight: { type: 'integer', minimum: 0, maximum: 65535 },
+  },
+} as const;
 
 /** `instances/<node>/<owner>`: the instance as other nodes serve it (addresses already chosen by its node). */
-export const InstanceValueSchema = Type.Object({
-  source: Type.Union([Type.Literal('docker'), Type.Literal('manual'), Type.Literal('config')]),
-  names: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-  addresses: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-  ttl: Type.Optional(Type.Integer({ minimum: 0 })),
-  srv: Type.Array(SrvValue),
-  healthy: Type.Boolean(),
-  /** The container's name on its node, for readers (the operator page, /v1/lookup). */
-  container: Type.Optional(Type.String()),
-});
-export type InstanceValue = Static<typeof InstanceValueSchema>;
+export const InstanceValueSchema = {
+  type: 'object',
+  required: ['source', 'names', 'addresses', 'srv', 'healthy'],
+  properties: {
+    source: { anyOf: [{ type: 'string', const: 'docker' }, { type: 'string', const: 'manual' }, { type: 'string', const: 'config' }] },
+    names: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+    addresses: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+    ttl: { type: 'integer', minimum: 0 },
+    srv: { type: 'array', items: SrvValue },
+    healthy: { type: 'boolean' },
+    /** The container's name on its node, for readers (the operator page, /v1/lookup). */
+    container: { type: 'string' },
+  },
+} as const;
+export type InstanceValue = SchemaType<typeof InstanceValueSchema>;
 
 /** `nodes/<node>`: who the node is, on its lease. */
-export const NodeValueSchema = Type.Object({
-  name: Type.String(),
-  advertiseAddress: Type.String(),
-  /** The DNS listeners of the node, as configured. */
-  dns: Type.Array(Type.String()),
-  version: Type.String(),
-  startedAt: Type.String(),
-  lease: Type.String(),
-});
-export type NodeValue = Static<typeof NodeValueSchema>;
+export const NodeValueSchema = {
+  type: 'object',
+  required: ['name', 'advertiseAddress', 'dns', 'version', 'startedAt', 'lease'],
+  properties: {
+    name: { type: 'string' },
+    advertiseAddress: { type: 'string' },
+    /** The DNS listeners of the node, as configured. */
+    dns: { type: 'array', items: { type: 'string' } },
+    version: { type: 'string' },
+    startedAt: { type: 'string' },
+    lease: { type: 'string' },
+  },
+} as const;
+export type NodeValue = SchemaType<typeof NodeValueSchema>;
+
+// Compiled on the first value read: only cluster mode reads them.
+const validInstanceValue = validatorOf<InstanceValue>(InstanceValueSchema);
+const validNodeValue = validatorOf<NodeValue>(NodeValueSchema);
 
 export function encodeInstance(instance: Instance): string {
   const value: InstanceValue = {
@@ -107,14 +122,16 @@ export function encodeInstance(instance: Instance): string {
 /** The instance a remote key stands for; a string naming the problem when the value is unreadable. */
 export function decodeInstance(node: string, owner: string, text: string): Instance | string {
   const value = parseJson(text);
-  if (!Value.Check(InstanceValueSchema, value)) return describe(InstanceValueSchema, value);
+  const validate = validInstanceValue();
+  if (!validate(value)) return describe(validate, value);
   const { container, ...served } = value;
   return { owner: remoteOwner(node, owner), ...served, origin: container === undefined ? { node } : { node, container } };
 }
 
 export function decodeNode(text: string): NodeValue | string {
   const value = parseJson(text);
-  return Value.Check(NodeValueSchema, value) ? value : describe(NodeValueSchema, value);
+  const validate = validNodeValue();
+  return validate(value) ? value : describe(validate, value);
 }
 
 function parseJson(text: string): unknown {
@@ -125,8 +142,9 @@ function parseJson(text: string): unknown {
   }
 }
 
-function describe(schema: TSchema, value: unknown): string {
+/** What is wrong with a value the last check refused: `names[0] must NOT have fewer than 1 characters`. */
+function describe(validate: { errors?: SchemaIssue[] | null }, value: unknown): string {
   if (value === undefined) return 'not JSON';
-  const [first] = Value.Errors(schema, value);
-  return `${first?.instancePath || 'top level'} ${first?.message ?? 'is invalid'}`;
+  const { field, reason } = describeIssue(pickIssue(validate.errors));
+  return `${field || 'top level'} ${reason}`;
 }

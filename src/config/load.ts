@@ -2,15 +2,29 @@
 // the command line (in that order of precedence) and validates it.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { TSchema } from 'typebox';
-import { Value } from 'typebox/value';
 import { ConfigSchema, type Config } from './schema.js';
 import { parseAllowList, parseEndpoint } from './addresses.js';
 import { dockerOptions } from '../sources/docker/endpoint.js';
 import { canonicalAddress, isInZone, nameProblem, normalizeName, qualifyName } from '../registry/names.js';
 import { requireCommonJs } from '../commonjs.js';
+import { describeIssue, pickIssue, validatorOf, type SchemaIssue } from '../json-schema.js';
 
 export class ConfigError extends Error {}
+
+/** The part of a JSON schema the configuration's checks and messages read. */
+interface SchemaNode {
+  type?: string;
+  const?: unknown;
+  anyOf?: readonly SchemaNode[];
+  items?: SchemaNode;
+  properties?: Readonly<Record<string, SchemaNode>>;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+}
+
+/** Fills in the defaults as it checks; every problem is collected, so the most telling one can be reported. */
+const validConfig = validatorOf<Config>(ConfigSchema, { allErrors: true, useDefaults: true });
 
 interface Option {
   key: keyof Config;
@@ -162,7 +176,7 @@ export function loadConfig(commandLine: CommandLine, env: NodeJS.ProcessEnv): Lo
   for (const option of OPTIONS) {
     const fromEnv = nonEmpty(env[option.env]);
     const fromFlag = commandLine.flags[option.key];
-    const schema = ConfigSchema.properties[option.key] as TSchema;
+    const schema: SchemaNode = ConfigSchema.properties[option.key];
     if (fromFlag !== undefined) {
       merged[option.key] = fromText(schema, fromFlag);
       origins.set(option.key, `--${option.flag}`);
@@ -172,20 +186,19 @@ export function loadConfig(commandLine: CommandLine, env: NodeJS.ProcessEnv): Lo
     }
   }
 
-  // No Value.Convert: it truncates 1.5 to 1 where an integer is wanted. Text from flags and the environment is
-  // converted by fromText; the file's values come typed from YAML/JSON and are judged as they are.
-  const withDefaults = Value.Default(ConfigSchema, merged);
-  const errors = Value.Errors(ConfigSchema, withDefaults);
-  if (errors.length > 0) throw new ConfigError(describeSchemaError(errors, withDefaults, origins));
-  const config = withDefaults as Config;
+  // The check converts no types: text from flags and the environment is converted by fromText (which never
+  // truncates 1.5 to 1 where an integer is wanted); the file's values come typed from YAML/JSON and are judged as they are.
+  const validate = validConfig();
+  if (!validate(merged)) throw new ConfigError(describeSchemaError(validate.errors, merged, origins));
+  const config: Config = merged;
   checkMeaning(config, origins, env);
   return { config, file };
 }
 
 /** A flag's or variable's text as the type its setting wants, when it reads as one; otherwise the text, for the schema to reject. */
-function fromText(schema: TSchema, text: string | string[]): unknown {
-  if (Array.isArray(text)) return text.map((item) => fromText((schema as { items?: TSchema }).items ?? schema, item));
-  const members = ((schema as { anyOf?: TSchema[] }).anyOf ?? [schema]) as { type?: string; const?: unknown }[];
+function fromText(schema: SchemaNode, text: string | string[]): unknown {
+  if (Array.isArray(text)) return text.map((item) => fromText(schema.items ?? schema, item));
+  const members = schema.anyOf ?? [schema];
   if (members.some((member) => member.const === text)) return text;
   const trimmed = text.trim();
   if (members.some((member) => member.type === 'integer' || member.type === 'number') && /^[-+]?(\d+\.?\d*|\.\d+)$/.test(trimmed)) return Number(trimmed);
@@ -287,20 +300,21 @@ function checkEtcdUrl(text: string): void {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`scheme ${url.protocol} is not http: or https:`);
 }
 
-/** One sentence for the most telling schema error: the key, its value, what is wrong, where it came from. */
-function describeSchemaError(errors: ReturnType<typeof Value.Errors>, value: unknown, origins: Map<string, string>): string {
-  const unknownKey = errors.find((e) => e.keyword === 'boolean' && e.schemaPath.endsWith('additionalProperties'));
-  const error = unknownKey ?? errors.find((e) => e.keyword !== 'anyOf') ?? errors[0];
-  const path = error?.instancePath ?? '';
-  const key = pathToKey(path) || 'top level';
-  const origin = origins.get(path.split('/')[1] ?? '');
+/** One sentence for the most telling schema problem: the key, its value, what is wrong, where it came from. */
+function describeSchemaError(issues: readonly SchemaIssue[] | null | undefined, value: unknown, origins: Map<string, string>): string {
+  const issue = pickIssue(issues);
+  const described = describeIssue(issue);
+  const key = described.field || 'top level';
+  const origin = origins.get(key.split(/[.[]/)[0] ?? key);
   const from = origin ? ` (from ${origin})` : '';
-  if (error === unknownKey) return `invalid configuration: unknown setting "${key}"${from}; see config/seamark.example.yaml`;
+  if (issue?.keyword === 'additionalProperties') return `invalid configuration: unknown setting "${key}"${from}; see config/seamark.example.yaml`;
+  if (issue?.keyword === 'required') return `invalid configuration: ${key}: ${described.reason}${from}`;
+  const path = issue?.instancePath ?? '';
   // A secret's value never reaches a message (or the log it ends up in).
   const found = SECRET_SETTINGS.has(path.split('/')[1] ?? '') ? '<redacted>' : valueAt(value, path);
-  const allowed = (error?.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
+  const allowed = (issue?.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
   const wanted = expected(schemaAt(path));
-  const reason = allowed ? `must be one of ${allowed.join(', ')}` : wanted ? `must be ${wanted}` : (error?.message ?? 'is invalid');
+  const reason = allowed ? `must be one of ${allowed.join(', ')}` : wanted ? `must be ${wanted}` : described.reason;
   return `invalid configuration: ${key}${found === undefined ? '' : ` = ${JSON.stringify(found)}`}: ${reason}${from}`;
 }
 
@@ -308,18 +322,16 @@ function describeSchemaError(errors: ReturnType<typeof Value.Errors>, value: unk
 const SECRET_SETTINGS = new Set(['token', 'etcdPassword']);
 
 /** The part of the configuration schema a JSON pointer leads to. */
-function schemaAt(path: string): TSchema | undefined {
-  let schema: TSchema | undefined = ConfigSchema;
+function schemaAt(path: string): SchemaNode | undefined {
+  let schema: SchemaNode | undefined = ConfigSchema;
   for (const part of path.split('/').filter(Boolean)) {
-    const node = schema as { properties?: Record<string, TSchema>; items?: TSchema } | undefined;
-    schema = /^\d+$/.test(part) && node?.items ? node.items : node?.properties?.[part];
+    schema = /^\d+$/.test(part) && schema?.items ? schema.items : schema?.properties?.[part];
   }
   return schema;
 }
 
 /** What a scalar setting accepts, in words ("an integer from 0 to 2147483647", `an integer from 1 to 64 or "auto"`). */
-function expected(schema: TSchema | undefined): string | undefined {
-  const node = schema as { anyOf?: TSchema[]; type?: string; const?: unknown; minimum?: number; maximum?: number; exclusiveMinimum?: number } | undefined;
+function expected(node: SchemaNode | undefined): string | undefined {
   if (node === undefined) return undefined;
   if (node.anyOf) {
     const members = node.anyOf.map(expected);
@@ -341,15 +353,6 @@ function valueAt(value: unknown, path: string): unknown {
     current = (current as Record<string, unknown>)[part];
   }
   return current;
-}
-
-/** A JSON pointer as a field name people read: `/hosts/0/names` → `hosts[0].names`. */
-export function pathToKey(path: string): string {
-  return path
-    .split('/')
-    .filter(Boolean)
-    .map((part, i) => (/^\d+$/.test(part) ? `[${part}]` : i === 0 ? part : `.${part}`))
-    .join('');
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -1,148 +1,156 @@
-// The configuration's shape: one TypeBox schema gives the TypeScript type,
-// the defaults and the validation of the file, the environment and the flags.
-import { Type, type Static } from 'typebox';
+// The configuration's shape: one JSON schema gives the TypeScript type (at
+// compile time), the defaults and the validation of the file, the environment
+// and the flags.
+import type { SchemaType } from '../json-schema.js';
 
 const Strict = { additionalProperties: false } as const;
 
-export const SrvSchema = Type.Object(
-  {
-    service: Type.String({ minLength: 1, maxLength: 62, pattern: '^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$' }),
-    protocol: Type.String({ default: 'tcp', minLength: 1, maxLength: 62, pattern: '^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$' }),
-    port: Type.Integer({ minimum: 1, maximum: 65535 }),
-    priority: Type.Integer({ default: 0, minimum: 0, maximum: 65535 }),
-    weight: Type.Integer({ default: 0, minimum: 0, maximum: 65535 }),
+export const SrvSchema = {
+  type: 'object',
+  required: ['service', 'protocol', 'port', 'priority', 'weight'],
+  properties: {
+    service: { type: 'string', minLength: 1, maxLength: 62, pattern: '^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$' },
+    protocol: { type: 'string', default: 'tcp', minLength: 1, maxLength: 62, pattern: '^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$' },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    priority: { type: 'integer', default: 0, minimum: 0, maximum: 65535 },
+    weight: { type: 'integer', default: 0, minimum: 0, maximum: 65535 },
   },
-  Strict,
-);
+  ...Strict,
+} as const;
 
-export const StaticHostSchema = Type.Object(
-  {
-    names: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-    addresses: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-    ttl: Type.Optional(Type.Integer({ minimum: 0, maximum: 2147483647 })),
-    srv: Type.Array(SrvSchema, { default: [] }),
+export const StaticHostSchema = {
+  type: 'object',
+  required: ['names', 'addresses', 'srv'],
+  properties: {
+    names: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+    addresses: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+    ttl: { type: 'integer', minimum: 0, maximum: 2147483647 },
+    srv: { type: 'array', items: SrvSchema, default: [] },
   },
-  Strict,
-);
+  ...Strict,
+} as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-const LogLevel = Type.Unsafe<(typeof LOG_LEVELS)[number]>({ type: 'string', enum: [...LOG_LEVELS], default: 'info' });
 
-export const ConfigSchema = Type.Object(
-  {
+/** Every setting has a default or is optional, so none is listed as required: the defaults are filled in first. */
+export const ConfigSchema = {
+  type: 'object',
+  properties: {
     /** DNS listeners, `address:port` (IPv6 in brackets); UDP and TCP on each. */
-    dns: Type.Array(Type.String(), { default: ['127.0.0.1:8053'], minItems: 1 }),
+    dns: { type: 'array', items: { type: 'string' }, default: ['127.0.0.1:8053'], minItems: 1 },
     /** HTTP API listener, `address:port`, or `off`. */
-    http: Type.String({ default: '127.0.0.1:8080' }),
+    http: { type: 'string', default: '127.0.0.1:8080' },
     /** Bearer token the HTTP API requires for writes (and reads from beyond loopback). A secret: never logged, redacted in /v1/config. */
-    token: Type.Optional(Type.String({ minLength: 1 })),
+    token: { type: 'string', minLength: 1 },
     /** File holding the token (first line); used when `token` is not set. */
-    tokenFile: Type.Optional(Type.String({ minLength: 1 })),
+    tokenFile: { type: 'string', minLength: 1 },
     /** Certificate chain and private key (PEM files) of the HTTP API; both given: it serves HTTPS only. */
-    httpTlsCert: Type.Optional(Type.String({ minLength: 1 })),
-    httpTlsKey: Type.Optional(Type.String({ minLength: 1 })),
-    zones: Type.Array(Type.String({ minLength: 1 }), { default: ['docker'], minItems: 1 }),
-    dataDir: Type.String({ default: './data', minLength: 1 }),
-    upstreams: Type.Array(Type.String(), { default: [] }),
-    logLevel: LogLevel,
+    httpTlsCert: { type: 'string', minLength: 1 },
+    httpTlsKey: { type: 'string', minLength: 1 },
+    zones: { type: 'array', items: { type: 'string', minLength: 1 }, default: ['docker'], minItems: 1 },
+    dataDir: { type: 'string', default: './data', minLength: 1 },
+    upstreams: { type: 'array', items: { type: 'string' }, default: [] },
+    logLevel: { type: 'string', enum: LOG_LEVELS, default: 'info' },
     /** Default answer TTL, seconds. */
-    ttl: Type.Integer({ default: 30, minimum: 0, maximum: 2147483647 }),
+    ttl: { type: 'integer', default: 30, minimum: 0, maximum: 2147483647 },
     /** Negative-answer TTL (SOA MINIMUM), seconds. */
-    negativeTtl: Type.Integer({ default: 5, minimum: 0, maximum: 2147483647 }),
+    negativeTtl: { type: 'integer', default: 5, minimum: 0, maximum: 2147483647 },
     /** Largest UDP answer sent to an EDNS client, bytes. */
-    udpPayloadMax: Type.Integer({ default: 1232, minimum: 512, maximum: 65535 }),
+    udpPayloadMax: { type: 'integer', default: 1232, minimum: 512, maximum: 65535 },
     /** Seconds a TCP connection may stay idle. */
-    tcpIdleTimeout: Type.Number({ default: 10, exclusiveMinimum: 0, maximum: 3600 }),
+    tcpIdleTimeout: { type: 'number', default: 10, exclusiveMinimum: 0, maximum: 3600 },
     /** Seconds an HTTP client has to send a request's headers and whole body, and that an idle connection stays open. */
-    httpTimeout: Type.Number({ default: 30, exclusiveMinimum: 0, maximum: 3600 }),
+    httpTimeout: { type: 'number', default: 30, exclusiveMinimum: 0, maximum: 3600 },
     /** HTTP connections open at once; more are refused. Keep it well below the file-descriptor limit (ulimit -n). */
-    httpMaxConnections: Type.Integer({ default: 512, minimum: 1, maximum: 1000000 }),
+    httpMaxConnections: { type: 'integer', default: 512, minimum: 1, maximum: 1000000 },
     /** Clients that may have names outside the zones forwarded (CIDRs). */
-    forwardAllow: Type.Array(Type.String(), {
+    forwardAllow: {
+      type: 'array',
+      items: { type: 'string' },
       default: ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7', '169.254.0.0/16', 'fe80::/10'],
-    }),
+    },
     /** Seconds to wait for one upstream before trying the next. */
-    forwardTimeout: Type.Number({ default: 2, exclusiveMinimum: 0, maximum: 60 }),
+    forwardTimeout: { type: 'number', default: 2, exclusiveMinimum: 0, maximum: 60 },
     /** Forwarded answers kept in the cache, entries. */
-    forwardCacheSize: Type.Integer({ default: 10000, minimum: 0, maximum: 10000000 }),
+    forwardCacheSize: { type: 'integer', default: 10000, minimum: 0, maximum: 10000000 },
     /** Heap the forwarder's cache may hold, MB. */
-    forwardCacheMemory: Type.Integer({ default: 8, minimum: 1, maximum: 65536 }),
+    forwardCacheMemory: { type: 'integer', default: 8, minimum: 1, maximum: 65536 },
     /** DNS worker processes sharing the sockets; `auto` = one per CPU. */
-    workers: Type.Union([Type.Integer({ minimum: 1, maximum: 64 }), Type.Literal('auto')], { default: 1 }),
+    workers: { anyOf: [{ type: 'integer', minimum: 1, maximum: 64 }, { type: 'string', const: 'auto' }], default: 1 },
     /** Encoded answers kept for the UDP fast path, entries; 0 turns it off. */
-    answerCacheSize: Type.Integer({ default: 250000, minimum: 0, maximum: 10000000 }),
+    answerCacheSize: { type: 'integer', default: 250000, minimum: 0, maximum: 10000000 },
     /** Heap the answer cache may hold, MB (per DNS process). */
-    answerCacheMemory: Type.Integer({ default: 64, minimum: 1, maximum: 65536 }),
+    answerCacheMemory: { type: 'integer', default: 64, minimum: 1, maximum: 65536 },
     /** Response rate limiting: UDP answers per second to one client prefix for one answer; 0 turns it off. */
-    rrlRate: Type.Integer({ default: 20, minimum: 0, maximum: 1000000 }),
+    rrlRate: { type: 'integer', default: 20, minimum: 0, maximum: 1000000 },
     /** Seconds a limited client's excess is remembered: it stays limited until quiet this long. */
-    rrlWindow: Type.Integer({ default: 15, minimum: 1, maximum: 3600 }),
+    rrlWindow: { type: 'integer', default: 15, minimum: 1, maximum: 3600 },
     /** Every Nth limited answer is sent as an empty TC reply (the client retries over TCP); 0: drop them all. */
-    rrlSlip: Type.Integer({ default: 2, minimum: 0, maximum: 10 }),
+    rrlSlip: { type: 'integer', default: 2, minimum: 0, maximum: 10 },
     /** Prefix lengths that make one client for rate limiting. */
-    rrlIpv4Prefix: Type.Integer({ default: 24, minimum: 0, maximum: 32 }),
-    rrlIpv6Prefix: Type.Integer({ default: 56, minimum: 0, maximum: 128 }),
+    rrlIpv4Prefix: { type: 'integer', default: 24, minimum: 0, maximum: 32 },
+    rrlIpv6Prefix: { type: 'integer', default: 56, minimum: 0, maximum: 128 },
     /** Clients never rate-limited: CIDRs, and `forward-allow` for every client of the forwarding allow-list. */
-    rrlExempt: Type.Array(Type.String(), { default: ['127.0.0.0/8', '::1/128', 'forward-allow'] }),
+    rrlExempt: { type: 'array', items: { type: 'string' }, default: ['127.0.0.0/8', '::1/128', 'forward-allow'] },
     /** (client prefix, answer) pairs tracked at once by the rate limiter. */
-    rrlTableSize: Type.Integer({ default: 20000, minimum: 16, maximum: 10000000 }),
+    rrlTableSize: { type: 'integer', default: 20000, minimum: 16, maximum: 10000000 },
     /** Clients that may transfer a zone with AXFR (CIDRs). */
-    axfrAllow: Type.Array(Type.String(), { default: ['127.0.0.0/8', '::1/128'] }),
+    axfrAllow: { type: 'array', items: { type: 'string' }, default: ['127.0.0.0/8', '::1/128'] },
     /** When every instance of a name is unhealthy, answer them all rather than nothing. */
-    failOpen: Type.Boolean({ default: true }),
+    failOpen: { type: 'boolean', default: true },
     /** Answer to CH TXT version.bind: `auto` (seamark and its version), `hide` (REFUSED), or this text. */
-    serverVersion: Type.String({ default: 'auto', maxLength: 255 }),
+    serverVersion: { type: 'string', default: 'auto', maxLength: 255 },
     /** Answer to CH TXT id.server / hostname.bind: `auto` (the host name), `hide` (REFUSED), or this text. */
-    serverIdentity: Type.String({ default: 'auto', maxLength: 255 }),
+    serverIdentity: { type: 'string', default: 'auto', maxLength: 255 },
     /** Docker endpoint (`unix:///var/run/docker.sock`, a socket path, `tcp://host:2376`), `off`, or empty for DOCKER_HOST / the default socket. */
-    docker: Type.String({ default: '' }),
+    docker: { type: 'string', default: '' },
     /** Publish every container; when false only those labelled `seamark.enable=true`. */
-    publishAll: Type.Boolean({ default: true }),
+    publishAll: { type: 'boolean', default: true },
     /** DNSDock's default names for every container, labelled or not: `<container>.<image>.<zone>` and `<image>.<zone>`. */
-    dnsdockNames: Type.Boolean({ default: false }),
+    dnsdockNames: { type: 'boolean', default: false },
     /** Docker networks whose addresses are published; empty: every network. */
-    dockerNetworks: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    dockerNetworks: { type: 'array', items: { type: 'string', minLength: 1 }, default: [] },
     /** Addresses published for host-network containers; empty: such containers are skipped. */
-    dockerHostAddresses: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    dockerHostAddresses: { type: 'array', items: { type: 'string', minLength: 1 }, default: [] },
     /** Seconds between full reconciles with the Docker daemon (0: never). */
-    dockerReconcile: Type.Number({ default: 60, minimum: 0, maximum: 86400 }),
+    dockerReconcile: { type: 'number', default: 60, minimum: 0, maximum: 86400 },
     /** Seconds to wait for one answer from the Docker daemon before it counts as failed (and is retried). */
-    dockerTimeout: Type.Number({ default: 10, exclusiveMinimum: 0, maximum: 3600 }),
+    dockerTimeout: { type: 'number', default: 10, exclusiveMinimum: 0, maximum: 3600 },
     /** Seconds of silence on the Docker event stream after which it is checked against the container list (0: never). */
-    dockerEventsCheck: Type.Number({ default: 10, minimum: 0, maximum: 86400 }),
+    dockerEventsCheck: { type: 'number', default: 10, minimum: 0, maximum: 86400 },
     /** Most ports one container gets SRV records for. */
-    dockerMaxPorts: Type.Integer({ default: 100, minimum: 0, maximum: 65535 }),
+    dockerMaxPorts: { type: 'integer', default: 100, minimum: 0, maximum: 65535 },
     /** Most names one container is served under. */
-    dockerMaxNames: Type.Integer({ default: 32, minimum: 1, maximum: 1000 }),
+    dockerMaxNames: { type: 'integer', default: 32, minimum: 1, maximum: 1000 },
     /** Whether a container whose HEALTHCHECK is still `starting` is served. */
-    startingHealthy: Type.Boolean({ default: true }),
+    startingHealthy: { type: 'boolean', default: true },
     /** Hosts served from this file, owner `config:<first name>`. */
-    hosts: Type.Array(StaticHostSchema, { default: [] }),
+    hosts: { type: 'array', items: StaticHostSchema, default: [] },
     /** etcd endpoints (`http://host:2379`); any given turns cluster mode on. */
-    etcd: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    etcd: { type: 'array', items: { type: 'string', minLength: 1 }, default: [] },
     /** This node's name in the cluster; empty: the host name. */
-    nodeName: Type.String({ default: '', pattern: '^([A-Za-z0-9][A-Za-z0-9_.-]{0,62})?$' }),
+    nodeName: { type: 'string', default: '', pattern: '^([A-Za-z0-9][A-Za-z0-9_.-]{0,62})?$' },
     /** Prefix of every key seamark writes in etcd. */
-    etcdPrefix: Type.String({ default: '/seamark/', minLength: 1 }),
+    etcdPrefix: { type: 'string', default: '/seamark/', minLength: 1 },
     /** Seconds the node's etcd lease lives without a keep-alive: how fast a dead node leaves every answer. */
-    nodeTtl: Type.Integer({ default: 10, minimum: 2, maximum: 3600 }),
+    nodeTtl: { type: 'integer', default: 10, minimum: 2, maximum: 3600 },
     /** CA bundle (PEM file) that signs the etcd servers' certificates; turns TLS on. */
-    etcdCa: Type.Optional(Type.String({ minLength: 1 })),
+    etcdCa: { type: 'string', minLength: 1 },
     /** Client certificate and key (PEM files) for etcd's mutual TLS. */
-    etcdCert: Type.Optional(Type.String({ minLength: 1 })),
-    etcdKey: Type.Optional(Type.String({ minLength: 1 })),
+    etcdCert: { type: 'string', minLength: 1 },
+    etcdKey: { type: 'string', minLength: 1 },
     /** etcd user and password. The password is a secret: never logged, redacted in /v1/config. */
-    etcdUsername: Type.Optional(Type.String({ minLength: 1 })),
-    etcdPassword: Type.Optional(Type.String({ minLength: 1 })),
+    etcdUsername: { type: 'string', minLength: 1 },
+    etcdPassword: { type: 'string', minLength: 1 },
     /** The address other hosts reach this node at; empty: the address of the default route's interface. */
-    advertiseAddress: Type.String({ default: '' }),
+    advertiseAddress: { type: 'string', default: '' },
     /** What other nodes answer for this node's containers: the advertise address and published ports, or the container addresses. */
-    clusterAddresses: Type.Union([Type.Literal('published'), Type.Literal('container')], { default: 'published' }),
+    clusterAddresses: { anyOf: [{ type: 'string', const: 'published' }, { type: 'string', const: 'container' }], default: 'published' },
     /** Also write every instance in the SkyDNS/CoreDNS etcd format under /skydns/. */
-    etcdSkydns: Type.Boolean({ default: false }),
+    etcdSkydns: { type: 'boolean', default: false },
   },
-  Strict,
-);
+  ...Strict,
+} as const;
 
-export type Config = Static<typeof ConfigSchema>;
-export type StaticHost = Static<typeof StaticHostSchema>;
+export type Config = SchemaType<typeof ConfigSchema>;
+export type StaticHost = SchemaType<typeof StaticHostSchema>;

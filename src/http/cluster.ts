@@ -1,6 +1,5 @@
 // /v1/cluster (cluster mode only): the nodes sharing this picture through etcd, and this node's link to it.
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import type { Cluster } from '../cluster/index.js';
 import { requireToken } from './auth.js';
 
@@ -9,28 +8,36 @@ export interface ClusterRoutesOptions {
   token: string | undefined;
 }
 
-const NodeSchema = Type.Object({
-  name: Type.String(),
-  advertiseAddress: Type.String({ description: 'The address other hosts reach the node at' }),
-  dns: Type.Array(Type.String(), { description: 'Its DNS listeners' }),
-  version: Type.String(),
-  startedAt: Type.String({ description: 'ISO 8601' }),
-  lastSeen: Type.Optional(Type.String({ description: 'ISO 8601: its last lease renewal; absent while etcd cannot be asked' })),
-  instances: Type.Integer({ description: 'Instances it publishes' }),
-  self: Type.Boolean({ description: 'true for the node answering this request' }),
-});
+const NodeSchema = {
+  type: 'object',
+  required: ['name', 'advertiseAddress', 'dns', 'version', 'startedAt', 'instances', 'self'],
+  properties: {
+    name: { type: 'string' },
+    advertiseAddress: { type: 'string', description: 'The address other hosts reach the node at' },
+    dns: { type: 'array', items: { type: 'string' }, description: 'Its DNS listeners' },
+    version: { type: 'string' },
+    startedAt: { type: 'string', description: 'ISO 8601' },
+    lastSeen: { type: 'string', description: 'ISO 8601: its last lease renewal; absent while etcd cannot be asked' },
+    instances: { type: 'integer', description: 'Instances it publishes' },
+    self: { type: 'boolean', description: 'true for the node answering this request' },
+  },
+} as const;
 
-const ClusterSchema = Type.Object({
-  node: Type.String({ description: 'This node' }),
-  connected: Type.Boolean({ description: 'etcd answers this node' }),
-  synced: Type.Boolean({ description: 'The cluster was read at least once' }),
-  revision: Type.Integer({ description: 'The etcd revision the watch resumes from' }),
-  downSince: Type.Optional(Type.String()),
-  error: Type.Optional(Type.String()),
-  nodes: Type.Array(NodeSchema),
-});
+const ClusterSchema = {
+  type: 'object',
+  required: ['node', 'connected', 'synced', 'revision', 'nodes'],
+  properties: {
+    node: { type: 'string', description: 'This node' },
+    connected: { type: 'boolean', description: 'etcd answers this node' },
+    synced: { type: 'boolean', description: 'The cluster was read at least once' },
+    revision: { type: 'integer', description: 'The etcd revision the watch resumes from' },
+    downSince: { type: 'string' },
+    error: { type: 'string' },
+    nodes: { type: 'array', items: NodeSchema },
+  },
+} as const;
 
-export const clusterRoutes: FastifyPluginAsyncTypebox<ClusterRoutesOptions> = async (app, { cluster, token }) => {
+export const clusterRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ClusterRoutesOptions }> = async (app, { cluster, token }) => {
   app.addHook('onRequest', requireToken(token));
   app.get(
     '/',

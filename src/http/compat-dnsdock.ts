@@ -1,9 +1,9 @@
 // DNSDock's HTTP API with its JSON shape, mapped onto manual records: a
 // service {name, image} answers at <name>.<image>.<zone> and <image>.<zone>,
 // plus each alias (relative to the zone, or fully qualified inside it).
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyRequest } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { SchemaType } from '../json-schema.js';
 import {
   fieldsOf,
   RecordIdSchema,
@@ -25,14 +25,18 @@ export interface DnsdockRoutesOptions {
 }
 
 /** A service as DNSDock's Go struct encodes it: exported field names as keys, a nil slice as null. */
-const ServiceSchema = Type.Object({
-  Name: Type.String(),
-  Image: Type.String(),
-  IPs: Type.Array(Type.String()),
-  TTL: Type.Integer({ description: '-1: the default TTL' }),
-  Aliases: Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'null when there are none, as DNSDock writes it' }),
-});
-type Service = Static<typeof ServiceSchema>;
+const ServiceSchema = {
+  type: 'object',
+  required: ['Name', 'Image', 'IPs', 'TTL', 'Aliases'],
+  properties: {
+    Name: { type: 'string' },
+    Image: { type: 'string' },
+    IPs: { type: 'array', items: { type: 'string' } },
+    TTL: { type: 'integer', description: '-1: the default TTL' },
+    Aliases: { anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'null' }], description: 'null when there are none, as DNSDock writes it' },
+  },
+} as const;
+type Service = SchemaType<typeof ServiceSchema>;
 /** A service as the routes work with it, before it is written in DNSDock's shape. */
 interface ServiceFields {
   name: string;
@@ -42,25 +46,26 @@ interface ServiceFields {
   aliases: string[];
 }
 
-const label = { maxLength: 63 };
+const label = { type: 'string', maxLength: 63 } as const;
 /** What DNSDock accepts: all optional, keys in any case; `ip` is DNSDock's older single-address field. */
-const ServiceInputSchema = Type.Object(
-  {
-    name: Type.Optional(Type.String(label)),
-    image: Type.Optional(Type.String(label)),
-    ips: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 64 })),
-    ip: Type.Optional(Type.String({ minLength: 1 })),
-    ttl: Type.Optional(Type.Integer({ minimum: -1, maximum: 2147483647 })),
-    aliases: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 64 })),
+const ServiceInputSchema = {
+  type: 'object',
+  properties: {
+    name: label,
+    image: label,
+    ips: { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 64 },
+    ip: { type: 'string', minLength: 1 },
+    ttl: { type: 'integer', minimum: -1, maximum: 2147483647 },
+    aliases: { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 64 },
   },
-  { additionalProperties: false },
-);
-type ServiceInput = Static<typeof ServiceInputSchema>;
+  additionalProperties: false,
+} as const;
+type ServiceInput = SchemaType<typeof ServiceInputSchema>;
 
-const IdParams = Type.Object({ id: RecordIdSchema });
+const IdParams = { type: 'object', required: ['id'], properties: { id: RecordIdSchema } } as const;
 const NotFound = (id: string) => errorBody(404, `no service with id "${id}"`);
 
-export const dnsdockRoutes: FastifyPluginAsyncTypebox<DnsdockRoutesOptions> = async (app, { manual, token }) => {
+export const dnsdockRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: DnsdockRoutesOptions }> = async (app, { manual, token }) => {
   app.addHook('onRequest', requireToken(token));
   // DNSDock's documented calls use `curl --data-ascii`, which sends JSON as form data.
   app.addContentTypeParser(['application/x-www-form-urlencoded', 'text/plain'], { parseAs: 'string' }, jsonParser);
@@ -81,7 +86,7 @@ export const dnsdockRoutes: FastifyPluginAsyncTypebox<DnsdockRoutesOptions> = as
 
   app.get(
     '/services',
-    { schema: { tags, summary: 'DNSDock: every manual record as a service, by id', response: { 200: Type.Record(Type.String(), ServiceSchema) } } },
+    { schema: { tags, summary: 'DNSDock: every manual record as a service, by id', response: { 200: { type: 'object', patternProperties: { '^.*$': ServiceSchema } } } } },
     async () => Object.fromEntries(manual.list().map((record) => [record.id, serviceOf(record)])),
   );
 
@@ -146,7 +151,7 @@ export const dnsdockRoutes: FastifyPluginAsyncTypebox<DnsdockRoutesOptions> = as
 
   app.delete(
     '/services/:id',
-    { schema: { tags, summary: 'DNSDock: remove a service', params: IdParams, response: { 200: Type.Object({}), 404: ErrorSchema } } },
+    { schema: { tags, summary: 'DNSDock: remove a service', params: IdParams, response: { 200: { type: 'object', properties: {} }, 404: ErrorSchema } } },
     async (request, reply) => ((await manual.remove(request.params.id)) ? {} : reply.code(404).send(NotFound(request.params.id))),
   );
 
@@ -156,8 +161,8 @@ export const dnsdockRoutes: FastifyPluginAsyncTypebox<DnsdockRoutesOptions> = as
       schema: {
         tags,
         summary: 'DNSDock: the TTL of DNSDock services that set none (in memory, as in DNSDock)',
-        body: Type.Integer({ minimum: 0, maximum: 2147483647 }),
-        response: { 200: Type.Object({}) },
+        body: { type: 'integer', minimum: 0, maximum: 2147483647 },
+        response: { 200: { type: 'object', properties: {} } },
       },
     },
     async (request) => {

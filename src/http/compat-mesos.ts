@@ -1,7 +1,6 @@
 // Mesos-DNS's read API with its JSON shapes, so scripts written against
 // Mesos-DNS keep working with only the host name changed.
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import type { Config, StaticHost } from '../config/schema.js';
 import { qualifyName } from '../registry/names.js';
 import type { Registry } from '../registry/registry.js';
@@ -20,17 +19,21 @@ export interface MesosRoutesOptions {
   token: string | undefined;
 }
 
-const HostEntry = Type.Object({ host: Type.String(), ip: Type.String() });
-const ServiceEntry = Type.Object({ service: Type.String(), host: Type.String(), ip: Type.String(), port: Type.String() });
+const HostEntry = { type: 'object', required: ['host', 'ip'], properties: { host: { type: 'string' }, ip: { type: 'string' } } } as const;
+const ServiceEntry = {
+  type: 'object',
+  required: ['service', 'host', 'ip', 'port'],
+  properties: { service: { type: 'string' }, host: { type: 'string' }, ip: { type: 'string' }, port: { type: 'string' } },
+} as const;
 // Mesos-DNS answers a miss with one entry of empty strings (Go's zero value), not an empty list.
 const HOSTS_MISS = [{ host: '', ip: '' }];
 const SERVICES_MISS = [{ service: '', host: '', ip: '', port: '' }];
-const NameMap = Type.Record(Type.String(), Type.Array(Type.String()));
+const NameMap = { type: 'object', patternProperties: { '^.*$': { type: 'array', items: { type: 'string' } } } } as const;
 
 /** Settings that are secrets: shown as "<redacted>" in /v1/config. */
 const SECRET_KEYS = new Set(['token', 'etcdPassword']);
 
-export const mesosRoutes: FastifyPluginAsyncTypebox<MesosRoutesOptions> = async (app, { registry, zone, config, configuredHosts, version, token }) => {
+export const mesosRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: MesosRoutesOptions }> = async (app, { registry, zone, config, configuredHosts, version, token }) => {
   app.addHook('onRequest', requireToken(token));
   const tags = ['mesos-dns'];
   const fqdn = (name: string) => `${name}.`;
@@ -66,7 +69,9 @@ export const mesosRoutes: FastifyPluginAsyncTypebox<MesosRoutesOptions> = async 
       schema: {
         tags,
         summary: 'Mesos-DNS: the version',
-        response: { 200: Type.Object({ Service: Type.String(), URL: Type.String(), Version: Type.String() }) },
+        response: {
+          200: { type: 'object', required: ['Service', 'URL', 'Version'], properties: { Service: { type: 'string' }, URL: { type: 'string' }, Version: { type: 'string' } } },
+        },
       },
     },
     async () => ({ Service: 'seamark', URL: 'https://github.com/seamark/seamark', Version: version }),
@@ -78,7 +83,7 @@ export const mesosRoutes: FastifyPluginAsyncTypebox<MesosRoutesOptions> = async 
       schema: {
         tags,
         summary: 'Mesos-DNS: the effective configuration (secrets redacted); seamark\'s own settings under "Seamark"',
-        response: { 200: Type.Object({}, { additionalProperties: true }) },
+        response: { 200: { type: 'object', properties: {}, additionalProperties: true } },
       },
     },
     async () => ({
@@ -104,8 +109,8 @@ export const mesosRoutes: FastifyPluginAsyncTypebox<MesosRoutesOptions> = async 
       schema: {
         tags,
         summary: 'Mesos-DNS: the addresses of a host name (A and AAAA); [{"host": "", "ip": ""}] when there are none, as Mesos-DNS',
-        params: Type.Object({ host: Type.String({ minLength: 1, maxLength: 254 }) }),
-        response: { 200: Type.Array(HostEntry) },
+        params: { type: 'object', required: ['host'], properties: { host: { type: 'string', minLength: 1, maxLength: 254 } } },
+        response: { 200: { type: 'array', items: HostEntry } },
       },
     },
     async (request) => {
@@ -123,8 +128,8 @@ export const mesosRoutes: FastifyPluginAsyncTypebox<MesosRoutesOptions> = async 
       schema: {
         tags,
         summary: 'Mesos-DNS: the SRV view of _service._proto.name (service, host, ip, port); one entry of empty strings when there is none, as Mesos-DNS',
-        params: Type.Object({ service: Type.String({ minLength: 1, maxLength: 254 }) }),
-        response: { 200: Type.Array(ServiceEntry) },
+        params: { type: 'object', required: ['service'], properties: { service: { type: 'string', minLength: 1, maxLength: 254 } } },
+        response: { 200: { type: 'array', items: ServiceEntry } },
       },
     },
     async (request) => {
@@ -150,15 +155,19 @@ export const mesosRoutes: FastifyPluginAsyncTypebox<MesosRoutesOptions> = async 
         tags,
         summary: 'Mesos-DNS: every A, AAAA and SRV record served, by name',
         response: {
-          200: Type.Object({
-            TTL: Type.Integer(),
-            Serial: Type.Integer(),
-            RefreshSeconds: Type.Number(),
-            Mname: Type.String(),
-            Rname: Type.String(),
-            Domain: Type.String(),
-            Records: Type.Object({ As: NameMap, AAAAs: NameMap, SRVs: NameMap }),
-          }),
+          200: {
+            type: 'object',
+            required: ['TTL', 'Serial', 'RefreshSeconds', 'Mname', 'Rname', 'Domain', 'Records'],
+            properties: {
+              TTL: { type: 'integer' },
+              Serial: { type: 'integer' },
+              RefreshSeconds: { type: 'number' },
+              Mname: { type: 'string' },
+              Rname: { type: 'string' },
+              Domain: { type: 'string' },
+              Records: { type: 'object', required: ['As', 'AAAAs', 'SRVs'], properties: { As: NameMap, AAAAs: NameMap, SRVs: NameMap } },
+            },
+          },
         },
       },
     },

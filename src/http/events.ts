@@ -7,9 +7,8 @@
 // memory up to that budget and nothing else.
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import type { Logger } from 'pino';
-import { Type } from 'typebox';
 import type { Instance } from '../registry/instance.js';
 import type { Registry, RegistryChange } from '../registry/registry.js';
 import { requireToken } from './auth.js';
@@ -233,7 +232,7 @@ export interface EventsRoutesOptions {
   settings?: Partial<EventStreamSettings>;
 }
 
-export const eventsRoutes: FastifyPluginAsyncTypebox<EventsRoutesOptions> = async (app, { registry, token, settings }) => {
+export const eventsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: EventsRoutesOptions }> = async (app, { registry, token, settings }) => {
   const hub = new EventHub(registry, { ...DEFAULT_EVENT_STREAM_SETTINGS, ...settings }, app.log as unknown as Logger);
   // Before the server closes: it waits for open connections, and a stream stays open until ended.
   app.addHook('preClose', async () => hub.close());
@@ -251,10 +250,14 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<EventsRoutesOptions> = asyn
           'gets the changes it missed, or a new snapshot when they are no longer kept or seamark restarted.',
           'A `: heartbeat` comment comes every 15 s. A client that reads too slowly is disconnected (and may reconnect).',
         ].join(' '),
-        querystring: Type.Object({ lastEventId: Type.Optional(Type.String({ maxLength: 64, description: 'As Last-Event-ID, for clients that cannot set headers' })) }, { additionalProperties: false }),
-        headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ maxLength: 64, description: 'The id of the last event received: resume after it' })) }),
+        querystring: {
+          type: 'object',
+          properties: { lastEventId: { type: 'string', maxLength: 64, description: 'As Last-Event-ID, for clients that cannot set headers' } },
+          additionalProperties: false,
+        },
+        headers: { type: 'object', properties: { 'last-event-id': { type: 'string', maxLength: 64, description: 'The id of the last event received: resume after it' } } },
         produces: ['text/event-stream'],
-        response: { 200: Type.String({ description: 'text/event-stream' }) },
+        response: { 200: { type: 'string', description: 'text/event-stream' } },
       },
     },
     async (request, reply) => {

@@ -1,6 +1,5 @@
 // /healthz, /readyz and /metrics: open to every client, for probes and Prometheus.
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import type { Metrics } from '../metrics.js';
 import type { Readiness } from '../readiness.js';
 import { requireCommonJs } from '../commonjs.js';
@@ -14,17 +13,27 @@ export interface HealthRoutesOptions {
   problems: () => string[];
 }
 
-const ReadySchema = Type.Object({
-  ready: Type.Boolean(),
-  pending: Type.Array(Type.String(), { description: 'Parts not ready yet' }),
-  cluster: Type.Optional(Type.Unknown({ description: 'Cluster mode: the etcd link (connected, synced, revision, downSince, error)' })),
-  problems: Type.Array(Type.String(), {
-    description: 'What needs an operator although everything else is served, e.g. a stored record that cannot be read',
-  }),
-  degraded: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Parts serving a picture that may be stale, with why (still ready); absent when none' })),
-});
+const ReadySchema = {
+  type: 'object',
+  required: ['ready', 'pending', 'problems'],
+  properties: {
+    ready: { type: 'boolean' },
+    pending: { type: 'array', items: { type: 'string' }, description: 'Parts not ready yet' },
+    cluster: { description: 'Cluster mode: the etcd link (connected, synced, revision, downSince, error)' },
+    problems: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'What needs an operator although everything else is served, e.g. a stored record that cannot be read',
+    },
+    degraded: {
+      type: 'object',
+      patternProperties: { '^.*$': { type: 'string' } },
+      description: 'Parts serving a picture that may be stale, with why (still ready); absent when none',
+    },
+  },
+} as const;
 
-export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, { readiness, metrics, problems }) => {
+export const healthRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: HealthRoutesOptions }> = async (app, { readiness, metrics, problems }) => {
   const tags = ['operations'];
   new Gauge({
     name: 'seamark_store_unreadable_records',
@@ -37,7 +46,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = asyn
 
   app.get(
     '/healthz',
-    { schema: { tags, summary: 'The process is alive', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    { schema: { tags, summary: 'The process is alive', response: { 200: { type: 'object', required: ['status'], properties: { status: { type: 'string', const: 'ok' } } } } } },
     async () => ({ status: 'ok' as const }),
   );
 

@@ -1,8 +1,8 @@
 // GET /v1/lookup: what the DNS server answers a question, from the same zone
 // view function it calls, and for each record the instances it comes from.
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
+import type { SchemaType } from '../json-schema.js';
 import { isIP } from 'node:net';
-import { Type, type Static } from 'typebox';
 import { isAllowed, parseAllowList } from '../config/addresses.js';
 import type { Instance } from '../registry/instance.js';
 import { addressFromReverseName, nameProblem, normalizeName, qualifyName, reverseName } from '../registry/names.js';
@@ -19,43 +19,57 @@ const typeCodes = new Map<string, number>([...Object.entries(RRType).filter(([na
 const typeNames = new Map<number, string>([...typeCodes].map(([name, code]) => [code, name]));
 const rcodeNames = new Map<number, string>(Object.entries(Rcode).map(([name, code]) => [code, name]));
 
-const OriginSchema = Type.Object({
-  owner: Type.String({ description: 'The instance: docker:<id>, manual:<id>, config:<name>' }),
-  source: Type.String({ description: 'docker, manual or config' }),
-  healthy: Type.Boolean(),
-  names: Type.Array(Type.String()),
-  origin: Type.Optional(
-    Type.Object({
-      container: Type.Optional(Type.String()),
-      networks: Type.Optional(Type.Array(Type.String())),
-      node: Type.Optional(Type.String()),
-    }, { description: 'Docker: the container and its networks; cluster mode: the node' }),
-  ),
-});
+const OriginSchema = {
+  type: 'object',
+  required: ['owner', 'source', 'healthy', 'names'],
+  properties: {
+    owner: { type: 'string', description: 'The instance: docker:<id>, manual:<id>, config:<name>' },
+    source: { type: 'string', description: 'docker, manual or config' },
+    healthy: { type: 'boolean' },
+    names: { type: 'array', items: { type: 'string' } },
+    origin: {
+      type: 'object',
+      properties: {
+        container: { type: 'string' },
+        networks: { type: 'array', items: { type: 'string' } },
+        node: { type: 'string' },
+      },
+      description: 'Docker: the container and its networks; cluster mode: the node',
+    },
+  },
+} as const;
 
-const RecordSchema = Type.Object({
-  name: Type.String({ description: 'Owner name, fully qualified with the trailing dot' }),
-  ttl: Type.Integer(),
-  class: Type.Literal('IN'),
-  type: Type.String(),
-  data: Type.String({ description: 'The record data in zone-file form' }),
-  text: Type.String({ description: 'The whole record as dig prints it' }),
-  from: Type.Array(OriginSchema, { description: 'The instances the record comes from; empty for the zone’s own SOA and NS' }),
-});
+const RecordSchema = {
+  type: 'object',
+  required: ['name', 'ttl', 'class', 'type', 'data', 'text', 'from'],
+  properties: {
+    name: { type: 'string', description: 'Owner name, fully qualified with the trailing dot' },
+    ttl: { type: 'integer' },
+    class: { type: 'string', const: 'IN' },
+    type: { type: 'string' },
+    data: { type: 'string', description: 'The record data in zone-file form' },
+    text: { type: 'string', description: 'The whole record as dig prints it' },
+    from: { type: 'array', items: OriginSchema, description: 'The instances the record comes from; empty for the zone’s own SOA and NS' },
+  },
+} as const;
 
-export const LookupSchema = Type.Object({
-  question: Type.Object({ name: Type.String(), type: Type.String() }),
-  forwarded: Type.Boolean({ description: 'The name is outside seamark’s zones: the DNS server passes it to the upstream resolvers, and their answer is not shown here' }),
-  rcode: Type.Optional(Type.String({ description: 'NOERROR, NXDOMAIN, REFUSED…; absent when forwarded' })),
-  flags: Type.Array(Type.String(), { description: 'Header flags of the reply to a query with RD set from this client: qr, aa, rd, ra' }),
-  answer: Type.Array(RecordSchema),
-  authority: Type.Array(RecordSchema),
-  additional: Type.Array(RecordSchema),
-  generation: Type.Integer({ description: 'The registry generation the answer was read at' }),
-  text: Type.String({ description: 'The answer laid out as dig prints it, each record followed by the instances it comes from' }),
-});
-type LookupResult = Static<typeof LookupSchema>;
-type RecordEntry = Static<typeof RecordSchema>;
+export const LookupSchema = {
+  type: 'object',
+  required: ['question', 'forwarded', 'flags', 'answer', 'authority', 'additional', 'generation', 'text'],
+  properties: {
+    question: { type: 'object', required: ['name', 'type'], properties: { name: { type: 'string' }, type: { type: 'string' } } },
+    forwarded: { type: 'boolean', description: 'The name is outside seamark’s zones: the DNS server passes it to the upstream resolvers, and their answer is not shown here' },
+    rcode: { type: 'string', description: 'NOERROR, NXDOMAIN, REFUSED…; absent when forwarded' },
+    flags: { type: 'array', items: { type: 'string' }, description: 'Header flags of the reply to a query with RD set from this client: qr, aa, rd, ra' },
+    answer: { type: 'array', items: RecordSchema },
+    authority: { type: 'array', items: RecordSchema },
+    additional: { type: 'array', items: RecordSchema },
+    generation: { type: 'integer', description: 'The registry generation the answer was read at' },
+    text: { type: 'string', description: 'The answer laid out as dig prints it, each record followed by the instances it comes from' },
+  },
+} as const;
+type LookupResult = SchemaType<typeof LookupSchema>;
+type RecordEntry = SchemaType<typeof RecordSchema>;
 
 export interface LookupRoutesOptions {
   registry: Registry;
@@ -65,7 +79,7 @@ export interface LookupRoutesOptions {
   token: string | undefined;
 }
 
-export const lookupRoutes: FastifyPluginAsyncTypebox<LookupRoutesOptions> = async (app, { registry, zone, forwardAllow, token }) => {
+export const lookupRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: LookupRoutesOptions }> = async (app, { registry, zone, forwardAllow, token }) => {
   const allowList = parseAllowList(forwardAllow);
   app.addHook('onRequest', requireToken(token));
   app.get(
@@ -77,10 +91,12 @@ export const lookupRoutes: FastifyPluginAsyncTypebox<LookupRoutesOptions> = asyn
         description:
           'A relative name is taken under the first zone (`web` → `web.docker.`), as record names are; end it with a dot to ask it as is. ' +
           'An IP address asks its PTR. `type` is a mnemonic (A, AAAA, SRV, PTR, SOA, NS, ANY, TXT, MX…), `TYPE<n>` or a number; default A (PTR for an address).',
-        querystring: Type.Object(
-          { name: Type.String({ minLength: 1, maxLength: 254 }), type: Type.Optional(Type.String({ minLength: 1, maxLength: 12 })) },
-          { additionalProperties: false },
-        ),
+        querystring: {
+          type: 'object',
+          required: ['name'],
+          properties: { name: { type: 'string', minLength: 1, maxLength: 254 }, type: { type: 'string', minLength: 1, maxLength: 12 } },
+          additionalProperties: false,
+        },
         response: { 200: LookupSchema, 400: ErrorSchema },
       },
     },

@@ -1,9 +1,9 @@
 // /v1/names: every name served, from every source, with its health — what an
 // operator reads when something does not resolve. Built and serialised once
 // per registry generation; filters and pages read the built list.
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
+import type { SchemaType } from '../json-schema.js';
 import { isIPv4 } from 'node:net';
-import { Type, type Static } from 'typebox';
 import type { Instance } from '../registry/instance.js';
 import { qualifyName } from '../registry/names.js';
 import { srvName, type Registry } from '../registry/registry.js';
@@ -11,18 +11,26 @@ import { requireToken } from './auth.js';
 import { nodeOfOwner } from '../cluster/keys.js';
 import { jsonBytes, perGeneration, sendJsonBytes } from './per-generation.js';
 
-export const NameEntrySchema = Type.Object({
-  name: Type.String({ description: 'Fully qualified, without the trailing dot' }),
-  type: Type.Union([Type.Literal('A'), Type.Literal('AAAA'), Type.Literal('SRV')]),
-  addresses: Type.Array(Type.String(), { description: 'A/AAAA: the addresses; SRV: those of the target' }),
-  srv: Type.Optional(Type.Object({ target: Type.String(), port: Type.Integer(), priority: Type.Integer(), weight: Type.Integer() })),
-  ttl: Type.Optional(Type.Integer()),
-  source: Type.String({ description: 'config, manual or docker' }),
-  owner: Type.String({ description: 'config:<name>, manual:<id>, docker:<container id>' }),
-  healthy: Type.Boolean(),
-  node: Type.Optional(Type.String({ description: 'Cluster mode: the node the instance comes from' })),
-});
-type NameEntry = Static<typeof NameEntrySchema>;
+export const NameEntrySchema = {
+  type: 'object',
+  required: ['name', 'type', 'addresses', 'source', 'owner', 'healthy'],
+  properties: {
+    name: { type: 'string', description: 'Fully qualified, without the trailing dot' },
+    type: { anyOf: [{ type: 'string', const: 'A' }, { type: 'string', const: 'AAAA' }, { type: 'string', const: 'SRV' }] },
+    addresses: { type: 'array', items: { type: 'string' }, description: 'A/AAAA: the addresses; SRV: those of the target' },
+    srv: {
+      type: 'object',
+      required: ['target', 'port', 'priority', 'weight'],
+      properties: { target: { type: 'string' }, port: { type: 'integer' }, priority: { type: 'integer' }, weight: { type: 'integer' } },
+    },
+    ttl: { type: 'integer' },
+    source: { type: 'string', description: 'config, manual or docker' },
+    owner: { type: 'string', description: 'config:<name>, manual:<id>, docker:<container id>' },
+    healthy: { type: 'boolean' },
+    node: { type: 'string', description: 'Cluster mode: the node the instance comes from' },
+  },
+} as const;
+type NameEntry = SchemaType<typeof NameEntrySchema>;
 
 export interface NamesRoutesOptions {
   registry: Registry;
@@ -32,20 +40,23 @@ export interface NamesRoutesOptions {
   node?: string;
 }
 
-const NamesQuery = Type.Object(
-  {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 254, description: 'Only this name' })),
-    source: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Only names from this source: config, manual or docker' })),
-    after: Type.Optional(Type.String({ minLength: 1, maxLength: 254, description: 'Only names that sort after this one (the cursor of the next page)' })),
+const NamesQuery = {
+  type: 'object',
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 254, description: 'Only this name' },
+    source: { type: 'string', minLength: 1, maxLength: 64, description: 'Only names from this source: config, manual or docker' },
+    after: { type: 'string', minLength: 1, maxLength: 254, description: 'Only names that sort after this one (the cursor of the next page)' },
     // A string: the API does not coerce types, and a query string holds only strings.
-    limit: Type.Optional(
-      Type.String({ pattern: '^[1-9][0-9]{0,5}$', description: 'At most this many entries, 1-999999 (a page never splits a name); a `Link: rel="next"` header points to the next page' }),
-    ),
+    limit: {
+      type: 'string',
+      pattern: '^[1-9][0-9]{0,5}$',
+      description: 'At most this many entries, 1-999999 (a page never splits a name); a `Link: rel="next"` header points to the next page',
+    },
   },
-  { additionalProperties: false },
-);
+  additionalProperties: false,
+} as const;
 
-export const namesRoutes: FastifyPluginAsyncTypebox<NamesRoutesOptions> = async (app, { registry, zones, token, node }) => {
+export const namesRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: NamesRoutesOptions }> = async (app, { registry, zones, token, node }) => {
   app.addHook('onRequest', requireToken(token));
   const entries = perGeneration(registry, () => [...registry.all()].flatMap((instance) => entriesOf(instance, node)).sort(byNameThenType));
   const everyEntryJson = perGeneration(registry, () => jsonBytes(entries()));
@@ -57,7 +68,7 @@ export const namesRoutes: FastifyPluginAsyncTypebox<NamesRoutesOptions> = async 
         tags: ['names'],
         summary: 'Every name served (A, AAAA, SRV) with its addresses, source, owner and health; filter by name or source, page with limit and after',
         querystring: NamesQuery,
-        response: { 200: Type.Array(NameEntrySchema) },
+        response: { 200: { type: 'array', items: NameEntrySchema } },
       },
     },
     async (request, reply) => {

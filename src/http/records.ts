@@ -1,6 +1,5 @@
 // /v1/records: create, read, list, replace, patch, delete and renew hand-made records.
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import { qualifyName } from '../registry/names.js';
 import { RecordFieldsSchema, RecordIdSchema, RecordPatchSchema, RecordViewSchema, type ManualSource } from '../sources/manual/index.js';
 import { requireToken } from './auth.js';
@@ -12,10 +11,10 @@ export interface RecordsRoutesOptions {
   token: string | undefined;
 }
 
-const IdParams = Type.Object({ id: RecordIdSchema });
+const IdParams = { type: 'object', required: ['id'], properties: { id: RecordIdSchema } } as const;
 const NotFound = (id: string) => errorBody(404, `no record with id "${id}"`);
 
-export const recordsRoutes: FastifyPluginAsyncTypebox<RecordsRoutesOptions> = async (app, { manual, zones, token }) => {
+export const recordsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: RecordsRoutesOptions }> = async (app, { manual, zones, token }) => {
   app.addHook('onRequest', requireToken(token));
   const tags = ['records'];
 
@@ -25,8 +24,8 @@ export const recordsRoutes: FastifyPluginAsyncTypebox<RecordsRoutesOptions> = as
       schema: {
         tags,
         summary: 'List records, optionally only those serving one name',
-        querystring: Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })) }, { additionalProperties: false }),
-        response: { 200: Type.Array(RecordViewSchema) },
+        querystring: { type: 'object', properties: { name: { type: 'string', minLength: 1, maxLength: 254 } }, additionalProperties: false },
+        response: { 200: { type: 'array', items: RecordViewSchema } },
       },
     },
     async (request) => {
@@ -87,7 +86,7 @@ export const recordsRoutes: FastifyPluginAsyncTypebox<RecordsRoutesOptions> = as
 
   app.delete(
     '/:id',
-    { schema: { tags, summary: 'Delete a record', params: IdParams, response: { 204: Type.Null(), 404: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema } } },
+    { schema: { tags, summary: 'Delete a record', params: IdParams, response: { 204: { type: 'null' }, 404: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema } } },
     async (request, reply) => {
       if (!(await manual.remove(request.params.id))) return reply.code(404).send(NotFound(request.params.id));
       return reply.code(204).send(null);

@@ -1,7 +1,7 @@
 // The HTTP API: one fastify app with a plugin per route group, every route
 // schema-validated and documented at /docs.
 import { readFileSync } from 'node:fs';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Endpoint } from '../config/addresses.js';
@@ -71,7 +71,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
       // Unknown fields are an error, not silently dropped; a body's "30" is not the number 30.
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false },
     },
-  }).withTypeProvider<TypeBoxTypeProvider>();
+  }).withTypeProvider<JsonSchemaToTsProvider>();
   // Beyond the cap new connections are closed at once, so idle clients cannot use up the file descriptors DNS and the store need.
   app.server.maxConnections = options.config.httpMaxConnections;
 

@@ -102,6 +102,18 @@ describe('cluster mode: two nodes over one etcd', { skip: unavailable, timeout: 
     await waitUntil(async () => (await dig(b.dnsPort, `${prefix}vm1.docker`, 'A')).status === 'NXDOMAIN', 15000, 'vm1 gone from node B');
   });
 
+  it('an instance value in etcd that does not read as one is skipped, with a warning naming the field', async () => {
+    const key = Buffer.from(`/seamark-${prefix}/instances/node-x/manual:odd`).toString('base64');
+    const put = (value: unknown) => etcd.gateway('/v3/kv/put', { key, value: Buffer.from(JSON.stringify(value)).toString('base64') });
+    await put({ source: 'manual', names: [`${prefix}odd.docker`], addresses: ['192.0.2.51'], srv: [], healthy: true });
+    await waitUntil(async () => (await answers(b, fqdn('odd'))).join() === '192.0.2.51', 15000, 'the readable value on node B');
+    await put({ source: 'manual', names: [`${prefix}odd.docker`], srv: [], healthy: true });
+    await waitUntil(async () => (await dig(b.dnsPort, fqdn('odd'), 'A')).status === 'NXDOMAIN', 15000, 'the unreadable value gone from node B');
+    const warning = b.logs.find((line) => line.msg === 'unreadable instance in etcd: skipped' && String(line.key).endsWith('/manual:odd'));
+    assert.equal(warning?.problem, 'addresses is required');
+    await etcd.gateway('/v3/kv/deleterange', { key });
+  });
+
   it('kill -9 of A: its containers leave B within the lease TTL (+1 s); B\'s own records stay', async () => {
     await api(b.httpPort, 'PUT', '/v1/records/keep', { names: [`${prefix}keep`], addresses: ['10.9.9.9'] });
     await waitUntil(async () => (await answers(b, fqdn('routed'))).length > 0, 15000, 'routed on node B');

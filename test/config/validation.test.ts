@@ -42,6 +42,8 @@ const cases: { args: string[]; env?: NodeJS.ProcessEnv; message: string | RegExp
   { args: ['--config', configFile('ttl: 1.5\n')], message: /ttl = 1\.5: must be an integer from 0 to 2147483647 \(from file .*seamark\.yaml\)$/m },
   { args: ['--config', configFile('tcpIdleTimeout: 0\n')], message: /tcpIdleTimeout = 0: must be a number above 0 up to 3600 \(from file /m },
   { args: ['--config', configFile('hosts: [{names: [db], addresses: [10.0.0.5], ttl: 2.5}]\n')], message: /hosts\[0\]\.ttl = 2\.5: must be an integer from 0 to 2147483647 \(from file /m },
+  { args: ['--config', configFile('hosts: [{addresses: [10.0.0.5]}]\n')], message: /: hosts\[0\]\.names: is required \(from file .*seamark\.yaml\)$/m },
+  { args: ['--config', configFile('hosts: [{names: [db], addresses: [10.0.0.5], srv: [{port: 80}]}]\n')], message: /: hosts\[0\]\.srv\[0\]\.service: is required \(from file /m },
 ];
 
 for (const { args, env, message } of cases) {

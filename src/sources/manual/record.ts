@@ -2,10 +2,8 @@
 // loader share, and the normalisation that turns client input into the one
 // stored form. Nothing reaches the store without passing `recordProblem`.
 import { isIPv4, isIPv6 } from 'node:net';
-import { Type, type Static } from 'typebox';
-import { Compile } from 'typebox/compile';
-import { pathToKey } from '../../config/load.js';
 import { SrvSchema } from '../../config/schema.js';
+import { describeIssue, pickIssue, validatorOf, type SchemaType } from '../../json-schema.js';
 import { canonicalAddress, isInZone, nameProblem, qualifyName } from '../../registry/names.js';
 import { srvNameProblem } from '../../registry/registry.js';
 import { nsName } from '../../zone/view.js';
@@ -22,94 +20,111 @@ export const DEFAULT_CHECK_RISE = 2;
 export const DEFAULT_CHECK_FALL = 3;
 const Strict = { additionalProperties: false } as const;
 
-export const RecordIdSchema = Type.String({
+export const RecordIdSchema = {
+  type: 'string',
   pattern: `^[A-Za-z0-9][A-Za-z0-9_.-]{0,${MAX_RECORD_ID_LENGTH - 1}}$`,
   description: `Letters, digits, "_", "." and "-", starting with a letter or digit, at most ${MAX_RECORD_ID_LENGTH} characters`,
-});
+} as const;
 
-export const HealthCheckSchema = Type.Object(
-  {
-    http: Type.Optional(Type.String({ minLength: 1, description: 'URL that answers 2xx or 3xx while the host is healthy' })),
-    tcp: Type.Optional(Type.String({ minLength: 1, description: '`host:port` that accepts a TCP connection while the host is healthy' })),
+export const HealthCheckSchema = {
+  type: 'object',
+  properties: {
+    http: { type: 'string', minLength: 1, description: 'URL that answers 2xx or 3xx while the host is healthy' },
+    tcp: { type: 'string', minLength: 1, description: '`host:port` that accepts a TCP connection while the host is healthy' },
     // Defaults are filled in by normalizeFields: JSON-schema defaults inside PATCH's anyOf would be ignored.
-    interval: Type.Optional(Type.Number({ minimum: 0.2, maximum: 86400, description: `Seconds between checks [${DEFAULT_CHECK_INTERVAL}]` })),
-    timeout: Type.Optional(
-      Type.Number({ minimum: 0.05, maximum: 60, description: `Seconds one check may take [${DEFAULT_CHECK_TIMEOUT}, or the interval when shorter]` }),
-    ),
-    rise: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: `Passing checks in a row that make an unhealthy host healthy [${DEFAULT_CHECK_RISE}]` })),
-    fall: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: `Failing checks in a row that make a healthy host unhealthy [${DEFAULT_CHECK_FALL}]` })),
+    interval: { type: 'number', minimum: 0.2, maximum: 86400, description: `Seconds between checks [${DEFAULT_CHECK_INTERVAL}]` },
+    timeout: { type: 'number', minimum: 0.05, maximum: 60, description: `Seconds one check may take [${DEFAULT_CHECK_TIMEOUT}, or the interval when shorter]` },
+    rise: { type: 'integer', minimum: 1, maximum: 100, description: `Passing checks in a row that make an unhealthy host healthy [${DEFAULT_CHECK_RISE}]` },
+    fall: { type: 'integer', minimum: 1, maximum: 100, description: `Failing checks in a row that make a healthy host unhealthy [${DEFAULT_CHECK_FALL}]` },
   },
-  Strict,
-);
-export type HealthCheck = Static<typeof HealthCheckSchema> & { interval: number; timeout: number };
+  ...Strict,
+} as const;
+export type HealthCheck = SchemaType<typeof HealthCheckSchema> & { interval: number; timeout: number };
 
 const recordFields = {
-  names: Type.Array(Type.String({ minLength: 1, maxLength: 254 }), {
+  names: {
+    type: 'array',
+    items: { type: 'string', minLength: 1, maxLength: 254 },
     minItems: 1,
     maxItems: MAX_ITEMS,
     description: 'Host names, relative to the first zone or fully qualified inside a served zone; the first is canonical',
-  }),
-  addresses: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: MAX_ITEMS, description: 'IPv4 and IPv6 addresses' }),
-  ttl: Type.Optional(Type.Integer({ minimum: 0, maximum: 2147483647, description: 'Answer TTL, seconds; the server default when absent' })),
-  srv: Type.Array(SrvSchema, { default: [], maxItems: MAX_ITEMS, description: 'SRV entries: _<service>._<protocol>.<name>' }),
-  check: Type.Optional(HealthCheckSchema),
-  lease: Type.Optional(
-    Type.Integer({ minimum: 1, maximum: MAX_LEASE_SECONDS, description: 'Seconds the record lives unless renewed with POST /v1/records/{id}/renew' }),
-  ),
-};
+  },
+  addresses: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, minItems: 1, maxItems: MAX_ITEMS, description: 'IPv4 and IPv6 addresses' },
+  ttl: { type: 'integer', minimum: 0, maximum: 2147483647, description: 'Answer TTL, seconds; the server default when absent' },
+  srv: { type: 'array', items: SrvSchema, default: [], maxItems: MAX_ITEMS, description: 'SRV entries: _<service>._<protocol>.<name>' },
+  check: HealthCheckSchema,
+  lease: { type: 'integer', minimum: 1, maximum: MAX_LEASE_SECONDS, description: 'Seconds the record lives unless renewed with POST /v1/records/{id}/renew' },
+} as const;
+const REQUIRED_RECORD_FIELDS = ['names', 'addresses', 'srv'] as const;
 
 /** What a client sends to create or replace a record. */
-export const RecordFieldsSchema = Type.Object(recordFields, Strict);
-export type RecordFields = Static<typeof RecordFieldsSchema>;
+export const RecordFieldsSchema = { type: 'object', required: REQUIRED_RECORD_FIELDS, properties: recordFields, ...Strict } as const;
+export type RecordFields = SchemaType<typeof RecordFieldsSchema>;
 
 /** A partial update: fields present replace, `null` removes an optional field. */
-export const RecordPatchSchema = Type.Object(
-  {
-    names: Type.Optional(recordFields.names),
-    addresses: Type.Optional(recordFields.addresses),
-    ttl: Type.Optional(Type.Union([recordFields.ttl, Type.Null()])),
-    srv: Type.Optional(Type.Array(SrvSchema, { maxItems: MAX_ITEMS })),
-    check: Type.Optional(Type.Union([HealthCheckSchema, Type.Null()])),
-    lease: Type.Optional(Type.Union([recordFields.lease, Type.Null()])),
+export const RecordPatchSchema = {
+  type: 'object',
+  properties: {
+    names: recordFields.names,
+    addresses: recordFields.addresses,
+    ttl: { anyOf: [recordFields.ttl, { type: 'null' }] },
+    srv: { type: 'array', items: SrvSchema, maxItems: MAX_ITEMS },
+    check: { anyOf: [HealthCheckSchema, { type: 'null' }] },
+    lease: { anyOf: [recordFields.lease, { type: 'null' }] },
   },
-  { ...Strict, minProperties: 1 },
-);
-export type RecordPatch = Static<typeof RecordPatchSchema>;
+  ...Strict,
+  minProperties: 1,
+} as const;
+export type RecordPatch = SchemaType<typeof RecordPatchSchema>;
 
 /** How a record made through the DNSDock API looked there, so it reads back the same. */
-export const DnsdockOriginSchema = Type.Object(
-  { name: Type.String(), image: Type.String(), aliases: Type.Array(Type.String(), { maxItems: MAX_ITEMS }) },
-  Strict,
-);
-export type DnsdockOrigin = Static<typeof DnsdockOriginSchema>;
+export const DnsdockOriginSchema = {
+  type: 'object',
+  required: ['name', 'image', 'aliases'],
+  properties: { name: { type: 'string' }, image: { type: 'string' }, aliases: { type: 'array', items: { type: 'string' }, maxItems: MAX_ITEMS } },
+  ...Strict,
+} as const;
+export type DnsdockOrigin = SchemaType<typeof DnsdockOriginSchema>;
 
 const serverFields = {
   id: RecordIdSchema,
   ...recordFields,
-  createdAt: Type.String({ description: 'ISO 8601' }),
-  updatedAt: Type.String({ description: 'ISO 8601' }),
-  expiresAt: Type.Optional(Type.String({ description: 'ISO 8601; when the lease lapses unless renewed' })),
-};
+  createdAt: { type: 'string', description: 'ISO 8601' },
+  updatedAt: { type: 'string', description: 'ISO 8601' },
+  expiresAt: { type: 'string', description: 'ISO 8601; when the lease lapses unless renewed' },
+} as const;
+const REQUIRED_SERVER_FIELDS = ['id', ...REQUIRED_RECORD_FIELDS, 'createdAt', 'updatedAt'] as const;
 
 /** A record as stored: normalised fields plus what the server adds. */
-export const ManualRecordSchema = Type.Object({ ...serverFields, dnsdock: Type.Optional(DnsdockOriginSchema) }, Strict);
-export type ManualRecord = Static<typeof ManualRecordSchema>;
+export const ManualRecordSchema = {
+  type: 'object',
+  required: REQUIRED_SERVER_FIELDS,
+  properties: { ...serverFields, dnsdock: DnsdockOriginSchema },
+  ...Strict,
+} as const;
+export type ManualRecord = SchemaType<typeof ManualRecordSchema>;
 
-export const CheckCountsSchema = Type.Object(
-  {
-    passing: Type.Integer({ description: 'Checks passed in a row, up to the last one' }),
-    failing: Type.Integer({ description: 'Checks failed in a row, up to the last one' }),
+export const CheckCountsSchema = {
+  type: 'object',
+  required: ['passing', 'failing'],
+  properties: {
+    passing: { type: 'integer', description: 'Checks passed in a row, up to the last one' },
+    failing: { type: 'integer', description: 'Checks failed in a row, up to the last one' },
   },
-  { description: 'With a check, once it has run: the current run of results' },
-);
-export type CheckCounts = Static<typeof CheckCountsSchema>;
+  description: 'With a check, once it has run: the current run of results',
+} as const;
+export type CheckCounts = SchemaType<typeof CheckCountsSchema>;
 
 /** A record as the API answers it: names fully qualified, addresses canonical, and its current health. */
-export const RecordViewSchema = Type.Object({
-  ...serverFields,
-  healthy: Type.Boolean({ description: 'false once check.fall checks failed in a row, until check.rise pass in a row' }),
-  checkCounts: Type.Optional(CheckCountsSchema),
-});
+export const RecordViewSchema = {
+  type: 'object',
+  required: [...REQUIRED_SERVER_FIELDS, 'healthy'],
+  properties: {
+    ...serverFields,
+    healthy: { type: 'boolean', description: 'false once check.fall checks failed in a row, until check.rise pass in a row' },
+    checkCounts: CheckCountsSchema,
+  },
+} as const;
 export type ManualRecordView = ManualRecord & { healthy: boolean; checkCounts?: CheckCounts };
 
 /** Input that is well-formed JSON but wrong in meaning: which field, and why. */
@@ -122,7 +137,8 @@ export class RecordInputError extends Error {
   }
 }
 
-const storedRecord = Compile(ManualRecordSchema);
+// Compiled on the first record loaded or written.
+const validStoredRecord = validatorOf<ManualRecord>(ManualRecordSchema);
 
 /**
  * Why a value is not a record the store may hold, or undefined when it is. The
@@ -130,10 +146,10 @@ const storedRecord = Compile(ManualRecordSchema);
  * it is about to store, so whatever a route acknowledges loads again.
  */
 export function recordProblem(value: unknown): { field: string; reason: string } | undefined {
-  if (storedRecord.Check(value)) return undefined;
-  const [first] = storedRecord.Errors(value);
-  const field = pathToKey(first?.instancePath ?? '');
-  return { field: field === '' ? 'record' : field, reason: first?.message ?? 'is invalid' };
+  const validate = validStoredRecord();
+  if (validate(value)) return undefined;
+  const { field, reason } = describeIssue(pickIssue(validate.errors));
+  return { field: field === '' ? 'record' : field, reason };
 }
 
 /** Qualifies names, canonicalises addresses and checks what a JSON schema cannot; throws RecordInputError. */
@@ -220,7 +236,7 @@ function uniqueSrv(entries: RecordFields['srv']): RecordFields['srv'] {
   return [...unique.values()];
 }
 
-function normalizeCheck(given: Static<typeof HealthCheckSchema>): HealthCheck {
+function normalizeCheck(given: SchemaType<typeof HealthCheckSchema>): HealthCheck {
   const interval = given.interval ?? DEFAULT_CHECK_INTERVAL;
   // A client that sets only a short interval has not asked for a timeout longer than it.
   const check = {
