@@ -14,17 +14,20 @@ import { ageCachedAnswer, cachedAnswerCost, type CachedAnswer } from './forwarde
 export const MAX_ROTATIONS = 16;
 
 /**
- * A zone answer: every rotation of its addresses back to back in one buffer,
- * the first with its question lower-cased, which is what a query is matched
- * against. Compact on purpose (about 300 bytes for a one-address name, with
- * the LRU's own slots): with 100,000 names asked, it is most of the cache.
+ * A zone answer: every rotation of its addresses back to back in a block
+ * of the cache's (`Blocks`), the first with its question lower-cased, which
+ * is what a query is matched against. Compact on purpose (about 200 bytes
+ * for a one-address name, with the LRU's own slots, and no Buffer object of
+ * its own): with 100,000 names asked, it is most of the cache.
  */
 class ZoneEntry {
   /** Which rotation the next reply is. */
   next = 0;
   constructor(
-    readonly data: Buffer,
-    /** Where each rotation ends in `data`; undefined when they all have the length `data.length / rotations`. */
+    readonly block: Buffer,
+    readonly offset: number,
+    readonly length: number,
+    /** Where each rotation ends, from `offset`; undefined when they all have the length `length / rotations`. */
     readonly ends: readonly number[] | undefined,
     readonly rotations: number,
     readonly questionLength: number,
@@ -50,34 +53,39 @@ function packMeta(variant: number, type: number, rcode: number): number {
 }
 
 function entryCost(entry: Entry): number {
-  if (entry instanceof ZoneEntry) return ENTRY_OVERHEAD + bufferCost(entry.data) + (entry.ends === undefined ? 0 : 16 + entry.ends.length * 8);
+  if (entry instanceof ZoneEntry) return ENTRY_OVERHEAD + entry.length + (entry.ends === undefined ? 0 : 16 + entry.ends.length * 8);
   return bufferCost(entry.question) + cachedAnswerCost(entry.answer);
 }
 
 /**
- * Where zone answers are copied to: slices of blocks of the cache's own, so
- * an entry pins none of Node's shared buffer pool, whose other slices are
- * replies already sent.
+ * Where zone answers are copied to: blocks of the cache's own, each shared
+ * by many entries, so that an entry needs no Buffer object and pins none of
+ * Node's shared buffer pool (whose other slices are replies already sent).
+ * A block is freed with the last entry in it.
  */
-class Slab {
-  private block = new ArrayBuffer(0);
+class Blocks {
+  block = Buffer.alloc(0);
   private used = 0;
 
-  copy(parts: readonly Buffer[], length: number): Buffer {
-    if (length > SLAB_BLOCK / 8) return Buffer.concat(parts as Buffer[], length);
-    if (this.used + length > this.block.byteLength) {
-      this.block = new ArrayBuffer(SLAB_BLOCK);
+  /** Copies `parts` into a block: the block is `this.block` afterwards, at the offset returned. */
+  place(parts: readonly Buffer[], length: number): number {
+    if (length > BLOCK_SIZE / 8) {
+      this.block = Buffer.concat(parts as Buffer[], length);
+      this.used = this.block.length;
+      return 0;
+    }
+    if (this.used + length > this.block.length) {
+      this.block = Buffer.allocUnsafeSlow(BLOCK_SIZE);
       this.used = 0;
     }
-    const copy = Buffer.from(this.block, this.used, length);
-    let at = 0;
-    for (const part of parts) at += part.copy(copy, at);
-    this.used += (length + 7) & ~7;
-    return copy;
+    const offset = this.used;
+    for (const part of parts) this.used += part.copy(this.block, this.used);
+    this.used = (this.used + 7) & ~7;
+    return offset;
   }
 }
 
-const SLAB_BLOCK = 16384;
+const BLOCK_SIZE = 16384;
 
 /** What the fast path read from a query: filled in place, so nothing is allocated per packet. */
 export interface FastQuery {
@@ -94,7 +102,7 @@ const CD_VARIANT = 4;
 
 export class AnswerCache {
   private readonly entries: LRUCache<number, Entry>;
-  private readonly slab = new Slab();
+  private readonly blocks = new Blocks();
   private readonly scratch: FastQuery = { hash: 0, questionEnd: 0, variant: 0, limit: 0 };
   /** Type and rcode of the last reply `serve` returned, for metrics without a callback per packet. */
   servedType = 0;
@@ -130,12 +138,12 @@ export class AnswerCache {
     if (entry === undefined || (entry.meta & 7) !== query.variant || entry.generation !== this.currentGeneration()) return undefined;
     let reply: Buffer;
     if (entry instanceof ZoneEntry) {
-      if (!sameQuestion(entry.data, HEADER_SIZE, entry.questionLength, message, query.questionEnd)) return undefined;
+      if (!sameQuestion(entry.block, entry.offset + HEADER_SIZE, entry.questionLength, message, query.questionEnd)) return undefined;
       const rotation = entry.rotations === 1 ? 0 : entry.next++ % entry.rotations;
       let start: number;
       let end: number;
       if (entry.ends === undefined) {
-        const size = entry.data.length / entry.rotations;
+        const size = entry.length / entry.rotations;
         start = rotation * size;
         end = start + size;
       } else {
@@ -144,7 +152,7 @@ export class AnswerCache {
       }
       if (end - start > query.limit) return undefined;
       reply = Buffer.allocUnsafe(end - start);
-      entry.data.copy(reply, 0, start, end);
+      entry.block.copy(reply, 0, entry.offset + start, entry.offset + end);
       if (forwardingAllowed) reply[3] = (reply[3] as number) | 0x80;
     } else {
       if (!sameQuestion(entry.question, 0, entry.question.length, message, query.questionEnd)) return undefined;
@@ -173,7 +181,7 @@ export class AnswerCache {
       entry instanceof ZoneEntry &&
       (entry.meta & 7) === query.variant &&
       entry.generation === this.currentGeneration() &&
-      sameQuestion(entry.data, HEADER_SIZE, entry.questionLength, message, query.questionEnd)
+      sameQuestion(entry.block, entry.offset + HEADER_SIZE, entry.questionLength, message, query.questionEnd)
     );
   }
 
@@ -188,16 +196,17 @@ export class AnswerCache {
       length += response.length;
       sameLength &&= response.length === first.length;
     }
-    const data = this.slab.copy(responses, length);
+    const offset = this.blocks.place(responses, length);
+    const block = this.blocks.block;
     const questionLength = query.questionEnd - HEADER_SIZE;
-    lowerCaseName(data, HEADER_SIZE, HEADER_SIZE + questionLength - 4);
+    lowerCaseName(block, offset + HEADER_SIZE, offset + HEADER_SIZE + questionLength - 4);
     let ends: number[] | undefined;
     if (!sameLength) {
       ends = [];
       let end = 0;
       for (const response of responses) ends.push((end += response.length));
     }
-    this.entries.set(query.hash, new ZoneEntry(data, ends, responses.length, questionLength, generation, packMeta(query.variant, type, rcode)));
+    this.entries.set(query.hash, new ZoneEntry(block, offset, length, ends, responses.length, questionLength, generation, packMeta(query.variant, type, rcode)));
   }
 
   /** Keeps a forwarded answer, asked in `generation` (the zone view did not answer it then); served until it expires or the registry changes. */
