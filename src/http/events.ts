@@ -60,7 +60,9 @@ interface SentChange {
 export class EventHub {
   /** Tells a resumed id from another process lifetime's: generations restart at 0. */
   readonly epoch = randomBytes(4).toString('hex');
+  /** The registry's instances as of the last recorded change, to tell added from changed: kept only while changes are recorded. */
   private readonly instancesByOwner = new Map<string, Instance>();
+  private mirrored = false;
   private readonly history: SentChange[] = [];
   private historyBytes = 0;
   /** Changes are recorded while a client is connected and for a while after the last one left, so it can resume. */
@@ -76,7 +78,6 @@ export class EventHub {
     private readonly settings: EventStreamSettings,
     private readonly log: Logger,
   ) {
-    for (const instance of registry.all()) this.instancesByOwner.set(instance.owner, instance);
     this.unsubscribe = registry.onMutation((change, generation) => this.record(change, generation));
     this.heartbeat = setInterval(() => this.broadcast(`: heartbeat ${new Date().toISOString()}\n\n`), settings.heartbeatMs);
     this.heartbeat.unref();
@@ -95,6 +96,10 @@ export class EventHub {
 
   /** Starts a stream: the missed changes after `lastEventId` when they are all still kept, else a snapshot. */
   attach(response: ServerResponse, lastEventId: string | undefined): void {
+    if (!this.mirrored) {
+      for (const instance of this.registry.all()) this.instancesByOwner.set(instance.owner, instance);
+      this.mirrored = true;
+    }
     const missed = this.changesSince(lastEventId);
     const opening = missed ?? this.snapshotText();
     const client: Client = { response, budget: this.settings.clientBufferBytes + Buffer.byteLength(opening) };
@@ -139,8 +144,9 @@ export class EventHub {
 
   private record(change: RegistryChange, generation: number): void {
     if (this.clients.size === 0 && Date.now() > this.keepHistoryUntil) {
-      // Nobody has listened for a while: keep the picture current, and nothing else. A client that resumes now gets a snapshot.
-      this.mirror(change);
+      // Nobody has listened for a while: nothing is kept (a client that comes now gets a snapshot, and the picture is taken again then).
+      this.instancesByOwner.clear();
+      this.mirrored = false;
       this.history.length = 0;
       this.historyBytes = 0;
       return;
@@ -163,15 +169,6 @@ export class EventHub {
     }
     if (drop > 0) this.history.splice(0, drop);
     this.broadcast(text);
-  }
-
-  private mirror(change: RegistryChange): void {
-    if (change.kind === 'upsert') this.instancesByOwner.set(change.instance.owner, change.instance);
-    else if (change.kind === 'remove') this.instancesByOwner.delete(change.owner);
-    else {
-      for (const owner of [...this.instancesByOwner.keys()]) if (owner.startsWith(change.ownerPrefix)) this.instancesByOwner.delete(owner);
-      for (const instance of change.instances) this.instancesByOwner.set(instance.owner, instance);
-    }
   }
 
   private eventsOf(change: RegistryChange, generation: number): InstanceEvent[] {

@@ -195,3 +195,31 @@ describe('GET /v1/events, per client', () => {
     await waitUntil(() => closed, 10000, 'the stalled client to be disconnected');
   });
 });
+
+describe('GET /v1/events, first client after changes nobody listened to', () => {
+  it('reports changes to instances that were there before it connected as changed and removed, not added or nothing', async () => {
+    const registry = new Registry();
+    const app = Fastify({ logger: false });
+    await app.register(eventsRoutes, { prefix: '/v1/events', registry, token: undefined, settings: { historySize: 5, clientBufferBytes: 256 * 1024, heartbeatMs: 60000 } });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const port = (app.server.address() as { port: number }).port;
+      const vm = (address: string, healthy = true): Instance => ({ owner: 'manual:old', source: 'manual', names: ['old.docker'], addresses: [address], srv: [], healthy });
+      // Changes while no client has ever listened: the hub keeps nothing for them.
+      registry.upsert(vm('10.82.0.1'));
+      registry.upsert(vm('10.82.0.2'));
+      registry.upsert({ ...vm('10.82.0.9'), owner: 'manual:gone', names: ['gone.docker'] });
+      const stream = subscribe(`http://127.0.0.1:${port}/v1/events`);
+      await waitUntil(() => stream.events.length >= 1, 5000, 'the snapshot');
+      assert.deepEqual(data(stream.events[0]).instances.map((i: Instance) => i.addresses[0]), ['10.82.0.2', '10.82.0.9']);
+      registry.upsert(vm('10.82.0.3'));
+      registry.upsert(vm('10.82.0.3', false));
+      registry.remove('manual:gone');
+      await waitUntil(() => stream.events.length >= 4, 5000, 'three events');
+      stream.close();
+      assert.deepEqual(stream.events.slice(1).map((e) => [data(e).kind, data(e).owner]), [['changed', 'manual:old'], ['health', 'manual:old'], ['removed', 'manual:gone']]);
+    } finally {
+      await app.close();
+    }
+  });
+});
