@@ -1,6 +1,6 @@
 // The key layout under the cluster prefix and the JSON of each value: the
 // one place that knows how seamark's data looks inside etcd.
-import type { Instance } from '../registry/instance.js';
+import { ownerKey, type Instance } from '../registry/instance.js';
 import { describeIssue, pickIssue, validatorOf, type SchemaIssue, type SchemaType } from '../json-schema.js';
 
 /** Owner prefix of every instance that comes from another node: `node:<name>/<owner there>`. */
@@ -47,7 +47,7 @@ export class KeyLayout {
 }
 
 export function remoteOwner(node: string, owner: string): string {
-  return `${NODE_OWNER_PREFIX}${node}/${owner}`;
+  return ownerKey(NODE_OWNER_PREFIX, `${node}/${owner}`);
 }
 
 /** The node an owner comes from, for `node:<name>/...` owners. */

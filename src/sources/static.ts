@@ -1,23 +1,23 @@
 // Hosts listed in the configuration file: records that live in version control.
 import type { StaticHost } from '../config/schema.js';
-import type { Instance } from '../registry/instance.js';
+import { NO_SRV, ownerKey, type Instance } from '../registry/instance.js';
 
 export const STATIC_OWNER_PREFIX = 'config:';
 
 /** One instance per configured host, owner `config:<first name>`; names and addresses were normalised by the config loader. */
 export function staticInstances(hosts: readonly StaticHost[]): Instance[] {
   return hosts.map((host) => ({
-    owner: `${STATIC_OWNER_PREFIX}${host.names[0]}`,
+    owner: ownerKey(STATIC_OWNER_PREFIX, host.names[0] ?? ''),
     source: 'config',
     names: host.names,
     addresses: host.addresses,
     ttl: host.ttl,
-    srv: host.srv,
+    srv: host.srv.length === 0 ? NO_SRV : host.srv,
     healthy: true,
   }));
 }
 
 /** The configured hosts back from their instances, as the file gave them (after normalisation): for /v1/config. */
 export function staticHosts(instances: readonly Instance[]): StaticHost[] {
-  return instances.map(({ names, addresses, ttl, srv }) => ({ names, addresses, ...(ttl === undefined ? {} : { ttl }), srv }));
+  return instances.map(({ names, addresses, ttl, srv }) => ({ names, addresses, ...(ttl === undefined ? {} : { ttl }), srv: [...srv] }));
 }

@@ -1,5 +1,5 @@
 // One container → one registry instance (or the reason it is not published).
-import type { Instance, SrvPort } from '../../registry/instance.js';
+import { ownerKey, type Instance, type SrvPort } from '../../registry/instance.js';
 import { srvNameProblem } from '../../registry/registry.js';
 import { containerAddresses, selectNetworks, type AddressSettings } from './addresses.js';
 import type { ContainerFacts } from './facts.js';
@@ -27,7 +27,7 @@ export type Publication =
   | { skipped: string; problems: string[] };
 
 export function dockerOwner(containerId: string): string {
-  return DOCKER_OWNER_PREFIX + containerId;
+  return ownerKey(DOCKER_OWNER_PREFIX, containerId);
 }
 
 /** Applies every rule of the README's Docker section to one container. */

@@ -4,7 +4,7 @@
 // the RecordStore contract: a local directory or etcd alike.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Instance } from '../../registry/instance.js';
+import { NO_SRV, ownerKey, type Instance } from '../../registry/instance.js';
 import type { Registry } from '../../registry/registry.js';
 import { describeUnreadable, type RecordStore, type UnreadableRecord } from '../../store/store.js';
 import { runHealthCheck, type HealthState } from './health.js';
@@ -251,12 +251,12 @@ export class ManualSource {
   private instanceOf(record: ManualRecord): Instance {
     const ttl = record.ttl ?? (record.dnsdock !== undefined ? this.dnsdockTtl : undefined);
     return {
-      owner: MANUAL_OWNER_PREFIX + record.id,
+      owner: ownerKey(MANUAL_OWNER_PREFIX, record.id),
       source: 'manual',
       names: record.names,
       addresses: record.addresses,
       ...(ttl === undefined ? {} : { ttl }),
-      srv: record.srv,
+      srv: record.srv.length === 0 ? NO_SRV : record.srv,
       healthy: this.health.get(record.id)?.healthy ?? true,
     };
   }
