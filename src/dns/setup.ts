@@ -4,7 +4,7 @@ import { availableParallelism, hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { formatEndpoint, parseAllowList, parseEndpoint } from '../config/addresses.js';
 import type { Config } from '../config/schema.js';
-import type { Metrics } from '../metrics.js';
+import type { DnsMetrics } from '../dns-counts.js';
 import type { Registry } from '../registry/registry.js';
 import type { ZoneSettings } from '../zone/view.js';
 import { Forwarder, upstreamsFromResolvConf } from './forwarder.js';
@@ -22,7 +22,7 @@ export function workerCount(config: Config): number {
 }
 
 /** The DNS server and its forwarder. */
-export function createDnsServer(config: Config, registry: Registry, zone: ZoneSettings, log: Logger, metrics: Metrics): DnsServer {
+export function createDnsServer(config: Config, registry: Registry, zone: ZoneSettings, log: Logger, metrics: DnsMetrics): DnsServer {
   const listen = config.dns.map((text) => parseEndpoint(text));
   const upstreams = config.upstreams.length > 0 ? config.upstreams.map((text) => parseEndpoint(text, 53)) : upstreamsFromResolvConf(listen);
   if (upstreams.length === 0) log.warn('no upstream resolvers (none configured, none usable in /etc/resolv.conf): names outside the zones get REFUSED');
@@ -56,7 +56,7 @@ export function createDnsServer(config: Config, registry: Registry, zone: ZoneSe
 }
 
 /** The response rate limiter the configuration asks for, counted in the metrics; undefined when off. */
-function createRateLimiter(config: Config, metrics: Metrics): ResponseRateLimiter | undefined {
+function createRateLimiter(config: Config, metrics: DnsMetrics): ResponseRateLimiter | undefined {
   if (config.rrlRate === 0) return undefined;
   const exempt = config.rrlExempt.flatMap((entry) => (entry === 'forward-allow' ? config.forwardAllow : [entry]));
   const limiter = new ResponseRateLimiter({

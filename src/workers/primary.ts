@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics.js';
 import type { Registry } from '../registry/registry.js';
-import { isWorkerMetric, type FromWorker, type ToWorker, type WorkerMetrics } from './messages.js';
+import type { DnsCountsSnapshot } from '../dns-counts.js';
+import type { FromWorker, ToWorker } from './messages.js';
 
 export interface Replicas {
   /** Resolves once every worker serves every registry change made so far. */
@@ -43,7 +44,7 @@ export async function startDnsWorkers(config: Config, count: number, registry: R
   });
 
   let metricsRequest = 0;
-  const pendingMetrics = new Map<number, { remaining: number; parts: WorkerMetrics[]; done: () => void }>();
+  const pendingMetrics = new Map<number, { remaining: number; parts: DnsCountsSnapshot[]; done: () => void }>();
 
   const fork = (): Promise<Worker> =>
     new Promise((resolve, reject) => {
@@ -64,7 +65,7 @@ export async function startDnsWorkers(config: Config, count: number, registry: R
         } else if (message.type === 'metrics') {
           const pending = pendingMetrics.get(message.request);
           if (pending === undefined) return;
-          pending.parts.push(message.metrics.filter((metric) => isWorkerMetric(metric.name)));
+          pending.parts.push(message.counts);
           if (--pending.remaining === 0) pending.done();
         }
       });
@@ -91,7 +92,7 @@ export async function startDnsWorkers(config: Config, count: number, registry: R
       new Promise((resolve) => {
         const request = ++metricsRequest;
         const serving = [...acknowledged.keys()];
-        const parts: WorkerMetrics[] = [];
+        const parts: DnsCountsSnapshot[] = [];
         const done = () => {
           clearTimeout(timer);
           pendingMetrics.delete(request);

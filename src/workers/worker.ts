@@ -4,14 +4,14 @@ import cluster from 'node:cluster';
 import { createDnsServer, zoneSettings } from '../dns/setup.js';
 import type { DnsServer } from '../dns/server.js';
 import { createLogger } from '../log.js';
-import { createMetrics } from '../metrics.js';
+import { DnsCounts } from '../dns-counts.js';
 import { Registry } from '../registry/registry.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
 /** Runs until the primary disconnects. */
 export function runDnsWorker(): Promise<void> {
   const registry = new Registry();
-  const metrics = createMetrics(registry);
+  const counts = new DnsCounts();
   const send = (message: FromWorker) => process.send?.(message);
   let dns: DnsServer | undefined;
 
@@ -24,8 +24,8 @@ export function runDnsWorker(): Promise<void> {
       const { config } = message;
       const log = createLogger(config.logLevel).child({ worker: cluster.worker?.id });
       registry.apply({ kind: 'replace', ownerPrefix: '', instances: message.instances }, message.generation);
-      dns = createDnsServer(config, registry, zoneSettings(config, message.serialBase), log, metrics);
-      metrics.watchAnswerCache(dns);
+      dns = createDnsServer(config, registry, zoneSettings(config, message.serialBase), log, counts);
+      counts.watchAnswerCache(dns);
       dns.start().then(
         () => send({ type: 'listening' }),
         (error: unknown) => {
@@ -37,7 +37,7 @@ export function runDnsWorker(): Promise<void> {
       registry.apply(message.change, message.generation);
       send({ type: 'ack', sequence: message.sequence });
     } else if (message.type === 'metrics') {
-      void metrics.registry.getMetricsAsJSON().then((all) => send({ type: 'metrics', request: message.request, metrics: all }));
+      send({ type: 'metrics', request: message.request, counts: counts.snapshot() });
     }
   });
 
