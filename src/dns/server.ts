@@ -4,7 +4,7 @@ import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dg
 import { createServer, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
 import { isIP, type BlockList } from 'node:net';
 import type { LookupOptions } from 'node:dns';
-import type { Logger } from 'pino';
+import type { Log } from '../log.js';
 import { formatEndpoint, isAllowed, type Endpoint } from '../config/addresses.js';
 import type { Registry } from '../registry/registry.js';
 import { RRClass, RRType, Rcode, type ResourceRecord, type ZoneResponse } from '../zone/records.js';
@@ -24,7 +24,7 @@ export interface DnsServerOptions {
   axfrAllow: BlockList;
   udpPayloadMax: number;
   tcpIdleTimeoutMs: number;
-  log: Logger;
+  log: Log;
   /** Encoded answers kept for the UDP fast path, entries; 0 turns the cache off. */
   answerCacheSize: number;
   /** Response rate limiting of UDP answers; undefined: off. */

@@ -1,7 +1,7 @@
 // Reading the configuration into a DNS server: what one process, or one DNS worker, runs.
 import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
-import type { Logger } from 'pino';
+import type { Log } from '../log.js';
 import { formatEndpoint, parseAllowList, parseEndpoint } from '../config/addresses.js';
 import type { Config } from '../config/schema.js';
 import type { DnsMetrics } from '../dns-counts.js';
@@ -22,7 +22,7 @@ export function workerCount(config: Config): number {
 }
 
 /** The DNS server and its forwarder. */
-export function createDnsServer(config: Config, registry: Registry, zone: ZoneSettings, log: Logger, metrics: DnsMetrics): DnsServer {
+export function createDnsServer(config: Config, registry: Registry, zone: ZoneSettings, log: Log, metrics: DnsMetrics): DnsServer {
   const listen = config.dns.map((text) => parseEndpoint(text));
   const upstreams = config.upstreams.length > 0 ? config.upstreams.map((text) => parseEndpoint(text, 53)) : upstreamsFromResolvConf(listen);
   if (upstreams.length === 0) log.warn('no upstream resolvers (none configured, none usable in /etc/resolv.conf): names outside the zones get REFUSED');

@@ -16,4 +16,8 @@ export type FromWorker =
   | { type: 'listening' }
   /** Every change up to `sequence` is applied and served. */
   | { type: 'ack'; sequence: number }
-  | { type: 'metrics'; request: number; counts: DnsCountsSnapshot };
+  | { type: 'metrics'; request: number; counts: DnsCountsSnapshot }
+  /** A log record, for the primary's logger to write. */
+  | { type: 'log'; level: LogLevel; fields: Record<string, unknown>; msg: string | undefined };
+
+export type LogLevel = Exclude<Config['logLevel'], 'silent'>;

@@ -49,6 +49,8 @@ export async function startDnsWorkers(config: Config, count: number, registry: R
   const fork = (): Promise<Worker> =>
     new Promise((resolve, reject) => {
       const worker = cluster.fork();
+      // The worker's log records, written as the worker's own: their `err` comes serialized already.
+      const workerLog = log.child({ worker: worker.id }, { serializers: { err: (serialized: unknown) => serialized } });
       worker.on('message', (message: FromWorker) => {
         if (message.type === 'hello') {
           // The configured hosts are in the registry already: not sent twice.
@@ -67,6 +69,8 @@ export async function startDnsWorkers(config: Config, count: number, registry: R
           if (pending === undefined) return;
           pending.parts.push(message.counts);
           if (--pending.remaining === 0) pending.done();
+        } else if (message.type === 'log') {
+          workerLog[message.level](message.fields, message.msg);
         }
       });
       worker.once('exit', (code, signal) => {

@@ -1,11 +1,10 @@
 // A DNS worker: a registry replica fed by the primary, and a DNS server on
 // the sockets the cluster shares. Its configuration comes with the snapshot.
-import cluster from 'node:cluster';
 import { createDnsServer, zoneSettings } from '../dns/setup.js';
 import type { DnsServer } from '../dns/server.js';
-import { createLogger } from '../log.js';
 import { DnsCounts } from '../dns-counts.js';
 import { Registry } from '../registry/registry.js';
+import { createWorkerLog } from './log.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
 /** Runs until the primary disconnects. */
@@ -22,7 +21,7 @@ export function runDnsWorker(): Promise<void> {
   process.on('message', (message: ToWorker) => {
     if (message.type === 'snapshot') {
       const { config } = message;
-      const log = createLogger(config.logLevel).child({ worker: cluster.worker?.id });
+      const log = createWorkerLog(config.logLevel);
       registry.apply({ kind: 'replace', ownerPrefix: '', instances: message.instances }, message.generation);
       dns = createDnsServer(config, registry, zoneSettings(config, message.serialBase), log, counts);
       counts.watchAnswerCache(dns);
@@ -30,7 +29,7 @@ export function runDnsWorker(): Promise<void> {
         () => send({ type: 'listening' }),
         (error: unknown) => {
           log.fatal({ err: error }, 'DNS worker cannot listen');
-          process.exit(1);
+          log.flush(() => process.exit(1));
         },
       );
     } else if (message.type === 'change') {
