@@ -21,8 +21,8 @@ export function workerCount(config: Config): number {
   return config.workers === 'auto' ? availableParallelism() : config.workers;
 }
 
-/** The DNS server and its forwarder. */
-export function createDnsServer(config: Config, registry: Registry, zone: ZoneSettings, log: Log, metrics: DnsMetrics): DnsServer {
+/** The DNS server and its forwarder; `reusePort`: see DnsServerOptions. */
+export function createDnsServer(config: Config, registry: Registry, zone: ZoneSettings, log: Log, metrics: DnsMetrics, reusePort = false): DnsServer {
   const listen = config.dns.map((text) => parseEndpoint(text));
   const upstreams = config.upstreams.length > 0 ? config.upstreams.map((text) => parseEndpoint(text, 53)) : upstreamsFromResolvConf(listen);
   if (upstreams.length === 0) log.warn('no upstream resolvers (none configured, none usable in /etc/resolv.conf): names outside the zones get REFUSED');
@@ -51,6 +51,7 @@ export function createDnsServer(config: Config, registry: Registry, zone: ZoneSe
     answerCacheBytes: config.answerCacheMemory * MB,
     chaos: chaosAnswers(config),
     log,
+    reusePort,
     onAnswer: metrics.onAnswer,
   });
 }

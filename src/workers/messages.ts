@@ -6,7 +6,7 @@ import type { DnsCountsSnapshot } from '../dns-counts.js';
 
 export type ToWorker =
   /** The configuration and the whole registry, once, before the worker listens. */
-  | { type: 'snapshot'; config: Config; sequence: number; generation: number; serialBase: number; instances: Instance[] }
+  | { type: 'snapshot'; config: Config; reusePort: boolean; sequence: number; generation: number; serialBase: number; instances: Instance[] }
   | { type: 'change'; sequence: number; generation: number; change: RegistryChange }
   | { type: 'metrics'; request: number };
 

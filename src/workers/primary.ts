@@ -1,13 +1,16 @@
-// The primary's side of multi-process DNS: forks the workers, which share the
-// DNS sockets through Node's cluster module, replicates every registry change
-// to them, and knows when all of them serve it.
+// The primary's side of multi-process DNS: forks the workers, which bind the
+// DNS sockets (each its own with SO_REUSEPORT on Node >= 22.12, else shared
+// through Node's cluster module), replicates every registry change to them,
+// and knows when all of them serve it.
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
+import { parseEndpoint } from '../config/addresses.js';
 import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics.js';
 import type { Registry } from '../registry/registry.js';
 import type { DnsCountsSnapshot } from '../dns-counts.js';
 import type { FromWorker, ToWorker } from './messages.js';
+import { checkPortsFree, workersReusePort } from './sockets.js';
 
 export interface Replicas {
   /** Resolves once every worker serves every registry change made so far. */
@@ -25,6 +28,9 @@ export async function startDnsWorkers(config: Config, count: number, registry: R
   /** Every worker sent a snapshot, by the last change it applied: changes go to a starting worker too, or it would miss them. */
   const applied = new Map<Worker, number>();
   let waiters: { sequence: number; resolve: () => void }[] = [];
+  const listen = config.dns.map((text) => parseEndpoint(text));
+  const reusePort = workersReusePort(listen);
+  if (reusePort) await checkPortsFree(listen);
 
   const send = (worker: Worker, message: ToWorker) => {
     if (worker.isConnected()) worker.send(message);
@@ -54,7 +60,7 @@ export async function startDnsWorkers(config: Config, count: number, registry: R
       worker.on('message', (message: FromWorker) => {
         if (message.type === 'hello') {
           // The configured hosts are in the registry already: not sent twice.
-          send(worker, { type: 'snapshot', config: { ...config, hosts: [] }, sequence, generation: registry.generation, serialBase, instances: [...registry.all()] });
+          send(worker, { type: 'snapshot', config: { ...config, hosts: [] }, reusePort, sequence, generation: registry.generation, serialBase, instances: [...registry.all()] });
           applied.set(worker, sequence);
         } else if (message.type === 'listening') {
           acknowledged.set(worker, applied.get(worker) ?? 0);
@@ -89,7 +95,7 @@ export async function startDnsWorkers(config: Config, count: number, registry: R
     for (const worker of Object.values(cluster.workers ?? {})) worker?.kill();
     throw error;
   });
-  log.info({ workers: workers.length }, 'DNS workers listening');
+  log.info({ workers: workers.length, sockets: reusePort ? 'one per worker (SO_REUSEPORT)' : 'shared' }, 'DNS workers listening');
 
   metrics.addWorkerMetrics(
     () =>

@@ -1,5 +1,6 @@
 // A DNS worker: a registry replica fed by the primary, and a DNS server on
-// the sockets the cluster shares. Its configuration comes with the snapshot.
+// its own SO_REUSEPORT sockets or on the ones the cluster shares, as the
+// primary says. Its configuration comes with the snapshot.
 import { createDnsServer, zoneSettings } from '../dns/setup.js';
 import type { DnsServer } from '../dns/server.js';
 import { DnsCounts } from '../dns-counts.js';
@@ -23,7 +24,7 @@ export function runDnsWorker(): Promise<void> {
       const { config } = message;
       const log = createWorkerLog(config.logLevel);
       registry.apply({ kind: 'replace', ownerPrefix: '', instances: message.instances }, message.generation);
-      dns = createDnsServer(config, registry, zoneSettings(config, message.serialBase), log, counts);
+      dns = createDnsServer(config, registry, zoneSettings(config, message.serialBase), log, counts, message.reusePort);
       counts.watchAnswerCache(dns);
       dns.start().then(
         () => send({ type: 'listening' }),
