@@ -4,6 +4,9 @@ import { requireCommonJs } from './commonjs.js';
 
 const { pino } = requireCommonJs('pino') as typeof import('pino');
 
+/** What the DNS path logs with: a pino logger, or a DNS worker's (src/workers/log.ts), which sends its records to the primary's. */
+export type Log = Pick<Logger, 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'>;
+
 export function createLogger(level: string): Logger {
   return pino({ level, base: { name: 'seamark' } });
 }

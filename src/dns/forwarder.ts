@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { LRUCache } from 'lru-cache';
 import { ENTRY_OVERHEAD, boundedCache, bufferCost } from './bounded-cache.js';
-import type { Logger } from 'pino';
+import type { Log } from '../log.js';
 import type { Endpoint } from '../config/addresses.js';
 import { parseEndpoint } from '../config/addresses.js';
 import { RRType, Rcode } from '../zone/records.js';
@@ -22,7 +22,7 @@ export interface ForwarderOptions {
   cacheBytes: number;
   /** Largest UDP payload announced upstream. */
   payloadSize: number;
-  log: Logger;
+  log: Log;
   onUpstreamError?: (upstream: string) => void;
   onCache?: (hit: boolean) => void;
 }

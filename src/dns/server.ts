@@ -1,10 +1,10 @@
 // The DNS server: UDP and TCP listeners, and the request path that answers a
 // query from the zone view or the forwarder.
-import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
+import { createSocket, type RemoteInfo, type SocketOptions, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, type ListenOptions, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
 import { isIP, type BlockList } from 'node:net';
 import type { LookupOptions } from 'node:dns';
-import type { Logger } from 'pino';
+import type { Log } from '../log.js';
 import { formatEndpoint, isAllowed, type Endpoint } from '../config/addresses.js';
 import type { Registry } from '../registry/registry.js';
 import { RRClass, RRType, Rcode, type ResourceRecord, type ZoneResponse } from '../zone/records.js';
@@ -24,7 +24,7 @@ export interface DnsServerOptions {
   axfrAllow: BlockList;
   udpPayloadMax: number;
   tcpIdleTimeoutMs: number;
-  log: Logger;
+  log: Log;
   /** Encoded answers kept for the UDP fast path, entries; 0 turns the cache off. */
   answerCacheSize: number;
   /** Response rate limiting of UDP answers; undefined: off. */
@@ -33,6 +33,11 @@ export interface DnsServerOptions {
   answerCacheBytes: number;
   /** Text of CH TXT version.bind and id.server; undefined: REFUSED. */
   chaos: { version?: string; identity?: string };
+  /**
+   * Bind this process's own UDP and TCP sockets with SO_REUSEPORT (DNS workers on Node >= 22.12), so that the
+   * kernel spreads queries and connections over the workers; otherwise a DNS worker uses the cluster's shared sockets.
+   */
+  reusePort?: boolean;
   /** Counts each answered query (type, rcode, performance.now() when it arrived). */
   onAnswer?: (type: number, rcode: number, startedAt: number) => void;
 }
@@ -304,7 +309,10 @@ export class DnsServer {
     return new Promise((resolve, reject) => {
       // Replies go to the address a query came from, always an IP literal: resolving it (and the
       // deferred callback that costs per packet) is skipped.
-      const socket = createSocket({ type: endpoint.family === 6 ? 'udp6' : 'udp4', ipv6Only: endpoint.family === 6, lookup: literalAddress });
+      const reusePort = this.options.reusePort === true;
+      // `reusePort` is Node >= 22.12's (its types are not in @types/node 20).
+      const options: SocketOptions & { reusePort: boolean } = { type: endpoint.family === 6 ? 'udp6' : 'udp4', ipv6Only: endpoint.family === 6, lookup: literalAddress, reusePort };
+      const socket = createSocket(options);
       socket.once('error', reject);
       socket.on('message', (message, remote) => {
         try {
@@ -316,7 +324,8 @@ export class DnsServer {
           this.options.log.error({ err: error, client: remote.address }, 'query failed');
         }
       });
-      socket.bind(endpoint.port, endpoint.address, () => {
+      // `exclusive`: a cluster worker binds the socket itself instead of asking the primary for its shared one.
+      socket.bind({ port: endpoint.port, address: endpoint.address, exclusive: reusePort }, () => {
         socket.off('error', reject);
         // Per-packet send failures (a client gone, buffers full under load) are not worth more than debug.
         socket.on('error', (error) => this.options.log.debug({ err: error }, 'UDP send failed'));
@@ -339,7 +348,9 @@ export class DnsServer {
       const server = createServer({ allowHalfOpen: true }, (connection) => this.serveTcp(connection));
       server.maxConnections = MAX_TCP_CONNECTIONS;
       server.once('error', reject);
-      server.listen({ port: endpoint.port, host: endpoint.address, ipv6Only: endpoint.family === 6 }, () => {
+      const reusePort = this.options.reusePort === true;
+      const options: ListenOptions & { reusePort: boolean } = { port: endpoint.port, host: endpoint.address, ipv6Only: endpoint.family === 6, exclusive: reusePort, reusePort };
+      server.listen(options, () => {
         server.off('error', reject);
         server.on('error', (error) => this.options.log.warn({ err: error }, 'TCP server error'));
         this.tcpServers.push(server);

@@ -1,10 +1,10 @@
 // Reading the configuration into a DNS server: what one process, or one DNS worker, runs.
 import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
-import type { Logger } from 'pino';
+import type { Log } from '../log.js';
 import { formatEndpoint, parseAllowList, parseEndpoint } from '../config/addresses.js';
 import type { Config } from '../config/schema.js';
-import type { Metrics } from '../metrics.js';
+import type { DnsMetrics } from '../dns-counts.js';
 import type { Registry } from '../registry/registry.js';
 import type { ZoneSettings } from '../zone/view.js';
 import { Forwarder, upstreamsFromResolvConf } from './forwarder.js';
@@ -21,8 +21,8 @@ export function workerCount(config: Config): number {
   return config.workers === 'auto' ? availableParallelism() : config.workers;
 }
 
-/** The DNS server and its forwarder. */
-export function createDnsServer(config: Config, registry: Registry, zone: ZoneSettings, log: Logger, metrics: Metrics): DnsServer {
+/** The DNS server and its forwarder; `reusePort`: see DnsServerOptions. */
+export function createDnsServer(config: Config, registry: Registry, zone: ZoneSettings, log: Log, metrics: DnsMetrics, reusePort = false): DnsServer {
   const listen = config.dns.map((text) => parseEndpoint(text));
   const upstreams = config.upstreams.length > 0 ? config.upstreams.map((text) => parseEndpoint(text, 53)) : upstreamsFromResolvConf(listen);
   if (upstreams.length === 0) log.warn('no upstream resolvers (none configured, none usable in /etc/resolv.conf): names outside the zones get REFUSED');
@@ -51,12 +51,13 @@ export function createDnsServer(config: Config, registry: Registry, zone: ZoneSe
     answerCacheBytes: config.answerCacheMemory * MB,
     chaos: chaosAnswers(config),
     log,
+    reusePort,
     onAnswer: metrics.onAnswer,
   });
 }
 
 /** The response rate limiter the configuration asks for, counted in the metrics; undefined when off. */
-function createRateLimiter(config: Config, metrics: Metrics): ResponseRateLimiter | undefined {
+function createRateLimiter(config: Config, metrics: DnsMetrics): ResponseRateLimiter | undefined {
   if (config.rrlRate === 0) return undefined;
   const exempt = config.rrlExempt.flatMap((entry) => (entry === 'forward-allow' ? config.forwardAllow : [entry]));
   const limiter = new ResponseRateLimiter({

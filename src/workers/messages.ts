@@ -2,11 +2,11 @@
 import type { Config } from '../config/schema.js';
 import type { Instance } from '../registry/instance.js';
 import type { RegistryChange } from '../registry/registry.js';
-import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { DnsCountsSnapshot } from '../dns-counts.js';
 
 export type ToWorker =
   /** The configuration and the whole registry, once, before the worker listens. */
-  | { type: 'snapshot'; config: Config; sequence: number; generation: number; serialBase: number; instances: Instance[] }
+  | { type: 'snapshot'; config: Config; reusePort: boolean; sequence: number; generation: number; serialBase: number; instances: Instance[] }
   | { type: 'change'; sequence: number; generation: number; change: RegistryChange }
   | { type: 'metrics'; request: number };
 
@@ -16,12 +16,8 @@ export type FromWorker =
   | { type: 'listening' }
   /** Every change up to `sequence` is applied and served. */
   | { type: 'ack'; sequence: number }
-  | { type: 'metrics'; request: number; metrics: WorkerMetrics };
+  | { type: 'metrics'; request: number; counts: DnsCountsSnapshot }
+  /** A log record, for the primary's logger to write. */
+  | { type: 'log'; level: LogLevel; fields: Record<string, unknown>; msg: string | undefined };
 
-/** One process's metrics, as prom-client exports them for aggregation. */
-export type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];
-
-/** The metrics a worker reports: only what workers measure (DNS answers and forwarding). */
-export function isWorkerMetric(name: string): boolean {
-  return name.startsWith('seamark_dns_') || name.startsWith('seamark_forward_');
-}
+export type LogLevel = Exclude<Config['logLevel'], 'silent'>;

@@ -1,12 +1,16 @@
-// The primary's side of multi-process DNS: forks the workers, which share the
-// DNS sockets through Node's cluster module, replicates every registry change
-// to them, and knows when all of them serve it.
+// The primary's side of multi-process DNS: forks the workers, which bind the
+// DNS sockets (each its own with SO_REUSEPORT on Node >= 22.12, else shared
+// through Node's cluster module), replicates every registry change to them,
+// and knows when all of them serve it.
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
+import { parseEndpoint } from '../config/addresses.js';
 import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics.js';
 import type { Registry } from '../registry/registry.js';
-import { isWorkerMetric, type FromWorker, type ToWorker, type WorkerMetrics } from './messages.js';
+import type { DnsCountsSnapshot } from '../dns-counts.js';
+import type { FromWorker, ToWorker } from './messages.js';
+import { checkPortsFree, workersReusePort } from './sockets.js';
 
 export interface Replicas {
   /** Resolves once every worker serves every registry change made so far. */
@@ -24,6 +28,9 @@ export async function startDnsWorkers(config: Config, count: number, registry: R
   /** Every worker sent a snapshot, by the last change it applied: changes go to a starting worker too, or it would miss them. */
   const applied = new Map<Worker, number>();
   let waiters: { sequence: number; resolve: () => void }[] = [];
+  const listen = config.dns.map((text) => parseEndpoint(text));
+  const reusePort = workersReusePort(listen);
+  if (reusePort) await checkPortsFree(listen);
 
   const send = (worker: Worker, message: ToWorker) => {
     if (worker.isConnected()) worker.send(message);
@@ -43,15 +50,17 @@ export async function startDnsWorkers(config: Config, count: number, registry: R
   });
 
   let metricsRequest = 0;
-  const pendingMetrics = new Map<number, { remaining: number; parts: WorkerMetrics[]; done: () => void }>();
+  const pendingMetrics = new Map<number, { remaining: number; parts: DnsCountsSnapshot[]; done: () => void }>();
 
   const fork = (): Promise<Worker> =>
     new Promise((resolve, reject) => {
       const worker = cluster.fork();
+      // The worker's log records, written as the worker's own: their `err` comes serialized already.
+      const workerLog = log.child({ worker: worker.id }, { serializers: { err: (serialized: unknown) => serialized } });
       worker.on('message', (message: FromWorker) => {
         if (message.type === 'hello') {
           // The configured hosts are in the registry already: not sent twice.
-          send(worker, { type: 'snapshot', config: { ...config, hosts: [] }, sequence, generation: registry.generation, serialBase, instances: [...registry.all()] });
+          send(worker, { type: 'snapshot', config: { ...config, hosts: [] }, reusePort, sequence, generation: registry.generation, serialBase, instances: [...registry.all()] });
           applied.set(worker, sequence);
         } else if (message.type === 'listening') {
           acknowledged.set(worker, applied.get(worker) ?? 0);
@@ -64,8 +73,10 @@ export async function startDnsWorkers(config: Config, count: number, registry: R
         } else if (message.type === 'metrics') {
           const pending = pendingMetrics.get(message.request);
           if (pending === undefined) return;
-          pending.parts.push(message.metrics.filter((metric) => isWorkerMetric(metric.name)));
+          pending.parts.push(message.counts);
           if (--pending.remaining === 0) pending.done();
+        } else if (message.type === 'log') {
+          workerLog[message.level](message.fields, message.msg);
         }
       });
       worker.once('exit', (code, signal) => {
@@ -84,14 +95,14 @@ export async function startDnsWorkers(config: Config, count: number, registry: R
     for (const worker of Object.values(cluster.workers ?? {})) worker?.kill();
     throw error;
   });
-  log.info({ workers: workers.length }, 'DNS workers listening');
+  log.info({ workers: workers.length, sockets: reusePort ? 'one per worker (SO_REUSEPORT)' : 'shared' }, 'DNS workers listening');
 
   metrics.addWorkerMetrics(
     () =>
       new Promise((resolve) => {
         const request = ++metricsRequest;
         const serving = [...acknowledged.keys()];
-        const parts: WorkerMetrics[] = [];
+        const parts: DnsCountsSnapshot[] = [];
         const done = () => {
           clearTimeout(timer);
           pendingMetrics.delete(request);

@@ -1,17 +1,17 @@
 // A DNS worker: a registry replica fed by the primary, and a DNS server on
-// the sockets the cluster shares. Its configuration comes with the snapshot.
-import cluster from 'node:cluster';
+// its own SO_REUSEPORT sockets or on the ones the cluster shares, as the
+// primary says. Its configuration comes with the snapshot.
 import { createDnsServer, zoneSettings } from '../dns/setup.js';
 import type { DnsServer } from '../dns/server.js';
-import { createLogger } from '../log.js';
-import { createMetrics } from '../metrics.js';
+import { DnsCounts } from '../dns-counts.js';
 import { Registry } from '../registry/registry.js';
+import { createWorkerLog } from './log.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
 /** Runs until the primary disconnects. */
 export function runDnsWorker(): Promise<void> {
   const registry = new Registry();
-  const metrics = createMetrics(registry);
+  const counts = new DnsCounts();
   const send = (message: FromWorker) => process.send?.(message);
   let dns: DnsServer | undefined;
 
@@ -22,22 +22,22 @@ export function runDnsWorker(): Promise<void> {
   process.on('message', (message: ToWorker) => {
     if (message.type === 'snapshot') {
       const { config } = message;
-      const log = createLogger(config.logLevel).child({ worker: cluster.worker?.id });
+      const log = createWorkerLog(config.logLevel);
       registry.apply({ kind: 'replace', ownerPrefix: '', instances: message.instances }, message.generation);
-      dns = createDnsServer(config, registry, zoneSettings(config, message.serialBase), log, metrics);
-      metrics.watchAnswerCache(dns);
+      dns = createDnsServer(config, registry, zoneSettings(config, message.serialBase), log, counts, message.reusePort);
+      counts.watchAnswerCache(dns);
       dns.start().then(
         () => send({ type: 'listening' }),
         (error: unknown) => {
           log.fatal({ err: error }, 'DNS worker cannot listen');
-          process.exit(1);
+          log.flush(() => process.exit(1));
         },
       );
     } else if (message.type === 'change') {
       registry.apply(message.change, message.generation);
       send({ type: 'ack', sequence: message.sequence });
     } else if (message.type === 'metrics') {
-      void metrics.registry.getMetricsAsJSON().then((all) => send({ type: 'metrics', request: message.request, metrics: all }));
+      send({ type: 'metrics', request: message.request, counts: counts.snapshot() });
     }
   });
 

@@ -31,6 +31,8 @@ export interface StartOptions {
   /** Log line (msg) to wait for before resolving. */
   waitFor?: string;
   dnsPort?: number;
+  /** The node binary to run seamark with; the test runner's by default. */
+  node?: string;
 }
 
 /** A port free for both UDP and TCP on 127.0.0.1. */
@@ -67,7 +69,7 @@ export async function startSeamark(options: StartOptions = {}): Promise<RunningS
   };
   const configFile = join(dir, 'seamark.yaml');
   writeFileSync(configFile, stringify(config));
-  const child = spawn(process.execPath, [MAIN, '--config', configFile, ...(options.args ?? [])], {
+  const child = spawn(options.node ?? process.execPath, [MAIN, '--config', configFile, ...(options.args ?? [])], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
