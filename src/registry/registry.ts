@@ -139,7 +139,7 @@ export class Registry {
 
   private addToIndexes(instance: Instance): void {
     this.instancesByOwner.set(instance.owner, instance);
-    for (const name of new Set(instance.names)) {
+    for (const name of distinct(instance.names)) {
       addToIndex(this.ownersByName, name, instance.owner);
       this.countAncestors(name, 1);
     }
@@ -154,7 +154,7 @@ export class Registry {
     const instance = this.instancesByOwner.get(owner);
     if (instance === undefined) return false;
     this.instancesByOwner.delete(owner);
-    for (const name of new Set(instance.names)) {
+    for (const name of distinct(instance.names)) {
       removeFromIndex(this.ownersByName, name, owner);
       this.countAncestors(name, -1);
     }
@@ -177,7 +177,8 @@ export class Registry {
 }
 
 /** The SRV owner names of an instance: `_<service>._<protocol>.<name>` for each of its names where that fits in a DNS name. */
-export function srvNames(instance: Instance): Set<string> {
+export function srvNames(instance: Instance): ReadonlySet<string> {
+  if (instance.srv.length === 0) return NO_NAMES;
   const names = new Set<string>();
   for (const srv of instance.srv) {
     for (const name of instance.names) {
@@ -209,6 +210,13 @@ export function srvNameProblem(srv: Pick<SrvPort, 'service' | 'protocol'>, host:
 
 function srvOwner(srv: Pick<SrvPort, 'service' | 'protocol'>, host: string): string {
   return `_${srv.service}._${srv.protocol}.${host}`.toLowerCase();
+}
+
+const NO_NAMES: ReadonlySet<string> = new Set();
+
+/** The names, each once: the list itself when it has one name, which saves a Set per instance indexed. */
+function distinct(names: readonly string[]): Iterable<string> {
+  return names.length < 2 ? names : new Set(names);
 }
 
 /** The owner of a key, or the owners when several instances share it. */
