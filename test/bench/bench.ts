@@ -109,6 +109,24 @@ function cpuTicks(pids: number[]): number {
   return ticks;
 }
 
+/**
+ * Proportional set size of the processes, MB: a page shared by several
+ * processes (the node binary's code, mapped by every seamark process) is
+ * split between them rather than counted in full by each, as VmRSS does.
+ * What a further DNS worker really costs the host is its share here.
+ */
+function proportionalMb(pids: number[]): number {
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      kb += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // the process is gone
+    }
+  }
+  return kb / 1024;
+}
+
 function residentMb(pids: number[]): number {
   let kb = 0;
   for (const pid of pids) {
@@ -410,7 +428,10 @@ async function main(): Promise<void> {
       `change to answer (${workers} worker${workers > 1 ? 's' : ''}): HTTP PUT sent → new answer on the wire ${median(changes.map((c) => c.fromRequestMs)).toFixed(2)} ms median ` +
         `(worst ${worst.fromRequestMs.toFixed(2)} ms); HTTP reply → answer ${median(changes.map((c) => c.fromReplyMs)).toFixed(2)} ms median`,
     );
-    notes.push(`seamark resident memory, ${SMALL} names, ${workers} worker${workers > 1 ? 's' : ''} (all processes), after every profile: ${residentMb(seamark.pids()).toFixed(1)} MB`);
+    notes.push(
+      `seamark resident memory, ${SMALL} names, ${workers} worker${workers > 1 ? 's' : ''} (all processes), after every profile: ${residentMb(seamark.pids()).toFixed(1)} MB ` +
+        `(proportional, shared pages counted once: ${proportionalMb(seamark.pids()).toFixed(1)} MB)`,
+    );
     await seamark.stop();
   }
   for (const [name, server] of [['dnsmasq', dnsmasq], ['knot', knot], ['node floor', floor]] as const) {
