@@ -16,6 +16,7 @@ import { STATIC_OWNER_PREFIX, staticHosts, staticInstances } from './sources/sta
 import { DiskStore } from './store/disk.js';
 import type { RecordStore } from './store/store.js';
 import type { Cluster } from './cluster/index.js';
+import { tightenHeapGrowth } from './heap.js';
 import { startSerial } from './zone/serial.js';
 import { nsName } from './zone/view.js';
 
@@ -71,6 +72,7 @@ export async function startSeamark(configured: Config, log: Logger): Promise<Sea
           parseEndpoint(config.http),
         );
   log.info({ zones: config.zones, workers, hosts: hosts.length }, 'seamark started');
+  tightenHeapGrowth();
 
   return {
     registry,

@@ -14,3 +14,17 @@ import { setFlagsFromString } from 'node:v8';
 
 const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
 if (!given.some((flag) => /^--(max-|min-)?semi-space/.test(flag))) setFlagsFromString('--semi-space-growth-factor=1');
+
+/**
+ * Once seamark has started: the old generation may grow 20 % beyond what
+ * the last full collection left before the next one (V8 lets it grow by up
+ * to several times). A serving seamark's heap is steady, so that costs few
+ * collections, and the garbage of start-up and of first answers is not left
+ * to pile up: `npm run bench` with 100,000 names saw up to 165 MB resident
+ * without it, 143–150 MB with it. Not during start-up, where it would slow
+ * loading 100,000 stored records by about 0.4 s. An operator's own
+ * `--heap-growing-percent` wins.
+ */
+export function tightenHeapGrowth(): void {
+  if (!given.some((flag) => flag.startsWith('--heap-growing-percent'))) setFlagsFromString('--heap-growing-percent=20');
+}

@@ -6,36 +6,13 @@
 // make seamark the authority for their name, only for the generation they
 // were stored in as well.
 import type { LRUCache } from 'lru-cache';
-import { ENTRY_OVERHEAD, boundedCache, bufferCost } from './bounded-cache.js';
+import { AnswerBlocks } from './answer-blocks.js';
+import { boundedCache, bufferCost } from './bounded-cache.js';
 import { HEADER_SIZE } from './wire.js';
 import { ageCachedAnswer, cachedAnswerCost, type CachedAnswer } from './forwarder.js';
 
 /** Encoded rotations kept for a name with several addresses. */
 export const MAX_ROTATIONS = 16;
-
-/**
- * A zone answer: every rotation of its addresses back to back in a block
- * of the cache's (`Blocks`), the first with its question lower-cased, which
- * is what a query is matched against. Compact on purpose (about 200 bytes
- * for a one-address name, with the LRU's own slots, and no Buffer object of
- * its own): with 100,000 names asked, it is most of the cache.
- */
-class ZoneEntry {
-  /** Which rotation the next reply is. */
-  next = 0;
-  constructor(
-    readonly block: Buffer,
-    readonly offset: number,
-    readonly length: number,
-    /** Where each rotation ends, from `offset`; undefined when they all have the length `length / rotations`. */
-    readonly ends: readonly number[] | undefined,
-    readonly rotations: number,
-    readonly questionLength: number,
-    readonly generation: number,
-    /** Variant, type and rcode (`packMeta`). */
-    readonly meta: number,
-  ) {}
-}
 
 interface ForwardEntry {
   /** Lower-cased question (name, type, class). */
@@ -45,47 +22,16 @@ interface ForwardEntry {
   meta: number;
 }
 
-type Entry = ZoneEntry | ForwardEntry;
+/** A zone answer's handle in the cache's `AnswerBlocks`, or a forwarded answer. */
+type Entry = number | ForwardEntry;
+
+/** Heap an entry costs beyond its bytes: its slots in the LRU (key map, lists, size). */
+const LRU_SLOTS = 80;
 
 /** Variant in bits 0–2, rcode in 3–6, type from bit 7: one small integer. */
 function packMeta(variant: number, type: number, rcode: number): number {
   return variant | (rcode << 3) | (type << 7);
 }
-
-function entryCost(entry: Entry): number {
-  if (entry instanceof ZoneEntry) return ENTRY_OVERHEAD + entry.length + (entry.ends === undefined ? 0 : 16 + entry.ends.length * 8);
-  return bufferCost(entry.question) + cachedAnswerCost(entry.answer);
-}
-
-/**
- * Where zone answers are copied to: blocks of the cache's own, each shared
- * by many entries, so that an entry needs no Buffer object and pins none of
- * Node's shared buffer pool (whose other slices are replies already sent).
- * A block is freed with the last entry in it.
- */
-class Blocks {
-  block = Buffer.alloc(0);
-  private used = 0;
-
-  /** Copies `parts` into a block: the block is `this.block` afterwards, at the offset returned. */
-  place(parts: readonly Buffer[], length: number): number {
-    if (length > BLOCK_SIZE / 8) {
-      this.block = Buffer.concat(parts as Buffer[], length);
-      this.used = this.block.length;
-      return 0;
-    }
-    if (this.used + length > this.block.length) {
-      this.block = Buffer.allocUnsafeSlow(BLOCK_SIZE);
-      this.used = 0;
-    }
-    const offset = this.used;
-    for (const part of parts) this.used += part.copy(this.block, this.used);
-    this.used = (this.used + 7) & ~7;
-    return offset;
-  }
-}
-
-const BLOCK_SIZE = 16384;
 
 /** What the fast path read from a query: filled in place, so nothing is allocated per packet. */
 export interface FastQuery {
@@ -102,7 +48,7 @@ const CD_VARIANT = 4;
 
 export class AnswerCache {
   private readonly entries: LRUCache<number, Entry>;
-  private readonly blocks = new Blocks();
+  private readonly zone = new AnswerBlocks();
   private readonly scratch: FastQuery = { hash: 0, questionEnd: 0, variant: 0, limit: 0 };
   /** Type and rcode of the last reply `serve` returned, for metrics without a callback per packet. */
   servedType = 0;
@@ -114,11 +60,23 @@ export class AnswerCache {
     private readonly udpPayloadMax: number,
     private readonly currentGeneration: () => number,
   ) {
-    this.entries = boundedCache(size, budgetBytes, entryCost);
+    this.entries = boundedCache(
+      size,
+      budgetBytes,
+      (entry) => (typeof entry === 'number' ? LRU_SLOTS + this.zone.size(entry) : bufferCost(entry.question) + cachedAnswerCost(entry.answer)),
+      (entry) => {
+        if (typeof entry === 'number') this.zone.release(entry);
+      },
+    );
   }
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Blocks of zone answers held (each 16 KB, or one large answer). */
+  get zoneBlocks(): number {
+    return this.zone.blockCount;
   }
 
   /** What the entries cost, as counted against the byte budget. */
@@ -135,26 +93,21 @@ export class AnswerCache {
     const query = readFastQuery(message, this.udpPayloadMax, this.scratch);
     if (query === undefined) return undefined;
     const entry = this.entries.get(query.hash);
-    if (entry === undefined || (entry.meta & 7) !== query.variant || entry.generation !== this.currentGeneration()) return undefined;
-    let reply: Buffer;
-    if (entry instanceof ZoneEntry) {
-      if (!sameQuestion(entry.block, entry.offset + HEADER_SIZE, entry.questionLength, message, query.questionEnd)) return undefined;
-      const rotation = entry.rotations === 1 ? 0 : entry.next++ % entry.rotations;
-      let start: number;
-      let end: number;
-      if (entry.ends === undefined) {
-        const size = entry.length / entry.rotations;
-        start = rotation * size;
-        end = start + size;
-      } else {
-        start = rotation === 0 ? 0 : (entry.ends[rotation - 1] as number);
-        end = entry.ends[rotation] as number;
-      }
-      if (end - start > query.limit) return undefined;
-      reply = Buffer.allocUnsafe(end - start);
-      entry.block.copy(reply, 0, entry.offset + start, entry.offset + end);
+    if (entry === undefined) return undefined;
+    const generation = this.currentGeneration();
+    let reply: Buffer | undefined;
+    let meta: number;
+    if (typeof entry === 'number') {
+      const zone = this.zone;
+      meta = zone.meta(entry);
+      if ((meta & 7) !== query.variant || zone.generation(entry) !== generation) return undefined;
+      if (!sameQuestion(zone.block(entry), zone.questionAt(entry), zone.questionLength(entry), message, query.questionEnd)) return undefined;
+      reply = zone.nextRotation(entry, query.limit);
+      if (reply === undefined) return undefined;
       if (forwardingAllowed) reply[3] = (reply[3] as number) | 0x80;
     } else {
+      meta = entry.meta;
+      if ((meta & 7) !== query.variant || entry.generation !== generation) return undefined;
       if (!sameQuestion(entry.question, 0, entry.question.length, message, query.questionEnd)) return undefined;
       if (!forwardingAllowed || entry.answer.message.length > query.limit) return undefined;
       reply = Buffer.allocUnsafe(entry.answer.message.length);
@@ -167,8 +120,8 @@ export class AnswerCache {
     reply[2] = ((reply[2] as number) & 0xfe) | ((message[2] as number) & 0x01);
     reply[3] = ((reply[3] as number) & 0xef) | ((message[3] as number) & 0x10);
     message.copy(reply, HEADER_SIZE, HEADER_SIZE, query.questionEnd - 4);
-    this.servedType = entry.meta >>> 7;
-    this.servedRcode = (entry.meta >>> 3) & 0xf;
+    this.servedType = meta >>> 7;
+    this.servedRcode = (meta >>> 3) & 0xf;
     return reply;
   }
 
@@ -177,36 +130,27 @@ export class AnswerCache {
     const query = readFastQuery(message, this.udpPayloadMax, this.scratch);
     if (query === undefined) return false;
     const entry = this.entries.peek(query.hash);
+    const zone = this.zone;
     return (
-      entry instanceof ZoneEntry &&
-      (entry.meta & 7) === query.variant &&
-      entry.generation === this.currentGeneration() &&
-      sameQuestion(entry.block, entry.offset + HEADER_SIZE, entry.questionLength, message, query.questionEnd)
+      typeof entry === 'number' &&
+      (zone.meta(entry) & 7) === query.variant &&
+      zone.generation(entry) === this.currentGeneration() &&
+      sameQuestion(zone.block(entry), zone.questionAt(entry), zone.questionLength(entry), message, query.questionEnd)
     );
   }
 
   /** Keeps a zone answer (its rotations) for the question in `message`, valid for `generation`. */
   storeZone(message: Buffer, type: number, rcode: number, responses: Buffer[], generation: number): void {
     const query = readFastQuery(message, this.udpPayloadMax, this.scratch);
-    const first = responses[0];
-    if (query === undefined || first === undefined) return;
-    let length = 0;
-    let sameLength = true;
-    for (const response of responses) {
-      length += response.length;
-      sameLength &&= response.length === first.length;
-    }
-    const offset = this.blocks.place(responses, length);
-    const block = this.blocks.block;
+    if (query === undefined || responses.length === 0) return;
     const questionLength = query.questionEnd - HEADER_SIZE;
-    lowerCaseName(block, offset + HEADER_SIZE, offset + HEADER_SIZE + questionLength - 4);
-    let ends: number[] | undefined;
-    if (!sameLength) {
-      ends = [];
-      let end = 0;
-      for (const response of responses) ends.push((end += response.length));
-    }
-    this.entries.set(query.hash, new ZoneEntry(block, offset, length, ends, responses.length, questionLength, generation, packMeta(query.variant, type, rcode)));
+    // The first rotation's question lower-cased: what queries are matched against.
+    const first = responses[0] as Buffer;
+    lowerCaseName(first, HEADER_SIZE, HEADER_SIZE + questionLength - 4);
+    const handle = this.zone.store(responses, generation, packMeta(query.variant, type, rcode), questionLength);
+    this.entries.set(query.hash, handle);
+    // Not kept (larger than the whole budget): its bytes go at once.
+    if (this.entries.peek(query.hash) !== handle) this.zone.release(handle);
   }
 
   /** Keeps a forwarded answer, asked in `generation` (the zone view did not answer it then); served until it expires or the registry changes. */

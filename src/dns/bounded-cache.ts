@@ -19,12 +19,19 @@ const BUFFER_OVERHEAD = 100;
  * bytes, so about `maxEntries` of them fit (lru-cache counts whole bytes: the
  * charge is rounded down, which lets 0.2 % more in at the defaults).
  */
-export function boundedCache<K extends {}, V extends {}>(maxEntries: number, budgetBytes: number, sizeOf: (value: V) => number): LRUCache<K, V> {
+export function boundedCache<K extends {}, V extends {}>(
+  maxEntries: number,
+  budgetBytes: number,
+  sizeOf: (value: V) => number,
+  /** Called with every value that leaves the cache: evicted, replaced or deleted. */
+  dispose?: (value: V) => void,
+): LRUCache<K, V> {
   const budget = Math.max(1, budgetBytes);
   const leastCost = Math.max(1, Math.floor(budget / Math.max(1, maxEntries)));
   return new LRUCache<K, V>({
     maxSize: budget,
     sizeCalculation: (value) => Math.max(leastCost, sizeOf(value)),
+    ...(dispose === undefined ? {} : { dispose: (value: V) => dispose(value) }),
   });
 }
 

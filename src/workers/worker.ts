@@ -4,6 +4,7 @@
 import { createDnsServer, zoneSettings } from '../dns/setup.js';
 import type { DnsServer } from '../dns/server.js';
 import { DnsCounts } from '../dns-counts.js';
+import { tightenHeapGrowth } from '../heap.js';
 import { Registry } from '../registry/registry.js';
 import { createWorkerLog } from './log.js';
 import type { FromWorker, ToWorker } from './messages.js';
@@ -27,7 +28,10 @@ export function runDnsWorker(): Promise<void> {
       dns = createDnsServer(config, registry, zoneSettings(config, message.serialBase), log, counts, message.reusePort);
       counts.watchAnswerCache(dns);
       dns.start().then(
-        () => send({ type: 'listening' }),
+        () => {
+          tightenHeapGrowth();
+          send({ type: 'listening' });
+        },
         (error: unknown) => {
           log.fatal({ err: error }, 'DNS worker cannot listen');
           log.flush(() => process.exit(1));

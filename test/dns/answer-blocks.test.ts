@@ -1,0 +1,84 @@
+// The answer cache's packed zone answers: what goes in comes out, rotations take turns, and blocks
+// are given back once every entry in them has left the cache.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AnswerBlocks } from '../../src/dns/answer-blocks.js';
+
+/** A stand-in message: a 12-byte header then `fill` bytes. */
+const message = (length: number, fill: number) => Buffer.alloc(length, fill);
+
+describe('AnswerBlocks', () => {
+  it('gives back each stored answer with its fields, rotations in turn, whatever their lengths', () => {
+    const blocks = new AnswerBlocks();
+    const one = blocks.store([message(40, 1)], 7, 0x1234, 20);
+    const three = blocks.store([message(50, 2), message(60, 3), message(55, 4)], 2 ** 40, 5, 22);
+    assert.equal(blocks.generation(one), 7);
+    assert.equal(blocks.meta(one), 0x1234);
+    assert.equal(blocks.questionLength(one), 20);
+    assert.equal(blocks.generation(three), 2 ** 40, 'generations beyond 32 bits are kept whole');
+    assert.deepEqual(blocks.nextRotation(one, 512), message(40, 1));
+    assert.deepEqual(blocks.nextRotation(one, 512), message(40, 1));
+    const turns = [0, 1, 2, 3].map(() => blocks.nextRotation(three, 512));
+    assert.deepEqual(turns, [message(50, 2), message(60, 3), message(55, 4), message(50, 2)]);
+    assert.equal(blocks.nextRotation(three, 59), undefined, 'a rotation longer than the limit is not served');
+    // The question lies after the first rotation's 12-byte header.
+    assert.equal(blocks.block(three)[blocks.questionAt(three)], 2);
+    assert.equal(blocks.size(one), 16 + 2 + 40);
+  });
+
+  it('frees a block once its last entry is released, and never one that still holds an entry', () => {
+    const blocks = new AnswerBlocks();
+    const handles = Array.from({ length: 1000 }, (_, i) => blocks.store([message(100, i & 255)], 1, 0, 10));
+    const held = blocks.blockCount;
+    assert.ok(held >= 6, `1,000 entries of about 120 bytes fill several 16 KB blocks (${held})`);
+    // Release all but the last 10: only the blocks still holding one of them remain (and the current one).
+    for (const handle of handles.slice(0, 990)) blocks.release(handle);
+    assert.ok(blocks.blockCount <= 2, `${blocks.blockCount} blocks held for 10 entries`);
+    for (const [i, handle] of handles.slice(990).entries()) assert.deepEqual(blocks.nextRotation(handle, 512), message(100, (990 + i) & 255));
+    // New entries reuse freed blocks and do not disturb the kept ones.
+    const more = Array.from({ length: 500 }, (_, i) => blocks.store([message(100, (i + 7) & 255)], 2, 0, 10));
+    for (const [i, handle] of handles.slice(990).entries()) assert.deepEqual(blocks.nextRotation(handle, 512), message(100, (990 + i) & 255));
+    for (const [i, handle] of more.entries()) assert.deepEqual(blocks.nextRotation(handle, 512), message(100, (i + 7) & 255));
+  });
+
+  it('keeps a large answer in a block of its own, freed when it is released', () => {
+    const blocks = new AnswerBlocks();
+    const small = blocks.store([message(100, 1)], 1, 0, 10);
+    const before = blocks.blockCount;
+    const large = blocks.store([message(4000, 9), message(4000, 8)], 1, 0, 10);
+    assert.equal(blocks.blockCount, before + 1);
+    assert.deepEqual(blocks.nextRotation(large, 4096), message(4000, 9));
+    blocks.release(large);
+    assert.equal(blocks.blockCount, before);
+    assert.deepEqual(blocks.nextRotation(small, 512), message(100, 1));
+  });
+});
+
+describe('AnswerCache over AnswerBlocks', () => {
+  it('gives a zone answer block back when the entry is replaced or evicted, so churn does not grow it', async () => {
+    const { AnswerCache } = await import('../../src/dns/answer-cache.js');
+    const { buildQuery } = await import('../helpers/raw.js');
+    let generation = 1;
+    const cache = new AnswerCache(1000, 200_000, 1232, () => generation);
+    const reply = (query: Buffer) => Buffer.concat([query, Buffer.alloc(60, 7)]);
+    // 20 rounds over 500 names, each round a new generation: every entry is replaced 20 times.
+    for (let round = 0; round < 20; round++, generation++) {
+      for (let i = 0; i < 500; i++) {
+        const query = buildQuery(`host-${i}.docker`, 1);
+        cache.storeZone(query, 1, 0, [reply(query)], generation);
+      }
+    }
+    // The budget (200 KB) holds about 1,000 such entries: 500 are all kept, in about 500 × 120 bytes of blocks.
+    assert.equal(cache.size, 500);
+    assert.ok(cache.zoneBlocks <= 6, `${cache.zoneBlocks} blocks for 500 live entries`);
+    // Many more names than the budget holds: the evicted entries' blocks go too.
+    for (let i = 0; i < 20_000; i++) {
+      const query = buildQuery(`other-${i}.docker`, 1);
+      cache.storeZone(query, 1, 0, [reply(query)], generation);
+    }
+    assert.ok(cache.size < 2000, `${cache.size} entries kept within the budget`);
+    assert.ok(cache.zoneBlocks <= 20, `${cache.zoneBlocks} blocks for ${cache.size} live entries`);
+    const last = buildQuery('other-19999.docker', 1);
+    assert.deepEqual(cache.serve(last, false)?.subarray(last.length), Buffer.alloc(60, 7));
+  });
+});
