@@ -3,7 +3,7 @@
 // cache that honours the upstream TTLs and serves them counted down.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect } from 'node:net';
-import { randomInt } from 'node:crypto';
+import { randomId } from './random-ids.js';
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { LRUCache } from 'lru-cache';
@@ -185,7 +185,7 @@ export class Forwarder {
 
   private askTcp(upstream: Endpoint, upstreamQuery: Buffer): Promise<Buffer | undefined> {
     return new Promise((resolve) => {
-      const id = randomInt(0x10000);
+      const id = randomId();
       const packet = Buffer.alloc(upstreamQuery.length + 2);
       packet.writeUInt16BE(upstreamQuery.length, 0);
       upstreamQuery.copy(packet, 2);
@@ -236,7 +236,7 @@ export class Forwarder {
   /** A random ID no query in flight uses; `ask` keeps the pending ones far below the 65,536 there are. */
   private freeId(): number {
     for (;;) {
-      const id = randomInt(0x10000);
+      const id = randomId();
       if (!this.pending.has(id)) return id;
     }
   }

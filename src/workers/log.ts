@@ -7,7 +7,8 @@ import type { Log } from '../log.js';
 import type { Config } from '../config/schema.js';
 import type { FromWorker, LogLevel } from './messages.js';
 
-const { err: serializeError } = requireCommonJs('pino-std-serializers') as typeof import('pino-std-serializers');
+/** pino's own error serialiser, loaded with the first error logged: most workers never log one. */
+let serializeError: ((error: Error) => unknown) | undefined;
 
 /** pino's level numbers. */
 const LEVELS: Record<Config['logLevel'], number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
@@ -51,5 +52,7 @@ export function createWorkerLog(level: Config['logLevel']): WorkerLog {
 
 /** The fields with `err` as pino writes it: an Error does not survive the IPC channel's JSON. */
 function serializeErrors(fields: Record<string, unknown>): Record<string, unknown> {
-  return fields.err instanceof Error ? { ...fields, err: serializeError(fields.err) } : fields;
+  if (!(fields.err instanceof Error)) return fields;
+  serializeError ??= (requireCommonJs('pino-std-serializers') as typeof import('pino-std-serializers')).err;
+  return { ...fields, err: serializeError(fields.err) };
 }

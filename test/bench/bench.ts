@@ -432,6 +432,14 @@ async function main(): Promise<void> {
       `seamark resident memory, ${SMALL} names, ${workers} worker${workers > 1 ? 's' : ''} (all processes), after every profile: ${residentMb(seamark.pids()).toFixed(1)} MB ` +
         `(proportional, shared pages counted once: ${proportionalMb(seamark.pids()).toFixed(1)} MB)`,
     );
+    if (workers > 1) {
+      // descendants() lists the main process first; the rest are the DNS workers.
+      const dnsWorkers = seamark.pids().slice(1);
+      notes.push(
+        `seamark DNS worker, ${SMALL} names, each: ${(residentMb(dnsWorkers) / dnsWorkers.length).toFixed(1)} MB resident, ` +
+          `${(proportionalMb(dnsWorkers) / dnsWorkers.length).toFixed(1)} MB proportional`,
+      );
+    }
     await seamark.stop();
   }
   for (const [name, server] of [['dnsmasq', dnsmasq], ['knot', knot], ['node floor', floor]] as const) {
