@@ -37,41 +37,73 @@ export function isInZone(name: string, zone: string): boolean {
 
 /** Canonical text of an address (lower case, compressed IPv6), or undefined if it is not one. */
 export function canonicalAddress(address: string): string | undefined {
-  if (isIPv4(address)) {
-    const parts = address.split('.').map(Number);
-    return parts.join('.');
-  }
-  if (isIPv6(address)) return ipv6ToText(ipv6ToBytes(address));
-  return undefined;
+  // net.isIPv4 takes no leading zeros: what it accepts is already canonical.
+  if (isIPv4(address)) return address;
+  if (!isIPv6(address)) return undefined;
+  readIPv6Groups(address, scratchGroups);
+  return groupsToText(scratchGroups);
 }
 
 export function ipv6ToBytes(address: string): Buffer {
-  const bytes = Buffer.alloc(16);
-  let text = address;
-  const zone = text.indexOf('%');
-  if (zone >= 0) text = text.slice(0, zone);
-  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two hex groups.
-  const lastColon = text.lastIndexOf(':');
-  const tail = text.slice(lastColon + 1);
-  if (tail.includes('.')) {
-    const [a, b, c, d] = tail.split('.').map(Number) as [number, number, number, number];
-    text = text.slice(0, lastColon + 1) + ((a << 8) | b).toString(16) + ':' + ((c << 8) | d).toString(16);
-  }
-  const [head, rest] = text.split('::') as [string, string | undefined];
-  const headGroups = head === '' ? [] : head.split(':');
-  const tailGroups = rest === undefined || rest === '' ? [] : rest.split(':');
-  const groups =
-    rest === undefined
-      ? headGroups
-      : [...headGroups, ...new Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
-  groups.forEach((group, i) => bytes.writeUInt16BE(parseInt(group, 16), i * 2));
+  readIPv6Groups(address, scratchGroups);
+  const bytes = Buffer.allocUnsafe(16);
+  for (let i = 0; i < 8; i++) bytes.writeUInt16BE(scratchGroups[i] as number, i * 2);
   return bytes;
 }
 
 /** RFC 5952 text: lower case, longest run of zero groups as "::". */
 export function ipv6ToText(bytes: Uint8Array): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
+  for (let i = 0; i < 8; i++) scratchGroups[i] = ((bytes[2 * i] ?? 0) << 8) | (bytes[2 * i + 1] ?? 0);
+  return groupsToText(scratchGroups);
+}
+
+const scratchGroups = new Uint16Array(8);
+
+/**
+ * The eight 16-bit groups of an IPv6 address that net.isIPv6 accepts (a
+ * `%zone` ignored, an embedded IPv4 tail as two groups), in one pass with
+ * nothing allocated: start-up indexes every address, and every AAAA answer
+ * is encoded from text.
+ */
+function readIPv6Groups(address: string, groups: Uint16Array): void {
+  const zone = address.indexOf('%');
+  const end = zone < 0 ? address.length : zone;
+  let count = 0;
+  let gap = -1;
+  let i = 0;
+  while (i < end) {
+    if (address.charCodeAt(i) === 0x3a) {
+      if (address.charCodeAt(i + 1) === 0x3a) {
+        gap = count;
+        i += 2;
+      } else i++;
+      continue;
+    }
+    let value = 0;
+    let j = i;
+    for (; j < end; j++) {
+      const c = address.charCodeAt(j);
+      if (c === 0x3a || c === 0x2e) break;
+      value = value * 16 + (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57);
+    }
+    if (j < end && address.charCodeAt(j) === 0x2e) {
+      // The embedded IPv4 tail ends the address.
+      const [a, b, c, d] = address.slice(i, end).split('.').map(Number) as [number, number, number, number];
+      groups[count++] = (a << 8) | b;
+      groups[count++] = (c << 8) | d;
+      break;
+    }
+    groups[count++] = value;
+    i = j;
+  }
+  if (gap < 0) return;
+  // The groups after "::" move to the end; the ones they leave are zero.
+  const after = count - gap;
+  for (let k = 1; k <= after; k++) groups[8 - k] = groups[count - k] as number;
+  for (let k = gap; k < 8 - after; k++) groups[k] = 0;
+}
+
+function groupsToText(groups: Uint16Array): string {
   let bestStart = -1;
   let bestLength = 0;
   for (let i = 0; i < 8; ) {
@@ -87,9 +119,17 @@ export function ipv6ToText(bytes: Uint8Array): string {
     }
     i = j;
   }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return hex.slice(0, bestStart).join(':') + '::' + hex.slice(bestStart + bestLength).join(':');
+  let text = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      text += '::';
+      i += bestLength - 1;
+      continue;
+    }
+    if (text !== '' && !text.endsWith(':')) text += ':';
+    text += (groups[i] as number).toString(16);
+  }
+  return text;
 }
 
 /** The in-addr.arpa / ip6.arpa name of an address (normalised form). */
