@@ -90,43 +90,6 @@ export class AnswerBlocks {
     return (handle & OFFSET_MASK) * ALIGN;
   }
 
-  generation(handle: number): number {
-    return this.block(handle).readDoubleLE(this.offset(handle) + GENERATION);
-  }
-
-  meta(handle: number): number {
-    return this.block(handle).readUInt32LE(this.offset(handle) + META);
-  }
-
-  /** Where the question is in the entry's block (for `questionLength` bytes): after the first rotation's message header. */
-  questionAt(handle: number): number {
-    const offset = this.offset(handle);
-    return offset + dataStart(this.block(handle)[offset + ROTATIONS] as number) + HEADER_SIZE;
-  }
-
-  questionLength(handle: number): number {
-    return this.block(handle).readUInt16LE(this.offset(handle) + QUESTION_LENGTH);
-  }
-
-  /** A copy of the next rotation (they take turns), or undefined when it is longer than `limit`. */
-  nextRotation(handle: number, limit: number): Buffer | undefined {
-    const block = this.block(handle);
-    const offset = this.offset(handle);
-    const rotations = block[offset + ROTATIONS] as number;
-    let turn = 0;
-    if (rotations > 1) {
-      turn = block[offset + NEXT] as number;
-      block[offset + NEXT] = (turn + 1) % rotations;
-    }
-    let start = offset + dataStart(rotations);
-    for (let i = 0; i < turn; i++) start += block.readUInt16LE(offset + LENGTHS + 2 * i);
-    const length = block.readUInt16LE(offset + LENGTHS + 2 * turn);
-    if (length > limit) return undefined;
-    const reply = Buffer.allocUnsafe(length);
-    block.copy(reply, 0, start, start + length);
-    return reply;
-  }
-
   /** Bytes the entry takes in its block. */
   size(handle: number): number {
     const block = this.block(handle);
@@ -137,7 +100,7 @@ export class AnswerBlocks {
     return size;
   }
 
-  /** Blocks held now: for tests. */
+  /** Blocks held now (each 16 KB, or one large answer). */
   get blockCount(): number {
     return this.blocks.length - this.unused.length;
   }
@@ -160,4 +123,41 @@ export class AnswerBlocks {
     this.blocks[index] = undefined;
     this.unused.push(index);
   }
+}
+
+// Reading an entry, at `at` in `block` (`AnswerBlocks.block` and `.offset` of its handle): the answer
+// cache finds those once per query and reads the fields it needs.
+
+export function entryGeneration(block: Buffer, at: number): number {
+  return block.readDoubleLE(at + GENERATION);
+}
+
+export function entryMeta(block: Buffer, at: number): number {
+  return block.readUInt32LE(at + META);
+}
+
+/** Where the question starts (after the first rotation's message header); it is `entryQuestionLength` bytes long. */
+export function entryQuestionAt(block: Buffer, at: number): number {
+  return at + dataStart(block[at + ROTATIONS] as number) + HEADER_SIZE;
+}
+
+export function entryQuestionLength(block: Buffer, at: number): number {
+  return block.readUInt16LE(at + QUESTION_LENGTH);
+}
+
+/** A copy of the entry's next rotation (they take turns), or undefined when it is longer than `limit`. */
+export function nextRotation(block: Buffer, at: number, limit: number): Buffer | undefined {
+  const rotations = block[at + ROTATIONS] as number;
+  let turn = 0;
+  if (rotations > 1) {
+    turn = block[at + NEXT] as number;
+    block[at + NEXT] = (turn + 1) % rotations;
+  }
+  let start = at + dataStart(rotations);
+  for (let i = 0; i < turn; i++) start += block.readUInt16LE(at + LENGTHS + 2 * i);
+  const length = block.readUInt16LE(at + LENGTHS + 2 * turn);
+  if (length > limit) return undefined;
+  const reply = Buffer.allocUnsafe(length);
+  block.copy(reply, 0, start, start + length);
+  return reply;
 }

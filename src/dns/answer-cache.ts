@@ -6,7 +6,7 @@
 // make seamark the authority for their name, only for the generation they
 // were stored in as well.
 import type { LRUCache } from 'lru-cache';
-import { AnswerBlocks } from './answer-blocks.js';
+import { AnswerBlocks, entryGeneration, entryMeta, entryQuestionAt, entryQuestionLength, nextRotation } from './answer-blocks.js';
 import { boundedCache, bufferCost } from './bounded-cache.js';
 import { HEADER_SIZE } from './wire.js';
 import { ageCachedAnswer, cachedAnswerCost, type CachedAnswer } from './forwarder.js';
@@ -98,11 +98,11 @@ export class AnswerCache {
     let reply: Buffer | undefined;
     let meta: number;
     if (typeof entry === 'number') {
-      const zone = this.zone;
-      meta = zone.meta(entry);
-      if ((meta & 7) !== query.variant || zone.generation(entry) !== generation) return undefined;
-      if (!sameQuestion(zone.block(entry), zone.questionAt(entry), zone.questionLength(entry), message, query.questionEnd)) return undefined;
-      reply = zone.nextRotation(entry, query.limit);
+      const block = this.zone.block(entry);
+      const at = this.zone.offset(entry);
+      if (!zoneEntryAnswers(block, at, query, generation, message)) return undefined;
+      meta = entryMeta(block, at);
+      reply = nextRotation(block, at, query.limit);
       if (reply === undefined) return undefined;
       if (forwardingAllowed) reply[3] = (reply[3] as number) | 0x80;
     } else {
@@ -130,13 +130,7 @@ export class AnswerCache {
     const query = readFastQuery(message, this.udpPayloadMax, this.scratch);
     if (query === undefined) return false;
     const entry = this.entries.peek(query.hash);
-    const zone = this.zone;
-    return (
-      typeof entry === 'number' &&
-      (zone.meta(entry) & 7) === query.variant &&
-      zone.generation(entry) === this.currentGeneration() &&
-      sameQuestion(zone.block(entry), zone.questionAt(entry), zone.questionLength(entry), message, query.questionEnd)
-    );
+    return typeof entry === 'number' && zoneEntryAnswers(this.zone.block(entry), this.zone.offset(entry), query, this.currentGeneration(), message);
   }
 
   /** Keeps a zone answer (its rotations) for the question in `message`, valid for `generation`. */
@@ -223,6 +217,15 @@ function readFastQuery(message: Buffer, udpPayloadMax: number, into: FastQuery):
   into.variant = variant;
   into.limit = limit;
   return into;
+}
+
+/** Whether the zone answer at `at` in `block` answers the query in `message`: its variant, the current generation, its question. */
+function zoneEntryAnswers(block: Buffer, at: number, query: FastQuery, generation: number, message: Buffer): boolean {
+  return (
+    (entryMeta(block, at) & 7) === query.variant &&
+    entryGeneration(block, at) === generation &&
+    sameQuestion(block, entryQuestionAt(block, at), entryQuestionLength(block, at), message, query.questionEnd)
+  );
 }
 
 function lowerCaseName(bytes: Buffer, start: number, end: number): void {

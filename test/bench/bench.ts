@@ -109,17 +109,12 @@ function cpuTicks(pids: number[]): number {
   return ticks;
 }
 
-/**
- * Proportional set size of the processes, MB: a page shared by several
- * processes (the node binary's code, mapped by every seamark process) is
- * split between them rather than counted in full by each, as VmRSS does.
- * What a further DNS worker really costs the host is its share here.
- */
-function proportionalMb(pids: number[]): number {
+/** The sum over the processes of a kB figure one of their /proc files gives, MB. */
+function procMb(pids: number[], file: string, figure: RegExp): number {
   let kb = 0;
   for (const pid of pids) {
     try {
-      kb += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+      kb += Number(figure.exec(readFileSync(`/proc/${pid}/${file}`, 'utf8'))?.[1] ?? 0);
     } catch {
       // the process is gone
     }
@@ -128,15 +123,17 @@ function proportionalMb(pids: number[]): number {
 }
 
 function residentMb(pids: number[]): number {
-  let kb = 0;
-  for (const pid of pids) {
-    try {
-      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      // the process is gone
-    }
-  }
-  return kb / 1024;
+  return procMb(pids, 'status', /VmRSS:\s+(\d+)/);
+}
+
+/**
+ * Proportional set size of the processes, MB: a page shared by several
+ * processes (the node binary's code, mapped by every seamark process) is
+ * split between them rather than counted in full by each, as VmRSS does.
+ * What a further DNS worker really costs the host is its share here.
+ */
+function proportionalMb(pids: number[]): number {
+  return procMb(pids, 'smaps_rollup', /^Pss:\s+(\d+)/m);
 }
 
 function descendants(pid: number): number[] {
