@@ -55,6 +55,10 @@ const MAX_TXN_OPS = 128;
 /** How long one request may wait for etcd before it fails as unavailable. */
 const CALL_DEADLINE_MS = 3000;
 
+/** One lease keep-alive attempt's share of the deadline, and how many attempts (each on a member picked afresh). */
+const KEEPALIVE_ATTEMPT_MS = 1000;
+const KEEPALIVE_ATTEMPTS = 4;
+
 export function etcdOptions(config: Pick<Config, 'etcd' | 'etcdCa' | 'etcdCert' | 'etcdKey' | 'etcdUsername' | 'etcdPassword'>): IOptions {
   const readPem = (file: string, what: string) => {
     try {
@@ -81,8 +85,9 @@ export function etcdOptions(config: Pick<Config, 'etcd' | 'etcdCa' | 'etcdCert' 
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + CALL_DEADLINE_MS }),
     faultHandling: {
       // etcd3's defaults back a watch off up to 30 s and open a host's breaker for 5 s: a node would lag
-      // far behind a recovered etcd. A few seconds at most.
-      host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }),
+      // far behind a recovered etcd. A few seconds at most. One failure opens a member's breaker, so the
+      // next call (and the global retry) goes to another member at once; a second later one call probes it.
+      host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(1) }),
       global: retry(handleWhen(isRecoverableError), { maxAttempts: 2, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 500 }) }),
       // etcd3 1.1 calls `.next()` on this itself; its type says IBackoff, its default is this same factory.
       watchBackoff: new ExponentialBackoff({ initialDelay: 200, maxDelay: 2000 }) as unknown as WatchBackoff,
@@ -100,6 +105,27 @@ export function connectEtcd(options: IOptions): EtcdClient {
         throw new EtcdUnavailableError(`etcd is unreachable: ${(error as Error).message}`);
       }
       throw error;
+    }
+  };
+
+  const keepAliveOnce = async (lease: string, timeoutMs: number): Promise<boolean> => {
+    const stream = await etcd.leaseClient.leaseKeepAlive();
+    try {
+      const response = await new Promise<{ TTL: string }>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new EtcdUnavailableError('etcd did not answer a lease keep-alive')), timeoutMs);
+        stream.on('data', (data: { TTL: string }) => {
+          clearTimeout(timer);
+          resolve(data);
+        });
+        stream.on('error', (error: Error) => {
+          clearTimeout(timer);
+          reject(error);
+        });
+        stream.write({ ID: lease });
+      });
+      return Number(response.TTL) > 0;
+    } finally {
+      stream.end();
     }
   };
 
@@ -128,27 +154,22 @@ export function connectEtcd(options: IOptions): EtcdClient {
         return revision;
       }),
     grantLease: (ttl) => call(async () => (await etcd.leaseClient.leaseGrant({ TTL: ttl, ID: 0 })).ID),
-    keepAlive: (lease) =>
-      call(async () => {
-        const stream = await etcd.leaseClient.leaseKeepAlive();
+    async keepAlive(lease) {
+      // A keep-alive is a stream on one member, and etcd3 picks that member at random without retrying: with one
+      // member of three down, a third of keep-alives would fail and a short lease could run out. Each attempt gets
+      // a share of the deadline, and a failed one is tried again at once (the failed member's breaker is open by then).
+      const deadline = Date.now() + CALL_DEADLINE_MS;
+      let lastError: unknown;
+      for (let attempt = 0; attempt < KEEPALIVE_ATTEMPTS && Date.now() < deadline; attempt++) {
         try {
-          const response = await new Promise<{ TTL: string }>((resolve, reject) => {
-            const timer = setTimeout(() => reject(new EtcdUnavailableError('etcd did not answer a lease keep-alive')), CALL_DEADLINE_MS);
-            stream.on('data', (data: { TTL: string }) => {
-              clearTimeout(timer);
-              resolve(data);
-            });
-            stream.on('error', (error: Error) => {
-              clearTimeout(timer);
-              reject(error);
-            });
-            stream.write({ ID: lease });
-          });
-          return Number(response.TTL) > 0;
-        } finally {
-          stream.end();
+          return await call(() => keepAliveOnce(lease, Math.min(KEEPALIVE_ATTEMPT_MS, deadline - Date.now())));
+        } catch (error) {
+          if (!(error instanceof EtcdUnavailableError)) throw error;
+          lastError = error;
         }
-      }),
+      }
+      throw lastError ?? new EtcdUnavailableError('etcd did not answer a lease keep-alive');
+    },
     leaseAge: (lease) =>
       call(async () => {
         const response = await etcd.leaseClient.leaseTimeToLive({ ID: lease, keys: false });

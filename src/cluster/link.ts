@@ -34,7 +34,7 @@ export class EtcdLink {
     this.watchEvents = new Counter({ name: 'seamark_cluster_watch_events_total', help: 'etcd watch events applied', registers });
     this.resyncs = new Counter({ name: 'seamark_cluster_resyncs_total', help: 'Full re-reads of the cluster prefix (start, watch error, compaction, reconnect)', registers });
     this.leaseRenewals = new Counter({ name: 'seamark_cluster_lease_renewals_total', help: 'Keep-alives of this node\'s lease that etcd accepted', registers });
-    this.leaseLosses = new Counter({ name: 'seamark_cluster_lease_losses_total', help: 'Times this node\'s lease was lost (expired or unrenewed for its whole TTL) and replaced', registers });
+    this.leaseLosses = new Counter({ name: 'seamark_cluster_lease_losses_total', help: 'Times etcd said this node\'s lease had expired (its instances left the other nodes) and a new one was taken', registers });
   }
 
   get connected(): boolean {

@@ -122,15 +122,16 @@ export class Publisher {
   private async fullSync(): Promise<void> {
     const { client, layout, node, ttl, log, link } = this.options;
     const previous = this.lease;
-    const expired = previous !== undefined && Date.now() - this.lastKeepAlive > ttl * 1000;
-    let alive = previous !== undefined && !expired && (await client.keepAlive(previous));
+    // etcd is asked rather than the clock trusted: after a leader change etcd extends every lease, so a lease
+    // unrenewed for longer than its TTL may still hold this node's keys, and keeping it changes nothing for the others.
+    const alive = previous !== undefined && (await client.keepAlive(previous));
     if (!alive) {
       if (previous !== undefined) {
         link.leaseLosses.inc();
-        log.warn({ lease: previous }, expired ? 'node lease unrenewed for its whole TTL: taking a new one and publishing again' : 'node lease expired in etcd: taking a new one and publishing again');
+        const unrenewedSeconds = Math.round((Date.now() - this.lastKeepAlive) / 1000);
+        log.warn({ lease: previous, unrenewedSeconds }, 'node lease expired in etcd: this node\'s instances left the other nodes; taking a new lease and publishing again');
       }
       this.lease = await client.grantLease(ttl);
-      alive = true;
     }
     this.lastKeepAlive = Date.now();
     const held = new Map<string, string>();

@@ -3,7 +3,7 @@
 // member was away while the history was compacted catches up to the same picture.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import { metric, startSeamark, type RunningSeamark } from '../helpers/seamark.js';
 import { api, waitUntil } from '../http/client.js';
 import { containerAddresses, docker, dockerUnavailable, removeByPrefix, runContainer, skipLoudly, testPrefix } from '../docker/engine.js';
 import { answers, picture, startEtcd, type EtcdCluster } from './etcd.js';
@@ -50,6 +50,10 @@ describe('cluster mode over three etcd members', { skip: unavailable, timeout: 3
         assert.deepEqual(await answers(b, fqdn('app')), appAddresses, `app on B ${what}`);
         assert.deepEqual(await answers(a, fqdn('vm')), ['10.0.0.1'], `vm on A ${what}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      // A lost lease takes a node's containers out of every other node's answers, however briefly.
+      for (const [name, node] of [['A', a], ['B', b]] as const) {
+        assert.equal(await metric(node, 'seamark_cluster_lease_losses_total'), 0, `node ${name} kept its lease ${what}`);
       }
     };
     const leader = await etcd.leader();

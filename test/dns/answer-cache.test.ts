@@ -2,15 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { dig } from '../helpers/dig.js';
-import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import { metric, startSeamark, type RunningSeamark } from '../helpers/seamark.js';
 
 const forty = Array.from({ length: 40 }, (_, i) => `10.40.0.${i + 1}`);
-
-async function metric(seamark: RunningSeamark, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${seamark.httpPort}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(name + ' '));
-  return Number(line?.split(' ')[1]);
-}
 
 describe('answer cache', () => {
   let seamark: RunningSeamark;

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DROP, ResponseRateLimiter, SEND, SLIP, ipv6Bytes, slipReply, type RrlOptions } from '../../src/dns/rrl.js';
 import { dig } from '../helpers/dig.js';
 import { buildQuery, rcodeOf, sendRaw } from '../helpers/raw.js';
-import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import { metric, startSeamark, type RunningSeamark } from '../helpers/seamark.js';
 
 const hosts = [
   { names: ['web'], addresses: ['10.1.0.2'] },
@@ -64,14 +64,6 @@ async function ask(port: number, name: string, source: string): Promise<Buffer |
     if (reply !== undefined) return reply;
   }
   return undefined;
-}
-
-/** A metric's value, summed over its labels. */
-async function metric(seamark: RunningSeamark, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${seamark.httpPort}/metrics`)).text();
-  const lines = text.split('\n').filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-  assert.match(text, new RegExp(`^# TYPE ${name} `, 'm'), `metric ${name} is exported`);
-  return lines.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
 
 describe('response rate limiting on the wire', () => {
