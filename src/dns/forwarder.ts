@@ -50,6 +50,13 @@ interface Pending {
   done: (response: Buffer | undefined) => void;
 }
 
+/**
+ * When an unanswered UDP query is first sent again (at most a third of the timeout), doubling after each send:
+ * with the 2 s default, sends at 0 and 0.67 s; with 5 s, at 0, 0.8 and 2.4 s. An upstream that is slow rather
+ * than lossy answers the first copy and the duplicate answer is ignored.
+ */
+const FIRST_RETRANSMIT_MS = 800;
+
 /** Longest time an upstream answer is kept, seconds, whatever its TTL. */
 const MAX_CACHE_TTL = 86400;
 
@@ -61,11 +68,15 @@ const MAX_CACHE_TTL = 86400;
  */
 export const MAX_OUTSTANDING = 4096;
 
+/** Upstream TCP connections open at once (one per query truncated over UDP); beyond it, SERVFAIL at once. */
+export const MAX_TCP_OUTSTANDING = 256;
+
 export class Forwarder {
   private readonly cache: LRUCache<string, CachedAnswer> | undefined;
   private readonly inFlight = new Map<string, Promise<Asked | undefined>>();
   private readonly pending = new Map<number, Pending>();
   private readonly sockets = new Map<4 | 6, UdpSocket>();
+  private tcpOpen = 0;
   private preferred = 0;
 
   constructor(private readonly options: ForwarderOptions) {
@@ -125,7 +136,13 @@ export class Forwarder {
         return undefined;
       }
       let response = await this.askUdp(upstream, upstreamQuery);
-      if (response !== undefined && isTruncated(response) && viaTcp) response = await this.askTcp(upstream, upstreamQuery);
+      if (response !== undefined && isTruncated(response) && viaTcp) {
+        if (this.tcpOpen >= MAX_TCP_OUTSTANDING) {
+          this.options.log.debug({ name: query.name, connections: this.tcpOpen }, 'too many TCP queries waiting for upstreams: SERVFAIL');
+          return undefined;
+        }
+        response = await this.askTcp(upstream, upstreamQuery);
+      }
       const rcode = response === undefined ? undefined : response.readUInt16BE(2) & 0xf;
       if (response === undefined || rcode === Rcode.SERVFAIL || rcode === Rcode.REFUSED) {
         this.options.onUpstreamError?.(`${upstream.address}:${upstream.port}`);
@@ -162,24 +179,42 @@ export class Forwarder {
     return ageCachedAnswer(entry, answer) ? answer : undefined;
   }
 
+  /**
+   * One upstream's answer over UDP, or undefined after `timeoutMs`. A lost packet is sent again (same ID and
+   * question) on an exponential schedule within that time: clients' own retries join this lookup, so without it
+   * one lost datagram would cost every client asking the name a SERVFAIL after the whole timeout.
+   */
   private askUdp(upstream: Endpoint, upstreamQuery: Buffer): Promise<Buffer | undefined> {
     return new Promise((resolve) => {
       const id = this.freeId();
       const packet = Buffer.from(upstreamQuery);
       packet.writeUInt16BE(id, 0);
       const timer = setTimeout(() => finish(undefined), this.options.timeoutMs);
+      let retransmit: NodeJS.Timeout | undefined;
       const finish = (response: Buffer | undefined) => {
         clearTimeout(timer);
+        clearTimeout(retransmit);
         this.pending.delete(id);
         resolve(response);
       };
+      const send = () =>
+        this.socket(upstream.family).send(packet, upstream.port, upstream.address, (error) => {
+          if (error) {
+            this.options.log.debug({ err: error, upstream: upstream.address }, 'cannot send to upstream');
+            finish(undefined);
+          }
+        });
+      const sendAgainAfter = (wait: number, elapsed: number) => {
+        if (elapsed + wait >= this.options.timeoutMs) return;
+        retransmit = setTimeout(() => {
+          if (!this.pending.has(id)) return;
+          send();
+          sendAgainAfter(wait * 2, elapsed + wait);
+        }, wait);
+      };
       this.pending.set(id, { upstream, question: packet.subarray(HEADER_SIZE, questionEndOf(packet)), done: finish });
-      this.socket(upstream.family).send(packet, upstream.port, upstream.address, (error) => {
-        if (error) {
-          this.options.log.debug({ err: error, upstream: upstream.address }, 'cannot send to upstream');
-          finish(undefined);
-        }
-      });
+      send();
+      sendAgainAfter(Math.min(FIRST_RETRANSMIT_MS, this.options.timeoutMs / 3), 0);
     });
   }
 
@@ -191,13 +226,20 @@ export class Forwarder {
       upstreamQuery.copy(packet, 2);
       packet.writeUInt16BE(id, 2);
       const socket = connect({ host: upstream.address, port: upstream.port });
+      this.tcpOpen++;
       let received = Buffer.alloc(0);
+      let finished = false;
       const finish = (response: Buffer | undefined) => {
+        if (finished) return;
+        finished = true;
+        this.tcpOpen--;
         socket.destroy();
         resolve(response);
       };
       socket.setTimeout(this.options.timeoutMs, () => finish(undefined));
       socket.on('error', () => finish(undefined));
+      // An upstream that closes without a whole answer fails now, not at the timeout.
+      socket.on('close', () => finish(undefined));
       socket.on('connect', () => socket.write(packet));
       socket.on('data', (chunk) => {
         received = Buffer.concat([received, chunk]);

@@ -83,6 +83,31 @@ test('a forwarded answer in the UDP answer cache gives way to a record that take
   }
 });
 
+test('a query or answer lost on the way to the upstream is sent again: the client gets its answer well within its own timeout', async () => {
+  // The upstream ignores the first copy of every question, as if the datagram had been lost.
+  const seen = new Set<string>();
+  const upstream = await startScriptedUpstream((q): ScriptedAnswer | undefined => {
+    if (!q.viaTcp && !seen.has(q.name)) {
+      seen.add(q.name);
+      return undefined;
+    }
+    return { answers: [{ name: q.name, type: A, ttl: 300, rdata: rdataA('192.0.2.8') }] };
+  });
+  // A forward timeout far beyond dig's 2 s: waiting it out would leave the client with nothing.
+  const seamark = await startSeamark({ config: { docker: 'off', forwardTimeout: 10, upstreams: [`127.0.0.1:${upstream.port}`] } });
+  try {
+    for (const name of ['lost.once.test', 'lost.twice.test']) {
+      const reply = await dig(seamark.dnsPort, name, 'A');
+      assert.equal(reply.status, 'NOERROR', reply.output);
+      assert.deepEqual(reply.answer.map((r) => r.data), ['192.0.2.8']);
+      assert.equal(upstream.asked.filter((q) => q.name === name).length, 2, 'sent once more, not flooded');
+    }
+  } finally {
+    await seamark.stop();
+    await upstream.stop();
+  }
+});
+
 test('a negative answer is cached for min(SOA TTL, SOA MINIMUM), and relayed with that TTL', { timeout: 30_000 }, async () => {
   const upstream = await startScriptedUpstream((q) => ({ rcode: 3, authority: [{ name: 'neg.test', type: SOA, ttl: 3600, rdata: rdataSoa('neg.test', 1, 2) }] }));
   const seamark = await startSeamark({ config: { docker: 'off', upstreams: [`127.0.0.1:${upstream.port}`] } });
@@ -117,6 +142,32 @@ test('an upstream answer with a TTL-0 record in the authority and additional sec
       assert.equal(reply.status, 'NOERROR', reply.output);
       assert.deepEqual(reply.answer.map((r) => r.data), ['192.0.2.4']);
     }
+  } finally {
+    await seamark.stop();
+    await upstream.stop();
+  }
+});
+
+test('TCP queries truncated over UDP open at most 256 upstream TCP connections at once; the rest get SERVFAIL at once', { timeout: 60_000 }, async () => {
+  // Every UDP answer is truncated and the upstream's TCP side never answers: each TCP query would hold a connection.
+  const upstream = await startScriptedUpstream((q): ScriptedAnswer | undefined => (q.viaTcp ? undefined : { truncated: true }));
+  const seamark = await startSeamark({ config: { docker: 'off', forwardTimeout: 4, upstreams: [`127.0.0.1:${upstream.port}`] } });
+  try {
+    // Eight connections of 50 queries, 150 ms apart: all within the 4 s an upstream TCP query is held, and never
+    // more UDP queries at once than the upstream's receive buffer holds.
+    const batches = Array.from({ length: 8 }, (_, b) => Array.from({ length: 50 }, (_, i) => buildQuery(`n${b * 50 + i}.tcp-flood.test`, A, { id: i + 1 })));
+    const replies = (
+      await Promise.all(batches.map(async (queries, b) => {
+        await new Promise((resolve) => setTimeout(resolve, b * 150));
+        return overTcp(seamark.dnsPort, queries, { timeoutMs: 30_000 });
+      }))
+    ).flat();
+    assert.equal(replies.length, 400, 'every query answered');
+    assert.ok(replies.every((reply) => rcodeOf(reply) === 2), 'SERVFAIL for each');
+    assert.equal(upstream.asked.filter((q) => q.viaTcp).length, 256, 'upstream TCP queries held to the bound');
+    const zone = await dig(seamark.dnsPort, '+tcp', '+time=8', 'n1.tcp-flood.test');
+    assert.equal(zone.status, 'SERVFAIL', 'TCP forwarding works again once they are gone');
+    assert.equal(upstream.asked.filter((q) => q.viaTcp).length, 257);
   } finally {
     await seamark.stop();
     await upstream.stop();
