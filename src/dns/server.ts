@@ -202,7 +202,8 @@ export class DnsServer {
     const isIxfr = query.type === RRType.IXFR;
     if (zone !== query.name || (!viaTcp && !isIxfr) || !isAllowed(this.options.axfrAllow, client)) {
       this.options.log.debug({ client, zone: query.name, viaTcp }, 'zone transfer refused');
-      return respond(zone === query.name ? Rcode.REFUSED : Rcode.NOTIMP, false);
+      // A name that is not one of seamark's zones: not authoritative for it (RFC 5936 §2.2.1), as Knot answers.
+      return respond(zone === query.name ? Rcode.REFUSED : Rcode.NOTAUTH, false);
     }
     const soa = soaRecord(this.options.zone, this.options.registry, zone, this.options.zone.ttl);
     if (isIxfr && soa.type === RRType.SOA) {

@@ -5,7 +5,7 @@ import { Resolver } from 'node:dns/promises';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { dig } from '../helpers/dig.js';
-import { buildQuery, rcodeOf, sendRaw } from '../helpers/raw.js';
+import { buildQuery, sendRawTcp, rcodeOf, sendRaw } from '../helpers/raw.js';
 import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
 
 const run = promisify(execFile);
@@ -183,6 +183,17 @@ describe('DNS server: authoritative answers', () => {
     const { stdout } = await run('dig', ['@127.0.0.1', '-p', String(port), '-b', '127.0.0.2', '+time=2', '+tries=1', 'docker', 'AXFR']).catch((e: { stdout: string }) => e);
     assert.match(stdout, /Transfer failed|REFUSED/);
     assert.doesNotMatch(stdout, /10\.1\.0\.2/);
+  });
+
+  test('AXFR and IXFR of a name that is not a zone get NOTAUTH, inside the zone or outside it', async () => {
+    for (const name of ['web.docker', 'example.com']) {
+      for (const type of [252, 251]) {
+        const [reply] = await sendRawTcp(port, buildQuery(name, type));
+        assert.ok(reply, `${name} type ${type} answered`);
+        assert.equal(rcodeOf(reply), 9, `${name} type ${type}: NOTAUTH`);
+        assert.equal(reply.readUInt16BE(6), 0, 'no records');
+      }
+    }
   });
 
   test('other opcodes get NOTIMP; QDCOUNT other than 1 gets FORMERR', async () => {
