@@ -7,9 +7,8 @@ import type { DockerOptions } from 'dockerode';
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 
 /**
- * dockerode options for an endpoint. No client-wide timeout is set: the
- * event stream lives for days, and DOCKER_CLIENT_TIMEOUT would cut it; the
- * watcher puts a time limit on each call instead.
+ * dockerode options for an endpoint. The client gets no client-wide timeout
+ * (see `startDockerSource`); the watcher puts a time limit on each call.
  */
 export function dockerOptions(endpoint: string, env: NodeJS.ProcessEnv): DockerOptions {
   const target = endpoint.trim() || env.DOCKER_HOST?.trim() || `unix://${DEFAULT_DOCKER_SOCKET}`;

@@ -23,7 +23,9 @@ export function startDockerSource(
   }
   const options = dockerOptions(config.docker, process.env);
   const watcher = new DockerWatcher({
-    docker: new (loadDockerode())(options),
+    // timeout 0 (docker-modem's "none") overrides the DOCKER_CLIENT_TIMEOUT docker-modem reads from the environment
+    // with a tcp:// DOCKER_HOST: the event stream lives for days, and that timeout would cut it whenever it is quiet.
+    docker: new (loadDockerode())({ ...options, timeout: 0 }),
     endpoint: describeEndpoint(options),
     registry,
     settings: {

@@ -1,0 +1,55 @@
+// DOCKER_CLIENT_TIMEOUT in seamark's environment (read by docker-modem with a
+// tcp:// DOCKER_HOST) must not cut the event stream whenever Docker is quiet.
+import assert from 'node:assert/strict';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { freePort, startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import { addressesOf, containerAddresses, dockerUnavailable, removeByPrefix, runContainer, seamarkResolver, skipLoudly, testPrefix, waitUntil } from './engine.js';
+
+const unavailable = dockerUnavailable();
+if (unavailable !== undefined) skipLoudly(unavailable);
+const prefix = testPrefix('cto');
+
+describe('Docker over tcp:// with DOCKER_CLIENT_TIMEOUT set', { skip: unavailable, timeout: 60000 }, () => {
+  let seamark: RunningSeamark;
+  let forwarder: Server;
+  const connections = new Set<Socket>();
+
+  before(async () => {
+    await removeByPrefix(prefix);
+    // The daemon's socket on a loopback TCP port, as a remote DOCKER_HOST would be.
+    const port = await freePort();
+    forwarder = createServer((client) => {
+      const daemon = createConnection('/var/run/docker.sock');
+      for (const socket of [client, daemon]) {
+        connections.add(socket);
+        socket.on('error', () => undefined);
+        socket.on('close', () => connections.delete(socket));
+      }
+      client.pipe(daemon).pipe(client);
+    });
+    await new Promise<void>((resolve) => forwarder.listen(port, '127.0.0.1', resolve));
+    seamark = await startSeamark({
+      config: { zones: ['docker'], docker: '', dockerEventsCheck: 0 },
+      env: { DOCKER_HOST: `tcp://127.0.0.1:${port}`, DOCKER_CLIENT_TIMEOUT: '500' },
+      waitFor: 'Docker containers synced',
+    });
+  });
+  after(async () => {
+    await seamark?.stop();
+    for (const socket of connections) socket.destroy();
+    forwarder?.close();
+    await removeByPrefix(prefix);
+  });
+
+  it('keeps one event stream through quiet spells far longer than the timeout, and a new container resolves from its event', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const ended = seamark.logs.filter((l) => String(l.msg).startsWith('Docker event stream ended'));
+    assert.equal(ended.length, 0, 'the event stream was never cut');
+    assert.equal(seamark.logs.filter((l) => l.msg === 'following Docker events').length, 1, 'one subscription');
+    await runContainer(`${prefix}web`);
+    const expected = await containerAddresses(`${prefix}web`);
+    const resolver = seamarkResolver(seamark.dnsPort);
+    await waitUntil('the new container to resolve', async () => (await addressesOf(resolver, `${prefix}web.docker`)).join() === expected.join(), 10000, 50);
+  });
+});
