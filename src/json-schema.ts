@@ -64,6 +64,7 @@ export function describeIssue(issue: SchemaIssue | undefined): { field: string; 
   const join = (child: string) => (base === '' ? child : `${base}.${child}`);
   if (issue.keyword === 'additionalProperties') return { field: join(String(issue.params.additionalProperty)), reason: 'is not a known field' };
   if (issue.keyword === 'required') return { field: join(String(issue.params.missingProperty)), reason: 'is required' };
+  if (issue.keyword === 'type' && Array.isArray(issue.params.type)) return { field: base, reason: `must be ${(issue.params.type as string[]).join(' or ')}` };
   return { field: base, reason: issue.message ?? 'is invalid' };
 }
 

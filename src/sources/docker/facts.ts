@@ -2,6 +2,7 @@
 // `docker inspect` once so the naming rules work on plain data (and unit tests
 // need no daemon).
 import type { ContainerInspectInfo } from 'dockerode';
+import { describeIssue, pickIssue, validatorOf } from '../../json-schema.js';
 
 export interface ContainerNetwork {
   name: string;
@@ -36,13 +37,48 @@ export interface ContainerFacts {
   health?: string;
 }
 
+/** Where seamark reads a value, what kind it must be: null or missing is fine, another kind is an error naming the field. */
+const orNull = (type: string) => ({ type: [type, 'null'] });
+const strings = { type: ['array', 'null'], items: { type: 'string' } };
+const INSPECT_SCHEMA = {
+  type: 'object',
+  properties: {
+    Name: orNull('string'),
+    Config: {
+      ...orNull('object'),
+      properties: { Image: orNull('string'), Labels: { ...orNull('object'), additionalProperties: { type: 'string' } }, Env: strings, ExposedPorts: orNull('object') },
+    },
+    HostConfig: { ...orNull('object'), properties: { NetworkMode: orNull('string') } },
+    NetworkSettings: {
+      ...orNull('object'),
+      properties: {
+        Networks: {
+          ...orNull('object'),
+          additionalProperties: { ...orNull('object'), properties: { IPAddress: orNull('string'), GlobalIPv6Address: orNull('string'), Aliases: strings } },
+        },
+        Ports: { ...orNull('object'), additionalProperties: { type: ['array', 'null'], items: { type: 'object', properties: { HostPort: orNull('string') } } } },
+      },
+    },
+    State: { ...orNull('object'), properties: { Running: orNull('boolean'), Paused: orNull('boolean'), Health: { ...orNull('object'), properties: { Status: orNull('string') } } } },
+  },
+};
+// Other fields of the document are Docker's business; null-or-kind needs union types.
+const inspectCheck = validatorOf<ContainerInspectInfo>(INSPECT_SCHEMA, { strict: false });
+
 /**
  * Reads the facts from the inspect answer for container `id`; tolerant of
- * missing parts, since daemons and odd containers differ. The container is the
+ * missing and null parts, since daemons and odd containers differ, and
+ * throws an error naming the field when a part it reads is of another kind
+ * (the watcher logs it with the container and skips it). The container is the
  * one asked for, whatever Id the answer carries: an answer without one, or
  * with another container's, must neither lose this container nor replace another.
  */
 export function factsFromInspect(id: string, info: ContainerInspectInfo): ContainerFacts {
+  const validate = inspectCheck();
+  if (!validate(info)) {
+    const { field, reason } = describeIssue(pickIssue(validate.errors));
+    throw new Error(field === '' ? `the inspect document ${reason}` : `inspect field ${field} ${reason}`);
+  }
   const config = info.Config ?? ({} as Partial<ContainerInspectInfo['Config']>);
   const settings = info.NetworkSettings ?? ({} as Partial<ContainerInspectInfo['NetworkSettings']>);
   const networks: ContainerNetwork[] = [];
