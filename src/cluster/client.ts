@@ -85,9 +85,10 @@ export function etcdOptions(config: Pick<Config, 'etcd' | 'etcdCa' | 'etcdCert' 
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + CALL_DEADLINE_MS }),
     faultHandling: {
       // etcd3's defaults back a watch off up to 30 s and open a host's breaker for 5 s: a node would lag
-      // far behind a recovered etcd. A few seconds at most. One failure opens a member's breaker, so the
-      // next call (and the global retry) goes to another member at once; a second later one call probes it.
-      host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(1) }),
+      // far behind a recovered etcd. A few seconds at most. With several members, one failure opens a member's
+      // breaker, so the next call (and the global retry) goes to another member at once; a second later one call
+      // probes it. With one member there is nowhere else to go: three failures, so one hiccup fails no other call.
+      host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(config.etcd.length > 1 ? 1 : 3) }),
       global: retry(handleWhen(isRecoverableError), { maxAttempts: 2, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 500 }) }),
       // etcd3 1.1 calls `.next()` on this itself; its type says IBackoff, its default is this same factory.
       watchBackoff: new ExponentialBackoff({ initialDelay: 200, maxDelay: 2000 }) as unknown as WatchBackoff,
