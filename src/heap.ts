@@ -14,7 +14,13 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-if (!given.some((flag) => /^--(max-|min-)?semi-space/.test(flag))) setFlagsFromString('--semi-space-growth-factor=1');
+
+/** Whether the operator gave a node flag matching `pattern` (in the node flags or NODE_OPTIONS): then it wins over seamark's. */
+export function operatorGave(pattern: RegExp): boolean {
+  return given.some((flag) => pattern.test(flag));
+}
+
+if (!operatorGave(/^--(max-|min-)?semi-space/)) setFlagsFromString('--semi-space-growth-factor=1');
 
 /**
  * Once seamark has started: the old generation may grow 20 % beyond what
@@ -27,7 +33,7 @@ if (!given.some((flag) => /^--(max-|min-)?semi-space/.test(flag))) setFlagsFromS
  * `--heap-growing-percent` wins.
  */
 export function tightenHeapGrowth(): void {
-  if (!given.some((flag) => flag.startsWith('--heap-growing-percent'))) setFlagsFromString('--heap-growing-percent=20');
+  if (!operatorGave(/^--heap-growing-percent/)) setFlagsFromString('--heap-growing-percent=20');
   // One full collection now: start-up's garbage (a parsed configuration, the store's files) goes at
   // once, and V8 sets its next limit from what is left, with the growth above.
   setFlagsFromString('--expose-gc');

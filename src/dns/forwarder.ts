@@ -206,8 +206,8 @@ export class Forwarder {
         });
       const sendAgainAfter = (wait: number, elapsed: number) => {
         if (elapsed + wait >= this.options.timeoutMs) return;
+        // finish() clears this timer: it only fires while the query is unanswered.
         retransmit = setTimeout(() => {
-          if (!this.pending.has(id)) return;
           send();
           sendAgainAfter(wait * 2, elapsed + wait);
         }, wait);

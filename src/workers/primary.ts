@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics.js';
 import type { Registry } from '../registry/registry.js';
 import type { DnsCountsSnapshot } from '../dns-counts.js';
+import { operatorGave } from '../heap.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { checkPortsFree, workersReusePort } from './sockets.js';
 
@@ -34,8 +35,7 @@ export async function startDnsWorkers(config: Config, count: number, registry: R
 
   // One V8 helper thread per worker instead of Node's default four: about 1 MB less resident per worker, and no
   // change in CPU per query (`npm run bench`). An operator's own --v8-pool-size (node flags or NODE_OPTIONS) wins.
-  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-  if (!given.some((flag) => flag.startsWith('--v8-pool-size'))) cluster.setupPrimary({ execArgv: [...process.execArgv, '--v8-pool-size=1'] });
+  if (!operatorGave(/^--v8-pool-size/)) cluster.setupPrimary({ execArgv: [...process.execArgv, '--v8-pool-size=1'] });
 
   const send = (worker: Worker, message: ToWorker) => {
     if (worker.isConnected()) worker.send(message);
