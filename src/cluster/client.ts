@@ -85,10 +85,9 @@ export function etcdOptions(config: Pick<Config, 'etcd' | 'etcdCa' | 'etcdCert' 
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + CALL_DEADLINE_MS }),
     faultHandling: {
       // etcd3's defaults back a watch off up to 30 s and open a host's breaker for 5 s: a node would lag
-      // far behind a recovered etcd. A few seconds at most. With several members, one failure opens a member's
-      // breaker, so the next call (and the global retry) goes to another member at once; a second later one call
-      // probes it. With one member there is nowhere else to go: three failures, so one hiccup fails no other call.
-      host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(config.etcd.length > 1 ? 1 : 3) }),
+      // far behind a recovered etcd. A few seconds at most. Three failures open it: opening on the first one
+      // left every member's breaker open after a few member restarts, and writes failed at once with 503.
+      host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }),
       global: retry(handleWhen(isRecoverableError), { maxAttempts: 2, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 500 }) }),
       // etcd3 1.1 calls `.next()` on this itself; its type says IBackoff, its default is this same factory.
       watchBackoff: new ExponentialBackoff({ initialDelay: 200, maxDelay: 2000 }) as unknown as WatchBackoff,
@@ -158,7 +157,7 @@ export function connectEtcd(options: IOptions): EtcdClient {
     async keepAlive(lease) {
       // A keep-alive is a stream on one member, and etcd3 picks that member at random without retrying: with one
       // member of three down, a third of keep-alives would fail and a short lease could run out. Each attempt gets
-      // a share of the deadline, and a failed one is tried again at once (the failed member's breaker is open by then).
+      // a share of the deadline, and a failed one is tried again at once on a member picked afresh.
       const deadline = Date.now() + CALL_DEADLINE_MS;
       let lastError: unknown;
       for (let attempt = 0; attempt < KEEPALIVE_ATTEMPTS && Date.now() < deadline; attempt++) {

@@ -76,6 +76,9 @@ describe('cluster mode over three etcd members', { skip: unavailable, timeout: 3
     const cutOff = etcd.members[2]!;
     await waitUntil(async () => JSON.stringify(await picture(c, prefix)) === JSON.stringify(await picture(b, prefix)), 20000, 'C in step before the cut');
     await etcd.kill(cutOff);
+    // The cut-off member may have been the leader: the writes below are made once the other two have elected one
+    // (a write during an election may wait out its deadline and get 503; the first test writes after a steady spell).
+    await waitUntil(async () => etcd.leader().then(() => true, () => false), 10000, 'an etcd leader among the other two');
     // Changes C misses: a record written, one deleted, a container started, one removed.
     assert.equal((await api(b.httpPort, 'PUT', '/v1/records/missed', { names: [`${prefix}missed`], addresses: ['10.0.0.9'] })).status, 201);
     assert.equal((await api(b.httpPort, 'DELETE', '/v1/records/vm')).status, 204);
