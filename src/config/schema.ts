@@ -71,6 +71,8 @@ export const ConfigSchema = {
     },
     /** Seconds to wait for one upstream before trying the next. */
     forwardTimeout: { type: 'number', default: 2, exclusiveMinimum: 0, maximum: 60 },
+    /** Seconds a lookup that every upstream failed is answered SERVFAIL without asking them again (RFC 9520: 1 s to 5 minutes). */
+    forwardFailureTtl: { type: 'number', default: 5, minimum: 1, maximum: 300 },
     /** Forwarded answers kept in the cache, entries. */
     forwardCacheSize: { type: 'integer', default: 10000, minimum: 0, maximum: 10000000 },
     /** Heap the forwarder's cache may hold, MB. */

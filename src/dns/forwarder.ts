@@ -1,18 +1,19 @@
 // Forwards names outside the zones to upstream resolvers, over UDP (TCP when
 // the client asked over TCP and UDP came back truncated), with a bounded
 // cache that honours the upstream TTLs and serves them counted down.
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { connect } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { connect, isIP } from 'node:net';
 import { randomId } from './random-ids.js';
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import type { LRUCache } from 'lru-cache';
+import { LRUCache } from 'lru-cache';
 import { ENTRY_OVERHEAD, boundedCache, bufferCost } from './bounded-cache.js';
 import type { Log } from '../log.js';
 import type { Endpoint } from '../config/addresses.js';
 import { parseEndpoint } from '../config/addresses.js';
 import { RRType, Rcode } from '../zone/records.js';
 import { HEADER_SIZE, readRecordHeader, skipName, ttlOffsets, type Query } from './wire.js';
+import { scrubResponse, type ChainLink } from './scrub.js';
 
 export interface ForwarderOptions {
   upstreams: Endpoint[];
@@ -22,13 +23,17 @@ export interface ForwarderOptions {
   cacheBytes: number;
   /** Largest UDP payload announced upstream. */
   payloadSize: number;
+  /** How long a lookup every upstream failed is answered SERVFAIL without asking again, ms (RFC 9520). */
+  failureTtlMs: number;
+  /** Whether a name is in seamark's own zones: upstream records never speak for those. */
+  isOwnName: (name: string) => boolean;
   log: Log;
   onUpstreamError?: (upstream: string) => void;
   onCache?: (hit: boolean) => void;
 }
 
 export interface CachedAnswer {
-  /** The upstream's response with ID 0. */
+  /** The upstream's response, scrubbed, with ID 0. */
   message: Buffer;
   questionEnd: number;
   ttlOffsets: number[];
@@ -38,17 +43,27 @@ export interface CachedAnswer {
   expiresAt: number;
 }
 
-/** What one upstream exchange gave: the answer to relay and, when it may be cached, its cache entry. */
-interface Asked {
-  response: Buffer;
-  entry?: CachedAnswer;
+/** An upstream CNAME chain that leads into seamark's own zone, kept for its TTL. */
+interface CachedChain {
+  chain: ChainLink[];
+  target: string;
+  storedAt: number;
+  expiresAt: number;
 }
 
-interface Pending {
-  upstream: Endpoint;
-  question: Buffer;
-  done: (response: Buffer | undefined) => void;
-}
+/** What forwarding a query gave. */
+export type Forwarded =
+  /** The upstream's answer, scrubbed, with the client's ID and question; `cached` when the fast path may keep it. */
+  | { kind: 'answer'; response: Buffer; cached?: CachedAnswer }
+  /** The upstream's CNAME chain reached `target` in seamark's own zone: seamark answers it after `chain`. */
+  | { kind: 'into-zone'; chain: ChainLink[]; target: string }
+  /** Every upstream failed, now or within the failure TTL: SERVFAIL. */
+  | { kind: 'failed' }
+  /** A query without RD for a name not in the cache: nothing is asked upstream (RFC 1034 §4.3.1). */
+  | { kind: 'not-cached' };
+
+/** What one upstream exchange gave, before the client's header is put on. */
+type Asked = { kind: 'answer'; response: Buffer; entry?: CachedAnswer } | { kind: 'into-zone'; chain: ChainLink[]; target: string } | { kind: 'failed'; cache: boolean };
 
 /**
  * When an unanswered UDP query is first sent again (at most a third of the timeout), doubling after each send:
@@ -60,11 +75,14 @@ const FIRST_RETRANSMIT_MS = 800;
 /** Longest time an upstream answer is kept, seconds, whatever its TTL. */
 const MAX_CACHE_TTL = 86400;
 
+/** Lookups whose failure is remembered at once; the oldest is forgotten first. */
+const FAILURE_CACHE_SIZE = 10000;
+
 /**
- * Upstream UDP queries waiting for an answer at once. One socket has 65,536
- * IDs; beyond this bound a query gets SERVFAIL at once rather than waiting for
- * an ID, so a dead upstream under a flood costs memory and time in proportion
- * to the bound, and a free ID is found in a try or two.
+ * Upstream UDP queries waiting for an answer at once, each on a socket of its
+ * own (a file descriptor each); beyond this bound a query gets SERVFAIL at
+ * once, so a dead upstream under a flood costs memory, descriptors and time in
+ * proportion to the bound.
  */
 export const MAX_OUTSTANDING = 4096;
 
@@ -72,15 +90,17 @@ export const MAX_OUTSTANDING = 4096;
 export const MAX_TCP_OUTSTANDING = 256;
 
 export class Forwarder {
-  private readonly cache: LRUCache<string, CachedAnswer> | undefined;
-  private readonly inFlight = new Map<string, Promise<Asked | undefined>>();
-  private readonly pending = new Map<number, Pending>();
-  private readonly sockets = new Map<4 | 6, UdpSocket>();
+  private readonly cache: LRUCache<string, CachedAnswer | CachedChain> | undefined;
+  private readonly failures: LRUCache<string, true>;
+  private readonly inFlight = new Map<string, Promise<Asked>>();
+  /** Ends each upstream UDP query in flight (with no answer): how close() lets go of their sockets. */
+  private readonly pending = new Set<() => void>();
   private tcpOpen = 0;
   private preferred = 0;
 
   constructor(private readonly options: ForwarderOptions) {
-    this.cache = options.cacheSize > 0 ? boundedCache(options.cacheSize, options.cacheBytes, cachedAnswerCost) : undefined;
+    this.cache = options.cacheSize > 0 ? boundedCache(options.cacheSize, options.cacheBytes, cachedCost) : undefined;
+    this.failures = new LRUCache({ max: FAILURE_CACHE_SIZE, ttl: Math.max(options.failureTtlMs, 1), ttlAutopurge: false });
   }
 
   get upstreams(): readonly Endpoint[] {
@@ -88,22 +108,23 @@ export class Forwarder {
   }
 
   /**
-   * The upstream answer to `query`, with the client's ID and question, and
-   * its cache entry when it has one; undefined when every upstream failed
-   * (the caller answers SERVFAIL).
+   * Forwards `query`: from the cache when it holds the answer, else from the upstreams (only when the client
+   * asked for recursion), which every client asking the same question at once shares.
    */
-  async resolve(message: Buffer, query: Query, viaTcp: boolean): Promise<{ response: Buffer; cached?: CachedAnswer } | undefined> {
+  async resolve(message: Buffer, query: Query, viaTcp: boolean): Promise<Forwarded> {
     const key = `${query.name}|${query.type}|${query.class}|${query.edns ? (query.edns.dnssecOk ? 2 : 1) : 0}|${query.checkingDisabled ? 1 : 0}`;
     const cached = this.cache?.get(key);
     if (cached !== undefined) {
       const answer = this.fromCache(cached, message, query);
       if (answer !== undefined) {
         this.options.onCache?.(true);
-        return { response: answer, cached };
+        return answer;
       }
       this.cache?.delete(key);
     }
     this.options.onCache?.(false);
+    if (this.failures.get(key) !== undefined) return { kind: 'failed' };
+    if (!query.recursionDesired) return { kind: 'not-cached' };
 
     // A TCP client must get the whole answer: it never joins a UDP lookup, which may come back truncated.
     const flightKey = viaTcp ? `${key}|tcp` : key;
@@ -113,19 +134,18 @@ export class Forwarder {
       this.inFlight.set(flightKey, flight);
     }
     const result = await flight;
-    if (result === undefined) return undefined;
-    return { response: withClientHeader(result.response, message, query), cached: result.entry };
+    if (result.kind === 'failed') return { kind: 'failed' };
+    if (result.kind === 'into-zone') return result;
+    return { kind: 'answer', response: withClientHeader(result.response, message, query), cached: result.entry };
   }
 
   close(): void {
-    for (const socket of this.sockets.values()) socket.close();
-    this.sockets.clear();
-    for (const pending of this.pending.values()) pending.done(undefined);
+    for (const end of [...this.pending]) end();
     this.pending.clear();
   }
 
-  /** Asks the upstreams in turn; a cacheable answer is stored and returned with its cache entry. */
-  private async ask(message: Buffer, query: Query, viaTcp: boolean, key: string): Promise<Asked | undefined> {
+  /** Asks the upstreams in turn; an answer is scrubbed, and stored when it may be cached. */
+  private async ask(message: Buffer, query: Query, viaTcp: boolean, key: string): Promise<Asked> {
     const upstreamQuery = buildUpstreamQuery(message, query, this.options.payloadSize);
     const count = this.options.upstreams.length;
     for (let attempt = 0; attempt < count; attempt++) {
@@ -133,72 +153,102 @@ export class Forwarder {
       const upstream = this.options.upstreams[index] as Endpoint;
       if (this.pending.size >= MAX_OUTSTANDING) {
         this.options.log.debug({ name: query.name, outstanding: this.pending.size }, 'too many queries waiting for upstreams: SERVFAIL');
-        return undefined;
+        return { kind: 'failed', cache: false };
       }
       let response = await this.askUdp(upstream, upstreamQuery);
       if (response !== undefined && isTruncated(response) && viaTcp) {
         if (this.tcpOpen >= MAX_TCP_OUTSTANDING) {
           this.options.log.debug({ name: query.name, connections: this.tcpOpen }, 'too many TCP queries waiting for upstreams: SERVFAIL');
-          return undefined;
+          return { kind: 'failed', cache: false };
         }
         response = await this.askTcp(upstream, upstreamQuery);
       }
       const rcode = response === undefined ? undefined : response.readUInt16BE(2) & 0xf;
-      if (response === undefined || rcode === Rcode.SERVFAIL || rcode === Rcode.REFUSED) {
+      const scrubbed = response === undefined ? undefined : scrubResponse(response, query.name, query.type, query.class, this.options.isOwnName, this.options.payloadSize);
+      if (scrubbed === undefined || scrubbed.kind === 'malformed' || rcode === Rcode.SERVFAIL || rcode === Rcode.REFUSED) {
         this.options.onUpstreamError?.(`${upstream.address}:${upstream.port}`);
         this.options.log.debug({ upstream: `${upstream.address}:${upstream.port}`, name: query.name, rcode }, 'upstream failed');
         continue;
       }
       this.preferred = index;
-      // seamark relays this answer; it is not the authority for it, and its OPT is seamark's own (RFC 6891 §6.1.1).
-      response.writeUInt16BE(response.readUInt16BE(2) & ~0x0400, 2);
-      response = withOwnOpt(response, this.options.payloadSize);
-      const ttl = isTruncated(response) ? 0 : cacheTtl(response);
-      const offsets = ttlOffsets(response);
-      if (ttl <= 0 || offsets === undefined || this.cache === undefined) return { response };
-      const storedAt = Date.now();
-      const lifetime = Math.min(ttl, MAX_CACHE_TTL) * 1000;
+      if (scrubbed.kind === 'into-zone') {
+        this.store(key, { chain: scrubbed.chain, target: scrubbed.target, storedAt: 0, expiresAt: 0 }, Math.min(...scrubbed.chain.map((link) => link.ttl)));
+        return scrubbed;
+      }
+      const scrubbedResponse = scrubbed.message;
+      // seamark relays this answer; it is not the authority for it.
+      scrubbedResponse.writeUInt16BE(scrubbedResponse.readUInt16BE(2) & ~0x0400, 2);
+      const ttl = isTruncated(scrubbedResponse) ? 0 : cacheTtl(scrubbedResponse);
+      const offsets = ttlOffsets(scrubbedResponse);
+      if (ttl <= 0 || offsets === undefined) return { kind: 'answer', response: scrubbedResponse };
       const entry: CachedAnswer = {
-        message: response,
+        message: scrubbedResponse,
         questionEnd: query.questionEnd,
         ttlOffsets: offsets,
-        ttls: offsets.map((offset) => response.readUInt32BE(offset)),
-        storedAt,
-        expiresAt: storedAt + lifetime,
+        ttls: offsets.map((offset) => scrubbedResponse.readUInt32BE(offset)),
+        storedAt: 0,
+        expiresAt: 0,
       };
-      this.cache.set(key, entry, { ttl: lifetime });
-      return { response, entry };
+      return this.store(key, entry, ttl) ? { kind: 'answer', response: scrubbedResponse, entry } : { kind: 'answer', response: scrubbedResponse };
     }
-    return undefined;
+    this.failures.set(key, true);
+    return { kind: 'failed', cache: true };
   }
 
-  /** A copy of a cached answer for this client, TTLs counted down; undefined once a record has expired. */
-  private fromCache(entry: CachedAnswer, message: Buffer, query: Query): Buffer | undefined {
+  /** Keeps `entry` for `ttl` seconds (at most a day); false when there is no cache or the TTL is 0. */
+  private store(key: string, entry: CachedAnswer | CachedChain, ttl: number): boolean {
+    if (this.cache === undefined || !(ttl > 0)) return false;
+    const lifetime = Math.min(ttl, MAX_CACHE_TTL) * 1000;
+    entry.storedAt = Date.now();
+    entry.expiresAt = entry.storedAt + lifetime;
+    this.cache.set(key, entry, { ttl: lifetime });
+    return true;
+  }
+
+  /** A cached answer for this client, TTLs counted down; undefined once a record has expired. */
+  private fromCache(entry: CachedAnswer | CachedChain, message: Buffer, query: Query): Forwarded | undefined {
+    if ('chain' in entry) {
+      const now = Date.now();
+      if (now >= entry.expiresAt) return undefined;
+      const elapsed = Math.floor((now - entry.storedAt) / 1000);
+      return { kind: 'into-zone', chain: entry.chain.map((link) => ({ ...link, ttl: Math.max(link.ttl - elapsed, 0) })), target: entry.target };
+    }
     if (entry.questionEnd !== query.questionEnd) return undefined;
     const answer = withClientHeader(entry.message, message, query);
-    return ageCachedAnswer(entry, answer) ? answer : undefined;
+    return ageCachedAnswer(entry, answer) ? { kind: 'answer', response: answer, cached: entry } : undefined;
   }
 
   /**
-   * One upstream's answer over UDP, or undefined after `timeoutMs`. A lost packet is sent again (same ID and
-   * question) on an exponential schedule within that time: clients' own retries join this lookup, so without it
-   * one lost datagram would cost every client asking the name a SERVFAIL after the whole timeout.
+   * One upstream's answer over UDP, or undefined after `timeoutMs`. Each query leaves from a socket of its own,
+   * on a port the kernel picks at random and connected to the upstream (RFC 5452 §9.2, §10): a forged answer must
+   * guess the port as well as the ID, the kernel drops datagrams from any other address or port, and the socket's
+   * address is the one that reaches the upstream. A lost packet is sent again (same socket, ID and question) on an
+   * exponential schedule within that time: clients' own retries join this lookup, so without it one lost datagram
+   * would cost every client asking the name a SERVFAIL after the whole timeout.
    */
   private askUdp(upstream: Endpoint, upstreamQuery: Buffer): Promise<Buffer | undefined> {
     return new Promise((resolve) => {
-      const id = this.freeId();
+      const id = randomId();
       const packet = Buffer.from(upstreamQuery);
       packet.writeUInt16BE(id, 0);
+      const question = packet.subarray(HEADER_SIZE, questionEndOf(packet));
+      const socket = createSocket({ type: upstream.family === 4 ? 'udp4' : 'udp6', lookup: literalAddress });
+      socket.unref();
       const timer = setTimeout(() => finish(undefined), this.options.timeoutMs);
       let retransmit: NodeJS.Timeout | undefined;
+      let finished = false;
       const finish = (response: Buffer | undefined) => {
+        if (finished) return;
+        finished = true;
         clearTimeout(timer);
         clearTimeout(retransmit);
-        this.pending.delete(id);
+        this.pending.delete(end);
+        socket.close();
         resolve(response);
       };
+      const end = () => finish(undefined);
       const send = () =>
-        this.socket(upstream.family).send(packet, upstream.port, upstream.address, (error) => {
+        socket.send(packet, (error) => {
           if (error) {
             this.options.log.debug({ err: error, upstream: upstream.address }, 'cannot send to upstream');
             finish(undefined);
@@ -212,9 +262,21 @@ export class Forwarder {
           sendAgainAfter(wait * 2, elapsed + wait);
         }, wait);
       };
-      this.pending.set(id, { upstream, question: packet.subarray(HEADER_SIZE, questionEndOf(packet)), done: finish });
-      send();
-      sendAgainAfter(Math.min(FIRST_RETRANSMIT_MS, this.options.timeoutMs / 3), 0);
+      socket.on('message', (response) => {
+        // The kernel gives a connected socket only the upstream's datagrams; the ID and question must match too.
+        if (isAnswerTo(response, id, question)) finish(Buffer.from(response));
+      });
+      // ICMP port unreachable (nothing listens at the upstream) and the like: this upstream failed, now.
+      socket.on('error', (error) => {
+        this.options.log.debug({ err: error, upstream: upstream.address }, 'upstream socket error');
+        finish(undefined);
+      });
+      this.pending.add(end);
+      socket.connect(upstream.port, upstream.address, () => {
+        if (finished) return;
+        send();
+        sendAgainAfter(Math.min(FIRST_RETRANSMIT_MS, this.options.timeoutMs / 3), 0);
+      });
     });
   }
 
@@ -225,6 +287,7 @@ export class Forwarder {
       packet.writeUInt16BE(upstreamQuery.length, 0);
       upstreamQuery.copy(packet, 2);
       packet.writeUInt16BE(id, 2);
+      const question = packet.subarray(2 + HEADER_SIZE, 2 + questionEndOf(upstreamQuery));
       const socket = connect({ host: upstream.address, port: upstream.port });
       this.tcpOpen++;
       let received = Buffer.alloc(0);
@@ -247,41 +310,21 @@ export class Forwarder {
         const length = received.readUInt16BE(0);
         if (received.length < length + 2) return;
         const response = received.subarray(2, length + 2);
-        finish(response.length >= HEADER_SIZE && response.readUInt16BE(0) === id ? Buffer.from(response) : undefined);
+        finish(isAnswerTo(response, id, question) ? Buffer.from(response) : undefined);
       });
     });
   }
+}
 
-  private socket(family: 4 | 6): UdpSocket {
-    let socket = this.sockets.get(family);
-    if (socket === undefined) {
-      socket = createSocket(family === 4 ? 'udp4' : 'udp6');
-      socket.on('message', (response, remote) => this.onResponse(response, remote.address, remote.port));
-      socket.on('error', (error) => this.options.log.warn({ err: error }, 'forwarder socket error'));
-      socket.unref();
-      this.sockets.set(family, socket);
-    }
-    return socket;
-  }
+/** Whether `response` answers the query with this ID and question (RFC 5452 §9.1): a response, one question, the same bytes. */
+function isAnswerTo(response: Buffer, id: number, question: Buffer): boolean {
+  if (response.length < HEADER_SIZE + question.length || response.readUInt16BE(0) !== id) return false;
+  if ((response.readUInt16BE(2) & 0x8000) === 0 || response.readUInt16BE(4) !== 1) return false;
+  return response.subarray(HEADER_SIZE, HEADER_SIZE + question.length).equals(question);
+}
 
-  private onResponse(response: Buffer, address: string, port: number): void {
-    if (response.length < HEADER_SIZE) return;
-    const pending = this.pending.get(response.readUInt16BE(0));
-    // Only the upstream asked, with the question asked, may answer (RFC 5452).
-    if (pending === undefined || pending.upstream.port !== port || !sameAddress(pending.upstream.address, address)) return;
-    if ((response.readUInt16BE(2) & 0x8000) === 0 || response.readUInt16BE(4) !== 1) return;
-    const end = HEADER_SIZE + pending.question.length;
-    if (end > response.length || !response.subarray(HEADER_SIZE, end).equals(pending.question)) return;
-    pending.done(Buffer.from(response));
-  }
-
-  /** A random ID no query in flight uses; `ask` keeps the pending ones far below the 65,536 there are. */
-  private freeId(): number {
-    for (;;) {
-      const id = randomId();
-      if (!this.pending.has(id)) return id;
-    }
-  }
+function literalAddress(address: string, _options: unknown, callback: (error: null, address: string, family: number) => void): void {
+  callback(null, address, isIP(address));
 }
 
 /** The header and question seamark sends upstream: the client's question, RD set, and an OPT when the client used EDNS. */
@@ -311,6 +354,11 @@ function buildUpstreamQuery(message: Buffer, query: Query, payloadSize: number):
 /** Heap bytes of a cached upstream answer, as counted against a cache's byte budget. */
 export function cachedAnswerCost(answer: CachedAnswer): number {
   return ENTRY_OVERHEAD + bufferCost(answer.message) + answer.ttls.length * 16;
+}
+
+function cachedCost(entry: CachedAnswer | CachedChain): number {
+  if (!('chain' in entry)) return cachedAnswerCost(entry);
+  return ENTRY_OVERHEAD + entry.target.length * 2 + entry.chain.reduce((sum, link) => sum + 64 + (link.name.length + link.target.length) * 2, 0);
 }
 
 /** Writes the entry's TTLs, counted down by the time it has been cached, into `answer` (a copy of its message); false once the entry is stale. */
@@ -375,30 +423,6 @@ function cacheTtl(response: Buffer): number {
   const negative = rcode === Rcode.NXDOMAIN || answers === 0;
   if (negative && negativeTtl === undefined) return 0;
   return smallest === Infinity ? 0 : smallest;
-}
-
-/** The response with its OPT record (when it has one) offering `payloadSize` and carrying none of the upstream's options. */
-function withOwnOpt(response: Buffer, payloadSize: number): Buffer {
-  if (response.readUInt16BE(10) === 0) return response;
-  let offset = questionEndOf(response);
-  const records = response.readUInt16BE(6) + response.readUInt16BE(8) + response.readUInt16BE(10);
-  for (let i = 0; i < records; i++) {
-    const record = readRecordHeader(response, offset);
-    if (record === undefined) return response;
-    if (record.type === RRType.OPT) {
-      response.writeUInt16BE(payloadSize, record.ttlOffset - 2);
-      // Options (cookies, NSID, padding) are the upstream's business; drop them when the OPT is last, as it is in practice.
-      if (record.end !== response.length) return response;
-      response.writeUInt16BE(0, record.rdataStart - 2);
-      return response.subarray(0, record.rdataStart);
-    }
-    offset = record.end;
-  }
-  return response;
-}
-
-function sameAddress(expected: string, actual: string): boolean {
-  return expected === actual || actual === `::ffff:${expected}`;
 }
 
 /**

@@ -16,7 +16,8 @@
 import type { BlockList } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { isAllowed } from '../config/addresses.js';
-import { HEADER_SIZE } from './wire.js';
+import { RRType } from '../zone/records.js';
+import { HEADER_SIZE, readRecordHeader } from './wire.js';
 
 export interface RrlOptions {
   /** Answers per second one (client prefix, answer) pair may receive. */
@@ -182,15 +183,39 @@ export class ResponseRateLimiter {
 
 /**
  * The reply sent instead of a limited answer on a slip: the header and
- * question with TC set and every section empty, so a real client asks again over TCP.
+ * question with TC set and every section empty, so a real client asks again
+ * over TCP; with the answer's OPT (without options) when it had one, as every
+ * reply to an EDNS query has (RFC 6891 §7).
  */
 export function slipReply(response: Buffer): Buffer {
   const questionEnd = response.readUInt16BE(4) === 1 ? Math.min(skipName(response, HEADER_SIZE) + 4, response.length) : HEADER_SIZE;
-  const reply = Buffer.from(response.subarray(0, questionEnd));
+  const opt = optOf(response, questionEnd);
+  const reply = Buffer.alloc(questionEnd + (opt === undefined ? 0 : 11));
+  response.copy(reply, 0, 0, questionEnd);
   reply[2] = (reply[2] as number) | 0x02;
   reply.writeUInt16BE(questionEnd > HEADER_SIZE ? 1 : 0, 4);
   reply.fill(0, 6, HEADER_SIZE);
+  if (opt !== undefined) {
+    reply.writeUInt16BE(1, 10);
+    // Root owner, type OPT, the answer's payload size and TTL field (extended RCODE, version, DO), no options.
+    reply.writeUInt16BE(RRType.OPT, questionEnd + 1);
+    response.copy(reply, questionEnd + 3, opt.ttlOffset - 2, opt.ttlOffset + 4);
+  }
   return reply;
+}
+
+/** The answer's OPT record, found among its additional records. */
+function optOf(response: Buffer, questionEnd: number): { ttlOffset: number } | undefined {
+  if (response.readUInt16BE(10) === 0) return undefined;
+  let offset = questionEnd;
+  const records = response.readUInt16BE(6) + response.readUInt16BE(8) + response.readUInt16BE(10);
+  for (let i = 0; i < records; i++) {
+    const record = readRecordHeader(response, offset);
+    if (record === undefined) return undefined;
+    if (record.type === RRType.OPT) return record;
+    offset = record.end;
+  }
+  return undefined;
 }
 
 function secondsSinceStart(): number {

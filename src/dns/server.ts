@@ -10,6 +10,7 @@ import type { Registry } from '../registry/registry.js';
 import { RRClass, RRType, Rcode, type ResourceRecord, type ZoneResponse } from '../zone/records.js';
 import { lookup, soaRecord, zoneOf, zoneTransfer, type ZoneSettings } from '../zone/view.js';
 import type { CachedAnswer, Forwarder } from './forwarder.js';
+import type { ChainLink } from './scrub.js';
 import { performance } from 'node:perf_hooks';
 import { AnswerCache, MAX_ROTATIONS } from './answer-cache.js';
 import { DROP, SLIP, slipReply, type ResponseRateLimiter } from './rrl.js';
@@ -157,7 +158,10 @@ export class DnsServer {
     const generation = this.options.registry.generation;
     forwarder.resolve(message, query, viaTcp).then(
       (result) => {
-        if (result === undefined) respond(Rcode.SERVFAIL, false);
+        if (result.kind === 'failed') respond(Rcode.SERVFAIL, false);
+        // RD clear and nothing cached: seamark would have to recurse to answer, which the client did not ask for.
+        else if (result.kind === 'not-cached') respond(Rcode.REFUSED, false);
+        else if (result.kind === 'into-zone') this.answerChainIntoZone(query, result.chain, result.target, respond);
         else this.relay(message, query, viaTcp, result.response, result.cached, generation, respond, reply, startedAt);
         settled?.();
       },
@@ -168,6 +172,20 @@ export class DnsServer {
       },
     );
     return true;
+  }
+
+  /**
+   * An upstream CNAME chain that ends in seamark's own zone: the chain, then seamark's own answer for its target,
+   * with that answer's rcode (RFC 1034 §4.3.2, RFC 6604). Nothing the upstream said about the target is used.
+   */
+  private answerChainIntoZone(query: Query, chain: readonly ChainLink[], target: string, respond: Respond): void {
+    const cnames: ResourceRecord[] = chain.map((link) => ({ name: link.name, ttl: link.ttl, type: RRType.CNAME, target: link.target }));
+    const fromZone = lookup(this.options.registry, this.options.zone, target, query.type, this.rotation++);
+    if (fromZone === undefined) {
+      respond(Rcode.SERVFAIL, false);
+      return;
+    }
+    respond(fromZone.rcode, false, { answers: [...cnames, ...fromZone.answers], authority: fromZone.authority, additional: fromZone.additional });
   }
 
   /** Sends a forwarded answer, or TC when it is too big for the client's UDP size; keeps it for the fast path. */
@@ -247,8 +265,8 @@ export class DnsServer {
       const response = lookup(this.options.registry, this.options.zone, query.name, query.type, rotation);
       if (response === undefined) return;
       const encoded = this.encode(message, query, true, response.rcode, true, false, response);
-      // Too big for any UDP client: the fast path could never serve it.
-      if (encoded.length > this.options.udpPayloadMax) return;
+      // Too big for any UDP client (or for any message, which SERVFAIL says): the fast path could never serve it.
+      if (encoded.length > this.options.udpPayloadMax || (encoded.readUInt16BE(2) & 0xf) !== response.rcode) return;
       encoded.writeUInt16BE(0, 0);
       responses.push(encoded);
     }
@@ -287,7 +305,7 @@ export class DnsServer {
       ...records,
       edns: this.ednsReply(query.edns),
       maxSize: viaTcp ? MAX_MESSAGE_SIZE : this.udpLimit(query),
-      keepWhatFits: viaTcp,
+      viaTcp,
       onBadRecord: this.logBadRecord,
     });
   }

@@ -6,7 +6,8 @@ import { formatEndpoint, parseAllowList, parseEndpoint } from '../config/address
 import type { Config } from '../config/schema.js';
 import type { DnsMetrics } from '../dns-counts.js';
 import type { Registry } from '../registry/registry.js';
-import type { ZoneSettings } from '../zone/view.js';
+import { lookup, zoneOf, type ZoneSettings } from '../zone/view.js';
+import { RRType } from '../zone/records.js';
 import { Forwarder, upstreamsFromResolvConf } from './forwarder.js';
 import { ResponseRateLimiter } from './rrl.js';
 import { DnsServer } from './server.js';
@@ -33,6 +34,9 @@ export function createDnsServer(config: Config, registry: Registry, zone: ZoneSe
     cacheSize: config.forwardCacheSize,
     cacheBytes: config.forwardCacheMemory * MB,
     payloadSize: config.udpPayloadMax,
+    failureTtlMs: config.forwardFailureTtl * 1000,
+    // The zones, and the reverse names of the addresses seamark serves.
+    isOwnName: (name) => zoneOf(zone, name) !== undefined || (name.endsWith('.arpa') && lookup(registry, zone, name, RRType.PTR) !== undefined),
     log,
     onCache: metrics.onCache,
     onUpstreamError: metrics.onUpstreamError,

@@ -224,11 +224,12 @@ export interface ResponseOptions {
   /** Largest message allowed; larger answers are truncated with TC. */
   maxSize: number;
   /**
-   * How an answer larger than `maxSize` is cut: over UDP (false) it is sent
-   * empty so the client retries over TCP; over TCP (true), where there is
-   * nothing to retry with, the records that fit are sent, with TC.
+   * What an answer larger than `maxSize` becomes: over UDP (false) it is sent
+   * empty with TC so the client retries over TCP; over TCP (true), where there
+   * is nothing to retry with, SERVFAIL (as Knot DNS answers): a partial RRset
+   * with TC could not be completed anywhere.
    */
-  keepWhatFits?: boolean;
+  viaTcp?: boolean;
   /** Sends no records and sets TC: the answer exists but is too big for this client's UDP size. */
   truncated?: boolean;
   /** Told of each record that cannot be encoded (a value out of range); the record is left out, the rest is sent. */
@@ -260,15 +261,17 @@ export function encodeResponse(options: ResponseOptions): Buffer {
   const afterQuestion = writer.offset;
   const answerCount = writer.records(options.answers ?? [], limit, options.onBadRecord);
   const authorityCount = writer.overflowed ? 0 : writer.records(options.authority ?? [], limit, options.onBadRecord);
-  if (options.truncated || (writer.overflowed && !options.keepWhatFits)) {
+  if (writer.overflowed && options.viaTcp) {
+    // Larger than any DNS message: SERVFAIL, no records, no AA.
+    writer.offset = afterQuestion;
+    writer.forgetNamesFrom(afterQuestion);
+    writer.setCounts(0, 0, 0);
+    writer.buffer.writeUInt16BE((flags & ~0x040f) | Rcode.SERVFAIL, 2);
+  } else if (options.truncated || writer.overflowed) {
     // The answer does not fit: send none of it, with TC, so the client retries over TCP (RFC 2181 §9).
     writer.offset = afterQuestion;
     writer.forgetNamesFrom(afterQuestion);
     writer.setCounts(0, 0, 0);
-    writer.setFlag(0x0200);
-  } else if (writer.overflowed) {
-    // Over TCP: as much of the answer as a message holds, with TC saying it is not all.
-    writer.setCounts(answerCount, authorityCount, 0);
     writer.setFlag(0x0200);
   } else {
     writer.setCounts(answerCount, authorityCount, 0);
@@ -294,7 +297,7 @@ class MessageWriter {
   private readonly compression = new Map<string, number>();
   private counts = [0, 0, 0];
 
-  constructor(private readonly buffer: Buffer) {}
+  constructor(readonly buffer: Buffer) {}
 
   header(id: number, flags: number, questions: number): void {
     this.buffer.writeUInt16BE(id, 0);
@@ -398,6 +401,7 @@ class MessageWriter {
         break;
       case RRType.PTR:
       case RRType.NS:
+      case RRType.CNAME:
         this.name(record.target, true);
         break;
       case RRType.TXT: {

@@ -202,6 +202,7 @@ function recordData(record: ResourceRecord): string {
       return record.address;
     case RRType.PTR:
     case RRType.NS:
+    case RRType.CNAME:
       return `${record.target}.`;
     case RRType.SRV:
       return `${record.priority} ${record.weight} ${record.port} ${record.target}.`;

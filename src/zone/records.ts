@@ -41,6 +41,8 @@ export type ResourceRecord =
   | (Base & { type: typeof RRType.AAAA; address: string })
   | (Base & { type: typeof RRType.PTR; target: string })
   | (Base & { type: typeof RRType.NS; target: string })
+  /** Only in a forwarded answer whose CNAME chain leads into a zone: the zones hold none of their own. */
+  | (Base & { type: typeof RRType.CNAME; target: string })
   | (Base & { type: typeof RRType.TXT; text: string })
   | (Base & { type: typeof RRType.SRV; priority: number; weight: number; port: number; target: string })
   | (Base & {

@@ -140,7 +140,7 @@ function answering(instances: Instance[], settings: ZoneSettings): Instance[] {
   return settings.failOpen ? instances : [];
 }
 
-/** One RRset has one TTL (RFC 2181 §5.2): the smallest of its instances'. */
+/** One RRset has one TTL (RFC 2181 §5.2): the smallest of the instances that give it a record. */
 function rrsetTtl(instances: Instance[], settings: ZoneSettings): number {
   let ttl = Infinity;
   for (const instance of instances) ttl = Math.min(ttl, instance.ttl ?? settings.ttl);
@@ -148,15 +148,26 @@ function rrsetTtl(instances: Instance[], settings: ZoneSettings): number {
 }
 
 function addressRecords(instances: Instance[], name: string, settings: ZoneSettings, type: number, rotation: number): ResourceRecord[] {
-  const ttl = rrsetTtl(instances, settings);
   const v4 = new Set<string>();
   const v6 = new Set<string>();
+  // The A and AAAA RRsets each take the TTLs of the instances with an address of their family only.
+  let ttl4 = Infinity;
+  let ttl6 = Infinity;
   for (const instance of instances) {
-    for (const address of instance.addresses) (isIPv4(address) ? v4 : v6).add(address);
+    const ttl = instance.ttl ?? settings.ttl;
+    for (const address of instance.addresses) {
+      if (isIPv4(address)) {
+        v4.add(address);
+        ttl4 = Math.min(ttl4, ttl);
+      } else {
+        v6.add(address);
+        ttl6 = Math.min(ttl6, ttl);
+      }
+    }
   }
   const records: ResourceRecord[] = [];
-  if (type === RRType.A || type === RRType.ANY) records.push(...rotate([...v4], rotation).map((address) => a(name, ttl, address)));
-  if (type === RRType.AAAA || type === RRType.ANY) records.push(...rotate([...v6], rotation).map((address) => aaaa(name, ttl, address)));
+  if (type === RRType.A || type === RRType.ANY) records.push(...rotate([...v4], rotation).map((address) => a(name, ttl4, address)));
+  if (type === RRType.AAAA || type === RRType.ANY) records.push(...rotate([...v6], rotation).map((address) => aaaa(name, ttl6, address)));
   return records;
 }
 
@@ -164,7 +175,10 @@ function addressRecords(instances: Instance[], name: string, settings: ZoneSetti
 function srvRecords(registry: Registry, instances: Instance[], name: string, settings: ZoneSettings, rotation: number): [ResourceRecord[], ResourceRecord[]] {
   const answers: ResourceRecord[] = [];
   const additional: ResourceRecord[] = [];
-  const ttl = rrsetTtl(instances, settings);
+  const ttl = rrsetTtl(
+    instances.filter((instance) => instance.names[0] !== undefined && instance.srv.some((srv) => instance.names.some((host) => srvName(srv, host) === name))),
+    settings,
+  );
   const seenRecords = new Set<string>();
   const seenTargets = new Set<string>();
   for (const instance of rotate(instances, rotation)) {

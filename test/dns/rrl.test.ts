@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DROP, ResponseRateLimiter, SEND, SLIP, ipv6Bytes, slipReply, type RrlOptions } from '../../src/dns/rrl.js';
 import { dig } from '../helpers/dig.js';
-import { buildQuery, rcodeOf, sendRaw } from '../helpers/raw.js';
+import { buildQuery, optOf, rcodeOf, sendRaw, withOpt } from '../helpers/raw.js';
 import { metric, startSeamark, type RunningSeamark } from '../helpers/seamark.js';
 
 const hosts = [
@@ -19,16 +19,18 @@ interface FloodResult {
   sent: number;
   full: number;
   slipped: number;
+  /** Empty TC replies that carried an OPT record. */
+  slippedWithOpt: number;
 }
 
 /**
  * Sends `count` queries for `name` from `source`, 20 per turn of the event loop (so the
  * loopback socket buffers do not overflow), and counts full and empty-TC replies.
  */
-function flood(port: number, source: string, name: string, count: number): Promise<FloodResult> {
+function flood(port: number, source: string, name: string, count: number, edns = false): Promise<FloodResult> {
   return new Promise((resolve) => {
     const socket = createSocket('udp4');
-    const result: FloodResult = { sent: count, full: 0, slipped: 0 };
+    const result: FloodResult = { sent: count, full: 0, slipped: 0, slippedWithOpt: 0 };
     let quietTimer: NodeJS.Timeout | undefined;
     // Done once no reply has come for half a second after the last query.
     const settle = () => {
@@ -37,12 +39,15 @@ function flood(port: number, source: string, name: string, count: number): Promi
     };
     socket.on('message', (reply) => {
       const truncated = (reply[2] as number) & 0x02;
-      if (truncated && reply.readUInt16BE(6) === 0) result.slipped++;
+      if (truncated && reply.readUInt16BE(6) === 0) {
+        result.slipped++;
+        if (optOf(reply) !== undefined) result.slippedWithOpt++;
+      }
       else if (reply.readUInt16BE(6) > 0) result.full++;
       if (quietTimer !== undefined) settle();
     });
     socket.bind(0, source, () => {
-      const query = buildQuery(name, 1);
+      const query = edns ? withOpt(buildQuery(name, 1)) : buildQuery(name, 1);
       let sent = 0;
       const sendSome = () => {
         for (let end = Math.min(count, sent + 20); sent < end; sent++) {
@@ -88,6 +93,15 @@ describe('response rate limiting on the wire', () => {
     assert.ok(limited >= answered - 20 && limited <= answered - result.full, `limited: ${limited} of ${answered} answered, ${result.full} received in full`);
     assert.ok(Math.abs(slipped - limited / 2) <= 1, `slipped ${slipped} of ${limited} limited (slip 2)`);
     assert.ok(result.slipped > 0 && result.slipped <= slipped, `empty TC replies received: ${result.slipped}`);
+  });
+
+  test('a slip to an EDNS query carries an OPT, as every reply to one does (RFC 6891 §7)', async () => {
+    const result = await flood(seamark.dnsPort, '127.0.4.2', 'db.docker', 300, true);
+    assert.ok(result.slipped > 0, `empty TC replies received: ${result.slipped}`);
+    assert.equal(result.slippedWithOpt, result.slipped);
+    const plain = await flood(seamark.dnsPort, '127.0.5.2', 'db.docker', 300);
+    assert.ok(plain.slipped > 0);
+    assert.equal(plain.slippedWithOpt, 0, 'no OPT in a slip to a query without one');
   });
 
   test('meanwhile a client in another /24 and another answer from the same /24 are answered', async () => {
@@ -226,6 +240,17 @@ describe('ResponseRateLimiter', () => {
     assert.equal((slip[2] as number) & 0x02, 0x02, 'TC');
     assert.deepEqual([slip.readUInt16BE(4), slip.readUInt16BE(6), slip.readUInt16BE(8), slip.readUInt16BE(10)], [1, 0, 0, 0]);
     assert.equal(slip.readUInt16BE(0), full.readUInt16BE(0), 'same ID');
+  });
+
+  test('a slip of an answer with an OPT keeps the OPT, without its options', () => {
+    const opt = Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0, 0, 4, 0, 10, 0, 0]);
+    const full = Buffer.concat([response('web.docker'), Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 30, 0, 4, 10, 1, 0, 2]), opt]);
+    full.writeUInt16BE(1, 10);
+    const slip = slipReply(full);
+    assert.deepEqual([slip.readUInt16BE(6), slip.readUInt16BE(8), slip.readUInt16BE(10)], [0, 0, 1]);
+    assert.deepEqual(optOf(slip), { payloadSize: 1232 });
+    assert.equal(slip.readUInt16BE(slip.length - 4) & 0x8000, 0x8000, 'DO bit kept');
+    assert.equal(slip.length, buildQuery('web.docker', 1).length + 11);
   });
 
   test('IPv6 text to bytes', () => {

@@ -28,11 +28,15 @@ export interface AskedQuestion {
   name: string;
   type: number;
   viaTcp: boolean;
+  /** The address and port the query came from. */
+  from: { address: string; port: number };
 }
 
 export interface ScriptedUpstream {
   port: number;
   asked: AskedQuestion[];
+  /** Sends `message` from the upstream's own UDP address and port to 127.0.0.1:`port`, as an attacker forging it would. */
+  sendFrom(message: Buffer, port: number): void;
   stop(): Promise<void>;
 }
 
@@ -49,7 +53,7 @@ export function rdataSoa(zone: string, serial: number, minimum: number): Buffer 
   return Buffer.concat([wireName(`ns.${zone}`), wireName(`hostmaster.${zone}`), numbers]);
 }
 
-function record(r: UpstreamRecord): Buffer {
+export function record(r: UpstreamRecord): Buffer {
   const fixed = Buffer.alloc(10);
   fixed.writeUInt16BE(r.type, 0);
   fixed.writeUInt16BE(1, 2);
@@ -90,18 +94,20 @@ function buildAnswer(query: Buffer, script: ScriptedAnswer, edns: boolean, quest
 export async function startScriptedUpstream(script: (question: AskedQuestion) => ScriptedAnswer | undefined): Promise<ScriptedUpstream> {
   const port = await freePort();
   const asked: AskedQuestion[] = [];
-  const respond = (query: Buffer, viaTcp: boolean, send: (answer: Buffer) => void) => {
+  let stopped = false;
+  const respond = (query: Buffer, viaTcp: boolean, from: AskedQuestion['from'], send: (answer: Buffer) => void) => {
     const question = readQuestion(query);
-    const asking = { name: question.name, type: question.type, viaTcp };
+    const asking = { name: question.name, type: question.type, viaTcp, from };
     asked.push(asking);
     const answer = script(asking);
     if (answer === undefined) return;
     const bytes = buildAnswer(query, answer, question.edns, question.end);
-    if (answer.delayMs) setTimeout(() => send(bytes), answer.delayMs);
+    // A late answer to a query asked just before stop() is not sent.
+    if (answer.delayMs) setTimeout(() => stopped || send(bytes), answer.delayMs);
     else send(bytes);
   };
   const udp = createSocket('udp4');
-  udp.on('message', (query, remote) => respond(query, false, (answer) => udp.send(answer, remote.port, remote.address)));
+  udp.on('message', (query, remote) => respond(query, false, { address: remote.address, port: remote.port }, (answer) => udp.send(answer, remote.port, remote.address)));
   await new Promise<void>((resolve) => udp.bind(port, '127.0.0.1', resolve));
   const connections = new Set<Socket>();
   const tcp = createServer((connection) => {
@@ -114,7 +120,7 @@ export async function startScriptedUpstream(script: (question: AskedQuestion) =>
       while (buffered.length >= 2 && buffered.length >= buffered.readUInt16BE(0) + 2) {
         const query = buffered.subarray(2, buffered.readUInt16BE(0) + 2);
         buffered = buffered.subarray(query.length + 2);
-        respond(Buffer.from(query), true, (answer) => {
+        respond(Buffer.from(query), true, { address: connection.remoteAddress ?? '', port: connection.remotePort ?? 0 }, (answer) => {
           const length = Buffer.alloc(2);
           length.writeUInt16BE(answer.length);
           if (!connection.destroyed) connection.write(Buffer.concat([length, answer]));
@@ -126,7 +132,11 @@ export async function startScriptedUpstream(script: (question: AskedQuestion) =>
   return {
     port,
     asked,
+    sendFrom(message, to) {
+      udp.send(message, to, '127.0.0.1');
+    },
     async stop() {
+      stopped = true;
       udp.close();
       for (const connection of connections) connection.destroy();
       await new Promise((resolve) => tcp.close(resolve));

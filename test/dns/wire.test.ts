@@ -33,17 +33,19 @@ test('a record with a value out of range is left out and reported; the others ar
   assert.equal(bad.length, 3);
 });
 
-test('an answer beyond 64 KiB: empty with TC for UDP sizes, the records that fit with TC over TCP', () => {
+test('an answer beyond 64 KiB: empty with TC for UDP sizes, SERVFAIL without records or TC over TCP', () => {
   const answers: ResourceRecord[] = Array.from({ length: 3000 }, (_, i) => ({ name: 'web.docker', ttl: 30, type: RRType.AAAA, address: `fd00::${i.toString(16)}` }));
   const udp = encodeResponse({ ...base, answers, maxSize: 1232 });
   assert.equal(udp.readUInt16BE(6), 0);
   assert.ok((udp.readUInt16BE(2) & 0x0200) !== 0);
-  const tcp = encodeResponse({ ...base, answers, maxSize: 65535, keepWhatFits: true, edns: { payloadSize: 1232, dnssecOk: false } });
-  assert.ok(tcp.length <= 65535);
-  assert.ok((tcp.readUInt16BE(2) & 0x0200) !== 0);
+  const tcp = encodeResponse({ ...base, answers, authoritative: true, maxSize: 65535, viaTcp: true, edns: { payloadSize: 1232, dnssecOk: false } });
   const decoded = Packet.parse(tcp);
-  assert.equal(decoded.answers.length, tcp.readUInt16BE(6));
-  assert.ok(decoded.answers.length > 2000);
+  assert.equal(tcp.readUInt16BE(2) & 0xf, 2, 'SERVFAIL');
+  assert.equal(tcp.readUInt16BE(2) & 0x0600, 0, 'neither TC nor AA');
+  assert.equal(decoded.answers.length, 0);
+  assert.equal(decoded.additionals.length, 1, 'the OPT is still there');
+  const fits = encodeResponse({ ...base, answers: answers.slice(0, 2000), maxSize: 65535, viaTcp: true });
+  assert.equal(Packet.parse(fits).answers.length, 2000, 'an answer that fits a TCP message is sent whole');
 });
 
 test('a zone transfer survives an instance with an SRV port out of range', () => {

@@ -37,6 +37,18 @@ test('one RRset, one TTL: the smallest of its instances', () => {
   assert.deepEqual(lookup(registry, settings, 't.docker', RRType.A)?.answers.map((r) => r.ttl), [7, 7]);
 });
 
+test('each RRset takes the TTLs of the instances that give it records only (RFC 2181 §5.2)', () => {
+  const registry = registryWith(
+    { names: ['mixed.docker'], addresses: ['10.0.0.1'], ttl: 100 },
+    { names: ['mixed.docker'], addresses: ['fd00::1'], ttl: 15 },
+    { names: ['mixed.docker'], addresses: ['10.0.0.2', 'fd00::2'], ttl: 60 },
+  );
+  assert.deepEqual(lookup(registry, settings, 'mixed.docker', RRType.A)?.answers.map((r) => r.ttl), [60, 60]);
+  assert.deepEqual(lookup(registry, settings, 'mixed.docker', RRType.AAAA)?.answers.map((r) => r.ttl), [15, 15]);
+  const any = lookup(registry, settings, 'mixed.docker', RRType.ANY)?.answers ?? [];
+  assert.deepEqual(any.map((r) => `${r.type}/${r.ttl}`), ['1/60', '1/60', '28/15', '28/15']);
+});
+
 test('the longest zone wins: a name in lab.docker gets the SOA of lab.docker', () => {
   const registry = registryWith({ names: ['nas.lab.docker'], addresses: ['10.0.0.1'] });
   const missing = lookup(registry, settings, 'gone.lab.docker', RRType.A);
