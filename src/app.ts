@@ -17,7 +17,7 @@ import { DiskStore } from './store/disk.js';
 import type { RecordStore } from './store/store.js';
 import type { Cluster } from './cluster/index.js';
 import { tightenHeapGrowth } from './heap.js';
-import { startSerial } from './zone/serial.js';
+import { startSerial, type SerialReservation } from './zone/serial.js';
 import { nsName } from './zone/view.js';
 
 export interface Seamark {
@@ -44,12 +44,19 @@ export async function startSeamark(configured: Config, log: Logger): Promise<Sea
   // Cluster mode (loaded on demand): hand-made records live in etcd, other nodes' instances come from it.
   const cluster = config.etcd.length > 0 ? await startClusterMode(config, registry, metrics.registry, readiness, log) : undefined;
   const store: RecordStore<ManualRecord> = cluster?.recordStore<ManualRecord>() ?? new DiskStore<ManualRecord>(config.dataDir);
-  const manual = new ManualSource({ store, registry, zones: config.zones, log });
+  // A full or read-only disk never stops start-up: the store serves what loads and says why it cannot write (/readyz stays 200: DNS serves).
+  let serial: SerialReservation | undefined;
+  const onStoreFault = (fault: string | undefined) => {
+    readiness.setDegraded('store', fault);
+    // The disk took a write again: so may the serial reservation.
+    if (fault === undefined) serial?.retrySoon();
+  };
+  const manual = new ManualSource({ store, registry, zones: config.zones, log, onStoreFault });
   await manual.start();
   readiness.markReady('store');
 
-  const serialBase = startSerial(config.dataDir, registry, log);
-  const zone = zoneSettings(config, serialBase);
+  serial = startSerial(config.dataDir, registry, log, (fault) => readiness.setDegraded('soa-serial', fault));
+  const zone = zoneSettings(config, serial);
   const workers = workerCount(config);
   // With several workers the DNS sockets live in them; this process keeps the sources and the API.
   const dns = workers > 1 ? undefined : createDnsServer(config, registry, zone, log, metrics);
@@ -58,7 +65,7 @@ export async function startSeamark(configured: Config, log: Logger): Promise<Sea
     metrics.watchAnswerCache(dns);
     await dns.start();
   } else {
-    replicas = await startDnsWorkers(config, workers, registry, serialBase, metrics, log);
+    replicas = await startDnsWorkers(config, workers, registry, serial, metrics, log);
   }
   // After the DNS listeners, so a bad listen address fails start-up before anything runs in the background.
   if (config.docker.trim().toLowerCase() !== 'off') readiness.expect('docker');
@@ -81,6 +88,7 @@ export async function startSeamark(configured: Config, log: Logger): Promise<Sea
     async stop() {
       await http?.close();
       manual.stop();
+      serial?.stop();
       await docker?.stop();
       await cluster?.stop();
       await dns?.stop();

@@ -8,14 +8,25 @@ import type { DnsMetrics } from '../dns-counts.js';
 import type { Registry } from '../registry/registry.js';
 import { lookup, zoneOf, type ZoneSettings } from '../zone/view.js';
 import { RRType } from '../zone/records.js';
+import type { SerialLimits } from '../zone/serial.js';
 import { Forwarder, upstreamsFromResolvConf } from './forwarder.js';
 import { ResponseRateLimiter } from './rrl.js';
 import { DnsServer } from './server.js';
 
 const MB = 1024 * 1024;
 
-export function zoneSettings(config: Config, serialBase: number): ZoneSettings {
-  return { zones: config.zones, ttl: config.ttl, negativeTtl: config.negativeTtl, failOpen: config.failOpen, serialBase };
+/** `serial` is read on every SOA answer: its ceiling may rise while seamark runs (zone/serial.ts). */
+export function zoneSettings(config: Config, serial: SerialLimits): ZoneSettings {
+  return {
+    zones: config.zones,
+    ttl: config.ttl,
+    negativeTtl: config.negativeTtl,
+    failOpen: config.failOpen,
+    serialBase: serial.base,
+    get serialCeiling() {
+      return serial.ceiling;
+    },
+  };
 }
 
 export function workerCount(config: Config): number {

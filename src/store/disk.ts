@@ -3,37 +3,21 @@
 // kill -9 at any moment leaves either the old or the new file, never half of one.
 // Writes that arrive together are committed as a group: their files are written
 // and synced side by side, then one directory sync makes every rename durable.
+// A full or read-only disk never stops the store: it loads what it can read,
+// says what is wrong, refuses writes, and retries until the disk takes them.
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { describeDiskFault, diskFaultOf, FULL_DISK_CODES, makeDirectory, RetryTimer, type DiskFault } from './disk-faults.js';
 import { StoreFullError, StoreUnavailableError, type LoadResult, type RecordCheck, type RecordStore, type StoredRecord, type UnreadableRecord } from './store.js';
 
 const FORMAT_VERSION = 1;
 const RECORD_SUFFIX = '.json';
 /** Temp files start with a dot, which no record id may, so they never pass for records. */
 const TEMP_PREFIX = '.tmp-';
-/**
- * Errors that say "not now" (resources), not "this is wrong", with what the
- * client is told; the client may retry. ENOENT: the data directory went away
- * under seamark (unmounted, deleted); it is not made again, since an empty one
- * would hide every record stored before.
- */
-const UNAVAILABLE_REASONS: Readonly<Record<string, string>> = {
-  EMFILE: 'too many open files',
-  ENFILE: 'too many open files',
-  ENOSPC: 'the disk is full',
-  EDQUOT: 'the disk quota is used up',
-  EROFS: 'the disk is read-only',
-  ENOENT: 'the data directory is gone',
-  EACCES: 'the data directory is not writable',
-  EPERM: 'the data directory is not writable',
-  EIO: 'an I/O error',
-  ENOMEM: 'out of memory',
-  EAGAIN: 'a resource is busy',
-  EBUSY: 'a resource is busy',
-};
-const FULL_CODES = new Set(['ENOSPC', 'EDQUOT']);
+/** What the store writes to learn whether the disk takes writes again: about a record's size. */
+const PROBE_BODY = JSON.stringify({ probe: 'x'.repeat(480) }) + '\n';
 
 interface RecordFile {
   version: number;
@@ -51,16 +35,50 @@ export class DiskStore<T extends StoredRecord> implements RecordStore<T> {
   readonly location: string;
   private pending: PendingWrite[] = [];
   private committing = false;
+  /** Why writes fail now; undefined while they work. */
+  private fault: DiskFault | undefined;
+  private faultListener: ((fault: string | undefined) => void) | undefined;
+  /** Set while the records could not be read at all: what to load them with, and who takes them then. */
+  private unloaded: { check: RecordCheck; onLoaded: (result: LoadResult<T>) => void } | undefined;
+  private readonly retry = new RetryTimer(() => this.recover());
 
   constructor(dataDir: string) {
     this.location = join(dataDir, 'records');
   }
 
-  async load(check: RecordCheck): Promise<LoadResult<T>> {
-    await mkdir(this.location, { recursive: true });
+  onFault(listener: (fault: string | undefined) => void): void {
+    this.faultListener = listener;
+  }
+
+  async load(check: RecordCheck, onLateLoad?: (result: LoadResult<T>) => void): Promise<LoadResult<T>> {
+    let entries: string[];
+    try {
+      entries = await this.listDirectory();
+    } catch (error) {
+      // A directory that cannot be made or read (read-only, full, no permission): start without its records, and load them once it can be read.
+      const fault = diskFaultOf(error, this.location);
+      if (fault === undefined || onLateLoad === undefined) throw error;
+      this.unloaded = { check, onLoaded: onLateLoad };
+      this.reportFault(fault);
+      return { records: [], unreadable: [] };
+    }
+    const result = this.readRecords(entries, check);
+    // Whether the disk takes a write now, so a full or read-only disk is reported at start, not at the first write.
+    if (!(await this.probe())) this.retry.start();
+    return result;
+  }
+
+  /** The entries of the records directory, made if missing; leftover temp files removed where the disk allows. */
+  private async listDirectory(): Promise<string[]> {
+    makeDirectory(this.location);
     const entries = (await readdir(this.location)).sort();
     // A temp file is a write that never got its rename, so it was never acknowledged.
-    await Promise.all(entries.filter((entry) => entry.startsWith(TEMP_PREFIX)).map((entry) => unlink(join(this.location, entry))));
+    // On a read-only disk they stay (and are skipped) until a later start.
+    await Promise.all(entries.filter((entry) => entry.startsWith(TEMP_PREFIX)).map((entry) => unlink(join(this.location, entry)).catch(() => undefined)));
+    return entries;
+  }
+
+  private readRecords(entries: string[], check: RecordCheck): LoadResult<T> {
     const files = entries.filter((entry) => !entry.startsWith(TEMP_PREFIX) && entry.endsWith(RECORD_SUFFIX));
     const records: T[] = [];
     const unreadable: UnreadableRecord[] = [];
@@ -72,8 +90,57 @@ export class DiskStore<T extends StoredRecord> implements RecordStore<T> {
       if ('record' in result) records.push(result.record);
       else unreadable.push(result.unreadable);
     }
-    await this.syncDirectory();
     return { records, unreadable };
+  }
+
+  /** Stops retrying (seamark stops). */
+  stop(): void {
+    this.retry.stop();
+  }
+
+  /** One try at getting out of a fault: load the records if they never were, then see whether a write goes through. */
+  private async recover(): Promise<boolean> {
+    if (this.unloaded !== undefined) {
+      const { check, onLoaded } = this.unloaded;
+      let entries: string[];
+      try {
+        entries = await this.listDirectory();
+      } catch (error) {
+        this.reportFault(diskFaultOf(error, this.location) ?? otherFault(error, this.location));
+        return false;
+      }
+      this.unloaded = undefined;
+      onLoaded(this.readRecords(entries, check));
+    }
+    return this.probe();
+  }
+
+  /** Writes, syncs and removes a small temp file: true when the disk takes writes (and the fault, if any, is over). */
+  private async probe(): Promise<boolean> {
+    try {
+      const temp = await this.writeTemp('probe', PROBE_BODY);
+      await unlink(temp);
+      await this.syncDirectory();
+    } catch (error) {
+      this.reportFault(diskFaultOf(error, this.location) ?? otherFault(error, this.location));
+      return false;
+    }
+    this.reportWritable();
+    return true;
+  }
+
+  private reportFault(fault: DiskFault): void {
+    const changed = this.fault?.code !== fault.code;
+    this.fault = { ...fault, path: this.location };
+    this.retry.start();
+    if (changed) this.faultListener?.(`cannot write records in ${describeDiskFault(this.fault)}`);
+  }
+
+  private reportWritable(): void {
+    if (this.fault === undefined || this.unloaded !== undefined) return;
+    this.fault = undefined;
+    this.retry.stop();
+    this.faultListener?.(undefined);
   }
 
   put(record: T): Promise<void> {
@@ -85,6 +152,11 @@ export class DiskStore<T extends StoredRecord> implements RecordStore<T> {
   }
 
   private enqueue(id: string, body: string | undefined): Promise<void> {
+    if (this.unloaded !== undefined && this.fault !== undefined) {
+      // The stored records were never read: writing now could overwrite one unseen. Refused, and the disk tried again at once.
+      this.retry.soon();
+      return Promise.reject(unavailableError(this.fault.code, this.fault.reason));
+    }
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ id, body, done: (error) => (error === undefined ? resolve() : reject(error)) });
       if (!this.committing) void this.commitPending();
@@ -104,13 +176,18 @@ export class DiskStore<T extends StoredRecord> implements RecordStore<T> {
 
   private async commitGroup(group: PendingWrite[]): Promise<void> {
     const failed = new Map<PendingWrite, Error>();
+    let fault: DiskFault | undefined;
+    const fail = (write: PendingWrite, error: unknown) => {
+      fault ??= diskFaultOf(error, this.location);
+      failed.set(write, unavailable(error));
+    };
     const temps = await Promise.all(
       group.map(async (write) => {
         if (write.body === undefined) return undefined;
         try {
           return await this.writeTemp(write.id, write.body);
         } catch (error) {
-          failed.set(write, unavailable(error));
+          fail(write, error);
           return undefined;
         }
       }),
@@ -125,7 +202,7 @@ export class DiskStore<T extends StoredRecord> implements RecordStore<T> {
         else await unlinkIfPresent(this.fileOf(write.id));
         changed = true;
       } catch (error) {
-        failed.set(write, unavailable(error));
+        fail(write, error);
       }
     }
     let syncError: Error | undefined;
@@ -133,9 +210,13 @@ export class DiskStore<T extends StoredRecord> implements RecordStore<T> {
       try {
         await this.syncDirectory();
       } catch (error) {
+        fault ??= diskFaultOf(error, this.location);
         syncError = unavailable(error);
       }
     }
+    // A write is the quickest test of the disk: a fault starts the retries, a durable write ends them.
+    if (fault !== undefined) this.reportFault(fault);
+    else if (changed) this.reportWritable();
     for (const write of group) write.done(failed.get(write) ?? syncError);
   }
 
@@ -177,13 +258,20 @@ async function unlinkIfPresent(file: string): Promise<void> {
   }
 }
 
-/** A resource error becomes StoreUnavailableError (StoreFullError for a full disk) saying what happened, with no path; anything else stays as it is. */
+/** A disk fault becomes StoreUnavailableError (StoreFullError for a full disk) saying what happened, with no path; anything else stays as it is. */
 function unavailable(error: unknown): Error {
-  const code = (error as NodeJS.ErrnoException).code;
-  const reason = code === undefined ? undefined : UNAVAILABLE_REASONS[code];
-  if (reason === undefined) return error as Error;
+  const fault = diskFaultOf(error, '');
+  return fault === undefined ? (error as Error) : unavailableError(fault.code, fault.reason);
+}
+
+function unavailableError(code: string, reason: string): StoreUnavailableError {
   const message = `the record store cannot write right now (${code}: ${reason}); nothing was changed, try again later`;
-  return FULL_CODES.has(code as string) ? new StoreFullError(message) : new StoreUnavailableError(message);
+  return FULL_DISK_CODES.has(code) ? new StoreFullError(message) : new StoreUnavailableError(message);
+}
+
+/** An error that is no known disk fault, described as one for the log and /readyz. */
+function otherFault(error: unknown, path: string): DiskFault {
+  return { code: (error as NodeJS.ErrnoException).code ?? 'error', reason: (error as Error).message, path };
 }
 
 /** Record files are a few hundred bytes: one buffer reads them all, with no fstat and no buffer per file (a fifth faster than readFileSync). */

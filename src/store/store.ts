@@ -29,8 +29,13 @@ export interface LoadResult<T> {
 export interface RecordStore<T extends StoredRecord> {
   /** Where the records live, for messages: a directory, an etcd prefix. */
   readonly location: string;
-  /** Every record that reads and passes `check`, and every one that does not. */
-  load(check: RecordCheck): Promise<LoadResult<T>>;
+  /**
+   * Every record that reads and passes `check`, and every one that does not.
+   * A store that cannot read its records at all right now (its directory
+   * cannot be made or read) returns none when given `onLateLoad`, reports the
+   * fault, and hands them to `onLateLoad` once it can; without it, it throws.
+   */
+  load(check: RecordCheck, onLateLoad?: (result: LoadResult<T>) => void): Promise<LoadResult<T>>;
   /** Creates or replaces a record; resolves only once it is durable. Throws StoreUnavailableError when it cannot write now. */
   put(record: T): Promise<void>;
   /** Removes a record (no error when absent); resolves only once that is durable. Throws StoreUnavailableError when it cannot. */
@@ -40,6 +45,14 @@ export interface RecordStore<T extends StoredRecord> {
    * newest last; a store only this process writes has none. `undefined`: removed.
    */
   watch?(onChange: (id: string, record: T | undefined) => void): void;
+  /**
+   * Says whether the store can write: a description of the fault (for the log
+   * and /readyz: it may name paths) when writes fail, undefined once they work
+   * again. The store notices by itself (it retries) and on the next write.
+   */
+  onFault?(listener: (fault: string | undefined) => void): void;
+  /** Stops whatever the store runs in the background (retries). */
+  stop?(): void;
 }
 
 /**

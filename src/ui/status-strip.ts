@@ -42,10 +42,14 @@ async function showConfiguration(): Promise<void> {
 async function showReadiness(): Promise<void> {
   // /readyz answers 503 while something is pending; both carry the same body.
   const response = await fetch('/readyz').catch(() => undefined);
-  const body = (await response?.json().catch(() => undefined)) as { pending?: string[] } | undefined;
+  const body = (await response?.json().catch(() => undefined)) as { pending?: string[]; degraded?: Record<string, string> } | undefined;
   const pending = body?.pending ?? [];
   byId('status-docker').textContent = !dockerEnabled ? 'off' : response === undefined ? '?' : pending.includes('docker') ? 'not connected (retrying)' : 'connected';
-  byId('status-store').textContent = response === undefined ? '?' : pending.includes('store') ? 'loading' : 'loaded';
+  // A disk fault (full, read-only) as /readyz words it: records are served, writes refused until it clears.
+  const storeFault = [body?.degraded?.store, body?.degraded?.['soa-serial']].filter((fault) => fault !== undefined).join('; ');
+  const store = byId('status-store');
+  store.textContent = response === undefined ? '?' : pending.includes('store') ? 'loading' : storeFault !== '' ? `loaded, cannot write: ${storeFault}` : 'loaded';
+  store.classList.toggle('fault', storeFault !== '');
 }
 
 async function scrapeMetrics(): Promise<Scrape | undefined> {

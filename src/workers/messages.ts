@@ -6,8 +6,9 @@ import type { DnsCountsSnapshot } from '../dns-counts.js';
 
 export type ToWorker =
   /** The configuration and the whole registry, once, before the worker listens. */
-  | { type: 'snapshot'; config: Config; reusePort: boolean; sequence: number; generation: number; serialBase: number; instances: Instance[] }
-  | { type: 'change'; sequence: number; generation: number; change: RegistryChange }
+  | { type: 'snapshot'; config: Config; reusePort: boolean; sequence: number; generation: number; serialBase: number; serialCeiling: number; instances: Instance[] }
+  /** `serialCeiling`: the highest SOA serial that may be served as of this change (zone/serial.ts). */
+  | { type: 'change'; sequence: number; generation: number; serialCeiling: number; change: RegistryChange }
   | { type: 'metrics'; request: number };
 
 export type FromWorker =

@@ -8,6 +8,7 @@ import { parseEndpoint } from '../config/addresses.js';
 import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics.js';
 import type { Registry } from '../registry/registry.js';
+import type { SerialLimits } from '../zone/serial.js';
 import type { DnsCountsSnapshot } from '../dns-counts.js';
 import { operatorGave } from '../heap.js';
 import type { FromWorker, ToWorker } from './messages.js';
@@ -22,7 +23,7 @@ export interface Replicas {
 /** Longest wait for workers to confirm a change before a write is answered anyway (a stuck worker must not stall the API). */
 const SYNC_TIMEOUT_MS = 2000;
 
-export async function startDnsWorkers(config: Config, count: number, registry: Registry, serialBase: number, metrics: Metrics, log: Logger): Promise<Replicas> {
+export async function startDnsWorkers(config: Config, count: number, registry: Registry, serial: SerialLimits, metrics: Metrics, log: Logger): Promise<Replicas> {
   let sequence = 0;
   let stopping = false;
   const acknowledged = new Map<Worker, number>();
@@ -51,7 +52,7 @@ export async function startDnsWorkers(config: Config, count: number, registry: R
 
   registry.onMutation((change, generation) => {
     sequence++;
-    for (const worker of applied.keys()) send(worker, { type: 'change', sequence, generation, change });
+    for (const worker of applied.keys()) send(worker, { type: 'change', sequence, generation, serialCeiling: serial.ceiling, change });
   });
 
   let metricsRequest = 0;
@@ -65,7 +66,7 @@ export async function startDnsWorkers(config: Config, count: number, registry: R
       worker.on('message', (message: FromWorker) => {
         if (message.type === 'hello') {
           // The configured hosts are in the registry already: not sent twice.
-          send(worker, { type: 'snapshot', config: { ...config, hosts: [] }, reusePort, sequence, generation: registry.generation, serialBase, instances: [...registry.all()] });
+          send(worker, { type: 'snapshot', config: { ...config, hosts: [] }, reusePort, sequence, generation: registry.generation, serialBase: serial.base, serialCeiling: serial.ceiling, instances: [...registry.all()] });
           applied.set(worker, sequence);
         } else if (message.type === 'listening') {
           acknowledged.set(worker, applied.get(worker) ?? 0);

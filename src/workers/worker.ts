@@ -15,6 +15,8 @@ export function runDnsWorker(): Promise<void> {
   const counts = new DnsCounts();
   const send = (message: FromWorker) => process.send?.(message);
   let dns: DnsServer | undefined;
+  /** The SOA serial's base and ceiling, as the primary last said: the ceiling rises as serials are reserved. */
+  const serial = { base: 0, ceiling: 0 };
 
   // The primary decides when to stop; a terminal's Ctrl-C reaches it too.
   process.on('SIGINT', () => undefined);
@@ -24,8 +26,10 @@ export function runDnsWorker(): Promise<void> {
     if (message.type === 'snapshot') {
       const { config } = message;
       const log = createWorkerLog(config.logLevel);
+      serial.base = message.serialBase;
+      serial.ceiling = message.serialCeiling;
       registry.apply({ kind: 'replace', ownerPrefix: '', instances: message.instances }, message.generation);
-      dns = createDnsServer(config, registry, zoneSettings(config, message.serialBase), log, counts, message.reusePort);
+      dns = createDnsServer(config, registry, zoneSettings(config, serial), log, counts, message.reusePort);
       counts.watchAnswerCache(dns);
       dns.start().then(
         () => {
@@ -38,6 +42,7 @@ export function runDnsWorker(): Promise<void> {
         },
       );
     } else if (message.type === 'change') {
+      serial.ceiling = message.serialCeiling;
       registry.apply(message.change, message.generation);
       send({ type: 'ack', sequence: message.sequence });
     } else if (message.type === 'metrics') {

@@ -17,6 +17,8 @@ export interface ZoneSettings {
   failOpen: boolean;
   /** Added to the registry generation to form the SOA serial; above every serial served before (zone/serial.ts). */
   serialBase: number;
+  /** The highest SOA serial that may be served (what is reserved on disk, zone/serial.ts); none when absent. */
+  readonly serialCeiling?: number;
 }
 
 /** The served zone a name lies in (longest match), or undefined. */
@@ -39,7 +41,7 @@ export function soaRecord(settings: ZoneSettings, registry: Registry, zone: stri
     type: RRType.SOA,
     mname: nsName(zone),
     rname: `hostmaster.${zone}`,
-    serial: (settings.serialBase + registry.generation) >>> 0,
+    serial: Math.min(settings.serialBase + registry.generation, settings.serialCeiling ?? Infinity) >>> 0,
     refresh: 60,
     retry: 30,
     expire: 86400,

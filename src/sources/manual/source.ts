@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { NO_SRV, ownerKey, type Instance } from '../../registry/instance.js';
 import type { Registry } from '../../registry/registry.js';
-import { describeUnreadable, type RecordStore, type UnreadableRecord } from '../../store/store.js';
+import { describeUnreadable, StoreUnavailableError, type LoadResult, type RecordStore, type UnreadableRecord } from '../../store/store.js';
 import { runHealthCheck, type HealthState } from './health.js';
 import { LeaseDeadlines } from './leases.js';
 import {
@@ -41,6 +41,8 @@ export interface ManualSourceOptions {
   registry: Registry;
   zones: readonly string[];
   log: Logger;
+  /** Told when the store starts failing writes (why) and when it writes again (undefined). */
+  onStoreFault?: (fault: string | undefined) => void;
 }
 
 export class ManualSource {
@@ -53,16 +55,49 @@ export class ManualSource {
   private readonly unreadable = new Map<string, UnreadableRecord>();
   /** TTL that DNSDock's `PUT /set/ttl` gives to DNSDock records without their own. */
   private dnsdockTtl: number | undefined;
+  private currentStoreFault: string | undefined;
   private stopped = false;
 
   constructor(private readonly options: ManualSourceOptions) {}
 
-  /** Loads every stored record and publishes it; expired leases are dropped here, unreadable entries reported and left alone. */
+  /**
+   * Loads every stored record and publishes it; expired leases are dropped here, unreadable entries reported and left alone.
+   * A store that cannot write (a full or read-only disk) or even read (a data directory it cannot make) does not stop this:
+   * what loads is served, the fault is logged and reported until it clears, and records that could not be read yet are published once they can.
+   */
   async start(): Promise<void> {
-    const { records, unreadable } = await this.options.store.load((value) => {
-      const problem = recordProblem(value);
-      return problem === undefined ? undefined : `not a valid record: ${problem.field} ${problem.reason}`;
-    });
+    this.options.store.onFault?.((fault) => this.reportStoreFault(fault));
+    const loaded = await this.options.store.load(
+      (value) => {
+        const problem = recordProblem(value);
+        return problem === undefined ? undefined : `not a valid record: ${problem.field} ${problem.reason}`;
+      },
+      (late) => void this.publishLoaded(late).then(() => this.options.log.warn({ records: this.records.size, store: this.options.store.location }, 'manual records loaded, late: the store can be read again')),
+    );
+    await this.publishLoaded(loaded);
+    this.options.store.watch?.((id, record) => this.applyStoredChange(id, record));
+    this.options.log.info({ records: this.records.size, unreadable: loaded.unreadable.length, store: this.options.store.location }, 'manual records loaded');
+  }
+
+  /** Why the store cannot write now (for /readyz and the page), or undefined while it can. */
+  get storeFault(): string | undefined {
+    return this.currentStoreFault;
+  }
+
+  private reportStoreFault(fault: string | undefined): void {
+    this.currentStoreFault = fault;
+    if (fault === undefined) this.options.log.warn({ store: this.options.store.location }, 'record store can write again: writes to hand-made records are taken again');
+    else {
+      this.options.log.error(
+        { store: this.options.store.location, fault },
+        `the record store ${fault}: DNS serves every record loaded, writes to hand-made records are refused (507 or 503) until the disk recovers; retrying`,
+      );
+    }
+    this.options.onStoreFault?.(fault);
+  }
+
+  /** Publishes the records of a load (at start, or late once the store could be read). */
+  private async publishLoaded({ records, unreadable }: LoadResult<ManualRecord>): Promise<void> {
     for (const entry of unreadable) {
       this.unreadable.set(entry.id ?? entry.location, entry);
       this.options.log.error({ location: entry.location }, describeUnreadable(entry));
@@ -70,20 +105,25 @@ export class ManualSource {
     const now = Date.now();
     for (const record of records) {
       if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now) {
-        await this.options.store.remove(record.id);
-        this.options.log.info({ id: record.id }, 'manual record lease lapsed while seamark was down: removed');
+        try {
+          await this.options.store.remove(record.id);
+          this.options.log.info({ id: record.id }, 'manual record lease lapsed while seamark was down: removed');
+        } catch (error) {
+          if (!(error instanceof StoreUnavailableError)) throw error;
+          // Not served either way; its file goes at a later start, when the disk takes the removal.
+          this.options.log.warn({ id: record.id }, 'manual record lease lapsed while seamark was down: not served, but its file stays until the store can write');
+        }
         continue;
       }
       this.records.set(record.id, record);
     }
     this.options.registry.replaceByPrefix(MANUAL_OWNER_PREFIX, [...this.records.values()].map((record) => this.instanceOf(record)));
     for (const record of this.records.values()) this.arm(record);
-    this.options.store.watch?.((id, record) => this.applyStoredChange(id, record));
-    this.options.log.info({ records: this.records.size, unreadable: unreadable.length, store: this.options.store.location }, 'manual records loaded');
   }
 
   stop(): void {
     this.stopped = true;
+    this.options.store.stop?.();
     this.leases.stop();
     for (const stopCheck of this.healthChecks.values()) stopCheck();
     this.healthChecks.clear();
