@@ -13,8 +13,8 @@ test('npm run bench -- --short prints every figure', { timeout: 600_000 }, async
   console.log(stdout);
   const rows = stdout.split('\n').filter((line) => /^\| (seamark|dnsmasq|knot|node floor)[^|]* \|/.test(line));
   // Per worker count: A × (seamark, dnsmasq, dnsmasq without SRV, knot, node floor), the mix × (seamark, dnsmasq, knot),
-  // forwarded × (seamark, dnsmasq, dnsmasq without SRV); then 100,000 names × (seamark, dnsmasq, knot, node floor).
-  assert.equal(rows.length, 2 * 11 + 4, stdout);
+  // forwarded and forwarded uncached × (seamark, dnsmasq, dnsmasq without SRV); then 100,000 names × (seamark, dnsmasq, knot, node floor).
+  assert.equal(rows.length, 2 * 14 + 4, stdout);
   for (const row of rows) {
     const cells = row.split('|').map((cell) => cell.trim());
     assert.ok(Number(cells[5]) > 0, `queries/s in ${row}`);

@@ -86,9 +86,11 @@ function writeQueryFiles(names: number): Record<string, string> {
     else mix.push(`_http._tcp.host-${n}.docker SRV`);
   }
   const forwarded = Array.from({ length: FORWARDED }, (_, i) => `ext-${i}.example.test A`);
+  // NXDOMAIN without an SOA: cached by neither seamark nor dnsmasq, so every query goes upstream (a fresh socket each for seamark).
+  const uncached = Array.from({ length: 1000 }, (_, i) => `nx-${i}.uncached.test A`);
   const files: Record<string, string> = {};
-  for (const [profile, lines] of Object.entries({ A: a, 'mix (A/AAAA/SRV/NXDOMAIN)': shuffle(mix), forwarded })) {
-    const file = join(work, `queries-${names}-${profile.split(' ')[0]}.txt`);
+  for (const [profile, lines] of Object.entries({ A: a, 'mix (A/AAAA/SRV/NXDOMAIN)': shuffle(mix), forwarded, 'forwarded uncached': uncached })) {
+    const file = join(work, `queries-${names}-${profile.replaceAll(' ', '-').replace(/[^a-zA-Z-]/g, '')}.txt`);
     writeFileSync(file, lines.join('\n') + '\n');
     files[profile] = file;
   }
@@ -180,7 +182,7 @@ function query(port: number, name: string, waitMs: number): Promise<Buffer | und
 
 async function startUpstream(): Promise<number> {
   const port = await freePort();
-  const args = ['-k', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--bind-interfaces', '--listen-address=127.0.0.1', `--port=${port}`, '--user=root', '--local-ttl=3600'];
+  const args = ['-k', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--bind-interfaces', '--listen-address=127.0.0.1', `--port=${port}`, '--user=root', '--local-ttl=3600', '--local=/uncached.test/'];
   for (let i = 0; i < FORWARDED; i++) args.push(`--host-record=ext-${i}.example.test,192.0.2.${i % 250}`);
   start('dnsmasq', args);
   await answered(port, 'ext-0.example.test');
@@ -403,7 +405,7 @@ async function main(): Promise<void> {
   const peers = (profile: string): [string, Server][] => [
     ['dnsmasq', dnsmasqWithSrv],
     ...(profile.startsWith('mix') ? [] : ([['dnsmasq (no SRV)', dnsmasq]] as [string, Server][])),
-    ...(profile === 'forwarded' ? [] : ([['knot', knot]] as [string, Server][])),
+    ...(profile.startsWith('forwarded') ? [] : ([['knot', knot]] as [string, Server][])),
     ...(profile === 'A' ? ([['node floor', floor]] as [string, Server][]) : []),
   ];
   for (const workers of WORKERS) {
