@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { freePort, startSeamark, type RunningSeamark } from '../helpers/seamark.js';
 import { digAddresses } from './client.js';
 
-const TOKEN = 'tls-test-token';
+const TOKEN = 'tls-test-token-0123456789';
 
 /** A self-signed certificate for 127.0.0.1 and localhost, valid for a day. */
 function makeCertificate(): { dir: string; cert: string; key: string } {
@@ -22,6 +22,11 @@ function makeCertificate(): { dir: string; cert: string; key: string } {
     '-subj', '/CN=seamark-test', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert,
   ], { stdio: 'ignore' });
   return { dir, cert, key };
+}
+
+/** A path as a regular expression that matches it literally. */
+function quote(path: string): string {
+  return path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function httpsRequest(port: number, method: string, path: string, ca: Buffer, body?: unknown, token?: string): Promise<{ status: number; body: any; authorized: boolean }> {
@@ -99,6 +104,30 @@ describe('HTTPS configuration errors', () => {
     });
     const garbage = join(dir, 'garbage.pem');
     writeFileSync(garbage, 'not a key\n');
-    await assert.rejects(startSeamark({ config: { docker: 'off', httpTlsCert: cert, httpTlsKey: garbage } }), /exited with 1/);
+    await assert.rejects(startSeamark({ config: { docker: 'off', httpTlsCert: cert, httpTlsKey: garbage } }), (error: Error) => {
+      assert.match(error.message, /exited with 1/);
+      assert.match(error.message, new RegExp(`httpTlsKey ${quote(garbage)} is not a PEM private key`));
+      return true;
+    });
+  });
+
+  it('names the file that is wrong, never with OpenSSL\'s bare words: a key of another certificate, swapped files, an encrypted key', async () => {
+    const mine = makeCertificate();
+    const other = makeCertificate();
+    await assert.rejects(startSeamark({ config: { docker: 'off', httpTlsCert: mine.cert, httpTlsKey: other.key } }), (error: Error) => {
+      assert.match(error.message, new RegExp(`httpTlsKey ${quote(other.key)} is not the private key of the certificate in httpTlsCert ${quote(mine.cert)} \\(CN=seamark-test\\)`));
+      assert.doesNotMatch(error.message, /key values mismatch/);
+      return true;
+    });
+    await assert.rejects(startSeamark({ config: { docker: 'off', httpTlsCert: mine.key, httpTlsKey: mine.cert } }), (error: Error) => {
+      assert.match(error.message, new RegExp(`httpTlsCert ${quote(mine.key)} is not a PEM certificate .*: it holds a private key \\(are httpTlsCert and httpTlsKey swapped\\?\\)`));
+      return true;
+    });
+    const encrypted = join(mine.dir, 'encrypted.pem');
+    execFileSync('openssl', ['pkey', '-in', mine.key, '-aes256', '-passout', 'pass:secret', '-out', encrypted], { stdio: 'ignore' });
+    await assert.rejects(startSeamark({ config: { docker: 'off', httpTlsCert: mine.cert, httpTlsKey: encrypted } }), (error: Error) => {
+      assert.match(error.message, new RegExp(`httpTlsKey ${quote(encrypted)} is not a PEM private key .*: it is encrypted; give seamark the key without a passphrase`));
+      return true;
+    });
   });
 });
