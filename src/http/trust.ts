@@ -4,14 +4,14 @@
 // another site cannot change DNS with a request the browser sends unasked).
 import { isIP } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { READ_METHODS } from './auth.js';
 import { errorBody } from './errors.js';
 
-const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Probes send whatever Host their platform gives them (a pod IP, a service name); these say only whether seamark runs. */
 const PROBE_PATHS = new Set(['/healthz', '/readyz']);
 
 /** A Host header's name part: lower case, without port, brackets or trailing dot (`[::1]:8080` → `::1`). */
-export function hostName(host: string): string {
+function hostName(host: string): string {
   let name = host.trim().toLowerCase();
   const bracketed = /^\[([^\]]*)\](?::\d*)?$/.exec(name);
   if (bracketed !== null) name = bracketed[1] ?? '';
@@ -24,14 +24,14 @@ export function hostName(host: string): string {
  * rebound (the page's origin is then that very address), and `localhost` never
  * leaves the machine's resolver; any other name must be configured.
  */
-export function isKnownHost(name: string, configured: ReadonlySet<string>): boolean {
+function isKnownHost(name: string, configured: ReadonlySet<string>): boolean {
   if (configured.has('*') || configured.has(name)) return true;
   if (isIP(name) !== 0) return true;
   return name === 'localhost' || name.endsWith('.localhost');
 }
 
 /** The configured `httpHosts` in the form `hostName` gives: lower case, no trailing dot or brackets. */
-export function knownHosts(configured: readonly string[]): Set<string> {
+function knownHosts(configured: readonly string[]): Set<string> {
   return new Set(configured.map((entry) => hostName(entry)));
 }
 
@@ -76,7 +76,7 @@ export function refuseCrossSiteWrites() {
 }
 
 /** Whether `origin` (`http://localhost:8080`) is the origin a request with this Host was sent to; the scheme's default port may be left out of either. */
-export function isOwnOrigin(origin: string, host: string | undefined): boolean {
+function isOwnOrigin(origin: string, host: string | undefined): boolean {
   if (host === undefined) return false;
   let url: URL;
   try {

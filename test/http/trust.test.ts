@@ -204,6 +204,11 @@ describe('request bodies and record ids', () => {
     assert.equal((await dig(seamark.dnsPort, 'db1-upper.docker', 'A')).status, 'NXDOMAIN');
     assert.equal((await api(port, 'PUT', '/v1/records/db1', record('db1', '10.66.7.4'))).status, 200, 'the id itself still works');
     assert.equal((await api(port, 'GET', '/v1/records/DB1')).status, 404, 'ids are not folded: DB1 is not db1');
+    assert.equal((await api(port, 'PUT', '/v1/records/Web.Front', record('web', '10.66.7.8'))).status, 201, 'upper case alone is fine');
+    const lower = await api(port, 'PUT', '/v1/records/web.front', record('web', '10.66.7.9'));
+    assert.equal(lower.status, 409, 'and refused the other way round');
+    assert.match(lower.body.message, /"web\.front" differs from the existing record "Web\.Front" only by case/);
+    assert.equal((await api(port, 'PUT', '/v1/records/WEB.front', record('web', '10.66.7.9'))).status, 409);
 
     // Two at once: one wins, the other is refused, whichever comes first.
     const both = await Promise.all([api(port, 'PUT', '/v1/records/Race', record('race', '10.66.7.5')), api(port, 'PUT', '/v1/records/race', record('race', '10.66.7.6'))]);

@@ -54,8 +54,12 @@ export class ManualSource {
   private readonly health = new Map<string, HealthState>();
   private readonly healthChecks = new Map<string, () => void>();
   private readonly leases = new LeaseDeadlines((id, deadline) => void this.expire(id, deadline));
-  /** Each record's id by its case-folded form, to refuse a new id that differs from one of them by case only. */
-  private readonly idsByFoldedCase = new Map<string, string>();
+  /**
+   * Ids with upper-case letters by their lower-case form: with `records` itself (for ids already in lower
+   * case, most of them) this finds a record whose id differs from a new one by case only, at no cost per
+   * lower-case id.
+   */
+  private readonly mixedCaseIds = new Map<string, string>();
   /** The last write queued per case-folded id: writes to one id (in any case) run one after another, writes to different ids overlap. */
   private readonly writesById = new Map<string, Promise<unknown>>();
   private readonly unreadable = new Map<string, UnreadableRecord>();
@@ -83,7 +87,7 @@ export class ManualSource {
         continue;
       }
       this.records.set(record.id, record);
-      this.idsByFoldedCase.set(foldCase(record.id), record.id);
+      this.noteCase(record.id);
     }
     this.options.registry.replaceByPrefix(MANUAL_OWNER_PREFIX, [...this.records.values()].map((record) => this.instanceOf(record)));
     for (const record of this.records.values()) this.arm(record);
@@ -122,8 +126,8 @@ export class ManualSource {
     const normal = normalizeFields(fields, this.options.zones);
     return this.exclusive(id, async () => {
       const previous = this.records.get(id);
-      const existing = this.idsByFoldedCase.get(foldCase(id)) ?? [...this.unreadable.keys()].find((other) => foldCase(other) === foldCase(id));
-      if (previous === undefined && existing !== undefined && existing !== id) {
+      const existing = previous === undefined ? this.sameIdInOtherCase(id) : undefined;
+      if (existing !== undefined) {
         throw new RecordIdCaseError(
           `record id "${id}" differs from the existing record "${existing}" only by case; ids that differ only by case are refused, ` +
             `as they would be one file on a case-insensitive file system: use "${existing}" to change that record, or another id`,
@@ -226,7 +230,7 @@ export class ManualSource {
   private applyRecord(record: ManualRecord): void {
     const previous = this.records.get(record.id);
     this.records.set(record.id, record);
-    if (!this.idsByFoldedCase.has(foldCase(record.id))) this.idsByFoldedCase.set(foldCase(record.id), record.id);
+    this.noteCase(record.id);
     if (previous === undefined || JSON.stringify(previous.check) !== JSON.stringify(record.check)) {
       this.stopHealthCheck(record.id);
       this.health.delete(record.id);
@@ -237,11 +241,26 @@ export class ManualSource {
 
   private forget(id: string): void {
     this.records.delete(id);
-    if (this.idsByFoldedCase.get(foldCase(id)) === id) this.idsByFoldedCase.delete(foldCase(id));
+    if (this.mixedCaseIds.get(foldCase(id)) === id) this.mixedCaseIds.delete(foldCase(id));
     this.health.delete(id);
     this.stopHealthCheck(id);
     this.leases.clear(id);
     this.options.registry.remove(MANUAL_OWNER_PREFIX + id);
+  }
+
+  private noteCase(id: string): void {
+    const folded = foldCase(id);
+    if (folded !== id && !this.records.has(this.mixedCaseIds.get(folded) ?? '')) this.mixedCaseIds.set(folded, id);
+  }
+
+  /** The id of a record (or of an unreadable stored entry) that differs from `id` by case only; undefined when there is none. */
+  private sameIdInOtherCase(id: string): string | undefined {
+    const folded = foldCase(id);
+    if (folded !== id && (this.records.has(folded) || this.unreadable.has(folded))) return folded;
+    const mixed = this.mixedCaseIds.get(folded);
+    if (mixed !== undefined && mixed !== id && this.records.has(mixed)) return mixed;
+    // Unreadable entries are few (each is an operator's problem): a scan is fine.
+    return [...this.unreadable.keys()].find((other) => other !== id && foldCase(other) === folded);
   }
 
   private exclusive<R>(id: string, work: () => Promise<R>): Promise<R> {
