@@ -119,7 +119,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
  * so that a missing, unreadable or mismatched file stops seamark naming the file
  * and what is wrong with it, not with OpenSSL's words ("key values mismatch").
  */
-export function readTlsFiles(config: Pick<Config, 'httpTlsCert' | 'httpTlsKey'>): { cert: Buffer; key: Buffer } | undefined {
+function readTlsFiles(config: Pick<Config, 'httpTlsCert' | 'httpTlsKey'>): { cert: Buffer; key: Buffer } | undefined {
   const { httpTlsCert: certFile, httpTlsKey: keyFile } = config;
   if (certFile === undefined || keyFile === undefined) return undefined;
   const read = (key: string, file: string) => {
