@@ -1,6 +1,7 @@
 // Builds the one effective configuration from the file, the environment and
 // the command line (in that order of precedence) and validates it.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { ConfigSchema, type Config } from './schema.js';
 import { parseAllowList, parseEndpoint } from './addresses.js';
@@ -8,6 +9,7 @@ import { dockerOptions } from '../sources/docker/endpoint.js';
 import { canonicalAddress, isInZone, nameProblem, normalizeName, qualifyName } from '../registry/names.js';
 import { requireCommonJs } from '../commonjs.js';
 import { describeIssue, pickIssue, validatorOf, type SchemaIssue } from '../json-schema.js';
+import { tokenProblem } from './token.js';
 
 export class ConfigError extends Error {}
 
@@ -40,6 +42,7 @@ interface Option {
 export const OPTIONS: readonly Option[] = [
   { key: 'dns', flag: 'dns', env: 'SEAMARK_DNS', list: true, value: 'addr:port', help: 'DNS listener, UDP and TCP (repeatable; IPv6 as [::1]:8053) [127.0.0.1:8053]' },
   { key: 'http', flag: 'http', env: 'SEAMARK_HTTP', value: 'addr:port', help: 'HTTP API listener, or "off" [127.0.0.1:8080]' },
+  { key: 'httpHosts', flag: 'http-host', env: 'SEAMARK_HTTP_HOSTS', list: true, value: 'name', help: 'a name the HTTP API is reached by (DNS name, reverse proxy), besides IP addresses and localhost; other Hosts get 421 (repeatable; "*": any) [none]' },
   { key: 'token', flag: 'token', env: 'SEAMARK_TOKEN', value: 'secret', help: 'bearer token the HTTP API requires for writes; prefer the environment or --token-file, as flags show in ps [none]' },
   { key: 'tokenFile', flag: 'token-file', env: 'SEAMARK_TOKEN_FILE', value: 'file', help: 'file holding the HTTP API token [none]' },
   { key: 'httpTlsCert', flag: 'http-tls-cert', env: 'SEAMARK_HTTP_TLS_CERT', value: 'file', help: 'certificate chain (PEM) of the HTTP API; with --http-tls-key it serves HTTPS only [none]' },
@@ -163,7 +166,9 @@ export function helpText(): string {
     'Precedence: flags over environment over file over defaults. A bad value stops seamark with exit status 2',
     'and a message naming the setting, the value, the reason and where it came from.',
     'With a token, every HTTP write needs it, and so does every read from beyond loopback but /healthz, /readyz',
-    'and /metrics; without one, the HTTP API listens on loopback only.',
+    'and /metrics; without one, the HTTP API listens on loopback only. A token has at least 16 characters.',
+    'The HTTP API answers requests whose Host is an IP address, localhost or a name of --http-host (others get 421;',
+    '/healthz and /readyz answer any Host), and refuses writes a browser sends from a page of another origin (403).',
     'Example: seamark --dns 127.0.0.1:8053 --dns [::1]:8053 --zone docker --upstream 127.0.0.1:53',
   ].join('\n');
 }
@@ -241,6 +246,17 @@ function checkMeaning(config: Config, origins: Map<string, string>, env: NodeJS.
     }
   };
   config.dns.forEach((listen, i) => check(`dns[${i}]`, listen, () => parseEndpoint(listen)));
+  if (config.token !== undefined) {
+    // Clients cannot send white space around a header value, so the token they can send is the trimmed one.
+    config.token = config.token.trim();
+    const problem = tokenProblem(config.token);
+    if (problem !== undefined) fail('token', '<redacted>', problem);
+  }
+  config.httpHosts = config.httpHosts.map((host, i) => {
+    const problem = httpHostProblem(host);
+    if (problem !== undefined) fail(`httpHosts[${i}]`, host, problem);
+    return host.trim().toLowerCase().replace(/\.$/, '');
+  });
   if (config.http !== 'off') check('http', config.http, () => parseEndpoint(config.http));
   config.upstreams.forEach((upstream, i) => check(`upstreams[${i}]`, upstream, () => parseEndpoint(upstream, 53)));
   check('forwardAllow', config.forwardAllow, () => parseAllowList(config.forwardAllow));
@@ -288,6 +304,16 @@ function checkMeaning(config: Config, origins: Map<string, string>, env: NodeJS.
       return canonical as string;
     });
   });
+}
+
+/** Why an `httpHosts` entry is no host name, IP address or `*`; undefined when it is one. */
+function httpHostProblem(entry: string): string | undefined {
+  const host = entry.trim();
+  if (host === '*' || isIP(host) !== 0 || (/^\[[^\]]+\]$/.test(host) && isIP(host.slice(1, -1)) === 6)) return undefined;
+  if (/:\d*$/.test(host)) return 'write the name without a port: every port is accepted';
+  if (host.includes('*')) return 'a name or "*" alone (every Host); a wildcard inside a name is not supported';
+  const problem = nameProblem(host);
+  return problem === undefined ? undefined : `not a host name or IP address: it ${problem}`;
 }
 
 function checkEtcdUrl(text: string): void {

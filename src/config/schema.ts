@@ -44,6 +44,11 @@ export const ConfigSchema = {
     token: { type: 'string', minLength: 1 },
     /** File holding the token (first line); used when `token` is not set. */
     tokenFile: { type: 'string', minLength: 1 },
+    /**
+     * Host names (and addresses) the HTTP API answers to besides IP addresses and `localhost`: the names it is reached by
+     * through DNS or a reverse proxy. `*` answers every Host (turns the check off).
+     */
+    httpHosts: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 255 }, default: [] },
     /** Certificate chain and private key (PEM files) of the HTTP API; both given: it serves HTTPS only. */
     httpTlsCert: { type: 'string', minLength: 1 },
     httpTlsKey: { type: 'string', minLength: 1 },

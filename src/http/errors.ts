@@ -2,7 +2,7 @@
 // name the field and the reason; 5xx never reveal paths or internals.
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { NoLeaseError, RecordInputError, RecordUnreadableError } from '../sources/manual/index.js';
+import { NoLeaseError, RecordIdCaseError, RecordInputError, RecordUnreadableError } from '../sources/manual/index.js';
 import { StoreFullError, StoreUnavailableError } from '../store/store.js';
 import { describeIssue, pickIssue, type SchemaIssue } from '../json-schema.js';
 
@@ -46,18 +46,25 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     if (error instanceof RecordInputError) return reply.code(400).send(errorBody(400, error.message, error.field));
     if (error instanceof HttpError) return reply.code(error.statusCode).send(errorBody(error.statusCode, error.message, error.field));
-    if (error instanceof NoLeaseError || error instanceof RecordUnreadableError) return reply.code(409).send(errorBody(409, error.message));
+    if (error instanceof NoLeaseError || error instanceof RecordUnreadableError || error instanceof RecordIdCaseError) return reply.code(409).send(errorBody(409, error.message));
     if (error instanceof StoreUnavailableError) {
       request.log.warn({ err: error }, 'write refused: the record store is unavailable');
       const status = error instanceof StoreFullError ? 507 : 503;
       return reply.code(status).header('retry-after', String(RETRY_AFTER_SECONDS)).send(errorBody(status, error.message));
     }
     const status = error.statusCode ?? 500;
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.code(415).send(errorBody(415, unsupportedMediaType(request.headers['content-type']), 'content-type'));
     if (status < 500) return reply.code(status).send(errorBody(status, error.message, fieldOfFastifyError(error)));
     request.log.error({ err: error }, 'HTTP request failed');
     return reply.code(500).send(errorBody(500, 'internal error; the server log has the details'));
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send(errorBody(404, `no route ${request.method} ${request.url}; see /docs`)));
+}
+
+/** What a client that sent a body of another kind (`curl -d` sends form data) must do instead. */
+function unsupportedMediaType(contentType: string | undefined): string {
+  const sent = contentType === undefined || contentType === '' ? 'no Content-Type' : `Content-Type "${contentType}"`;
+  return `the body is sent with ${sent}; send JSON with Content-Type: application/json (curl: -H 'content-type: application/json')`;
 }
 
 /** The part of the request fastify's own 4xx errors are about. */

@@ -1,11 +1,14 @@
 // The HTTP API: one fastify app with a plugin per route group, every route
 // schema-validated and documented at /docs.
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Endpoint } from '../config/addresses.js';
 import type { Config, StaticHost } from '../config/schema.js';
+import { tokenProblem } from '../config/token.js';
 import type { Metrics } from '../metrics.js';
 import type { Readiness } from '../readiness.js';
 import type { Registry } from '../registry/registry.js';
@@ -24,6 +27,7 @@ import { healthRoutes } from './health.js';
 import { lookupRoutes } from './lookup.js';
 import { namesRoutes } from './names.js';
 import { recordsRoutes } from './records.js';
+import { refuseCrossSiteWrites, requireKnownHost } from './trust.js';
 import { uiRoutes } from './ui.js';
 import { requireCommonJs } from '../commonjs.js';
 
@@ -77,6 +81,9 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
 
   installErrorHandler(app);
   installJsonParser(app);
+  // Before every route and every plugin's own hooks (the token's among them): cheap header checks, nothing read or parsed yet.
+  app.addHook('onRequest', requireKnownHost(options.config.httpHosts));
+  app.addHook('onRequest', refuseCrossSiteWrites());
   const { afterWrite } = options;
   if (afterWrite !== undefined) {
     app.addHook('onSend', async (request) => {
@@ -107,9 +114,14 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
   return app;
 }
 
-/** The HTTP API's certificate and key when configured, read at start so a missing or unreadable file stops seamark naming it. */
+/**
+ * The HTTP API's certificate and key when configured, read and checked at start,
+ * so that a missing, unreadable or mismatched file stops seamark naming the file
+ * and what is wrong with it, not with OpenSSL's words ("key values mismatch").
+ */
 function readTlsFiles(config: Pick<Config, 'httpTlsCert' | 'httpTlsKey'>): { cert: Buffer; key: Buffer } | undefined {
-  if (config.httpTlsCert === undefined || config.httpTlsKey === undefined) return undefined;
+  const { httpTlsCert: certFile, httpTlsKey: keyFile } = config;
+  if (certFile === undefined || keyFile === undefined) return undefined;
   const read = (key: string, file: string) => {
     try {
       return readFileSync(file);
@@ -117,7 +129,38 @@ function readTlsFiles(config: Pick<Config, 'httpTlsCert' | 'httpTlsKey'>): { cer
       throw new Error(`cannot read ${key} ${file}: ${(error as Error).message}`);
     }
   };
-  return { cert: read('httpTlsCert', config.httpTlsCert), key: read('httpTlsKey', config.httpTlsKey) };
+  const cert = read('httpTlsCert', certFile);
+  const key = read('httpTlsKey', keyFile);
+  const swapped = ' (are httpTlsCert and httpTlsKey swapped?)';
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(cert);
+  } catch {
+    const hint = /PRIVATE KEY-----/.test(cert.toString('latin1')) ? `: it holds a private key${swapped}` : '';
+    throw new Error(`httpTlsCert ${certFile} is not a PEM certificate (-----BEGIN CERTIFICATE-----)${hint}`);
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch (error) {
+    const text = key.toString('latin1');
+    const hint = /ENCRYPTED/.test(text) || /passphrase/i.test((error as Error).message)
+      ? ': it is encrypted; give seamark the key without a passphrase (openssl pkey -in <file> -out <new file>)'
+      : /BEGIN CERTIFICATE-----/.test(text) ? `: it holds a certificate${swapped}` : '';
+    throw new Error(`httpTlsKey ${keyFile} is not a PEM private key (-----BEGIN PRIVATE KEY-----)${hint}`);
+  }
+  if (!certificate.checkPrivateKey(privateKey)) {
+    throw new Error(
+      `httpTlsKey ${keyFile} is not the private key of the certificate in httpTlsCert ${certFile} (${certificate.subject.replace(/\n/g, ', ')}): ` +
+        'give the key the certificate was made for, or the certificate of this key',
+    );
+  }
+  try {
+    createSecureContext({ cert, key });
+  } catch (error) {
+    throw new Error(`the HTTP API's TLS files httpTlsCert ${certFile} and httpTlsKey ${keyFile} are refused by OpenSSL: ${(error as Error).message}`);
+  }
+  return { cert, key };
 }
 
 /** Refuses, with the fix in the message, to serve writes beyond loopback without a token. */
@@ -140,7 +183,7 @@ export async function startHttpApi(options: HttpApiOptions, endpoint: Endpoint):
   return app;
 }
 
-/** The API token: `token`, else the first line of `tokenFile`; undefined when neither is set. Never logged. */
+/** The API token: `token` (checked, and trimmed, with the configuration), else the first line of `tokenFile`, trimmed; undefined when neither is set. Never logged. */
 export function readToken(config: Pick<Config, 'token' | 'tokenFile'>): string | undefined {
   if (config.token !== undefined) return config.token;
   if (config.tokenFile === undefined) return undefined;
@@ -152,6 +195,8 @@ export function readToken(config: Pick<Config, 'token' | 'tokenFile'>): string |
   }
   const token = text.split('\n')[0]?.trim() ?? '';
   if (token === '') throw new Error(`the HTTP API token file ${config.tokenFile} is empty; write the token on its first line`);
+  const problem = tokenProblem(token);
+  if (problem !== undefined) throw new Error(`the HTTP API token in ${config.tokenFile} ${problem}`);
   return token;
 }
 

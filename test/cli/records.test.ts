@@ -8,7 +8,7 @@ import { MAIN, startSeamark, type RunningSeamark } from '../helpers/seamark.js';
 import { digAddresses } from '../http/client.js';
 
 const run = promisify(execFile);
-const TOKEN = 'cli-test-token';
+const TOKEN = 'cli-test-token-0123456789';
 
 describe('seamark records', () => {
   let seamark: RunningSeamark;

@@ -44,6 +44,11 @@ const cases: { args: string[]; env?: NodeJS.ProcessEnv; message: string | RegExp
   { args: ['--config', configFile('hosts: [{names: [db], addresses: [10.0.0.5], ttl: 2.5}]\n')], message: /hosts\[0\]\.ttl = 2\.5: must be an integer from 0 to 2147483647 \(from file /m },
   { args: ['--config', configFile('hosts: [{addresses: [10.0.0.5]}]\n')], message: /: hosts\[0\]\.names: is required \(from file .*seamark\.yaml\)$/m },
   { args: ['--config', configFile('hosts: [{names: [db], addresses: [10.0.0.5], srv: [{port: 80}]}]\n')], message: /: hosts\[0\]\.srv\[0\]\.service: is required \(from file /m },
+  { args: ['--http-host', 'seamark.example:8080'], message: 'httpHosts[0] = "seamark.example:8080": write the name without a port: every port is accepted (from --http-host)' },
+  { args: [], env: { SEAMARK_HTTP_HOSTS: 'ok.example,*.example' }, message: 'httpHosts[1] = "*.example": a name or "*" alone (every Host); a wildcard inside a name is not supported (from SEAMARK_HTTP_HOSTS)' },
+  { args: ['--config', configFile('httpHosts: ["bad name"]\n')], message: /httpHosts\[0\] = "bad name": not a host name or IP address: it has label "bad name"/ },
+  { args: [], env: { SEAMARK_TOKEN: 'too-short' }, message: 'token = "<redacted>": is 9 characters long; a token needs at least 16 so that it cannot be guessed (make one with: openssl rand -hex 16) (from SEAMARK_TOKEN)' },
+  { args: ['--config', configFile('token: "   "\n')], message: /token = "<redacted>": is empty \(from file / },
 ];
 
 for (const { args, env, message } of cases) {
@@ -65,4 +70,14 @@ test('good values from text are read as their type', async () => {
   assert.equal(config.publishAll, false);
   assert.equal(config.dockerReconcile, 0.5);
   assert.equal(loadConfig(parseCommandLine([]), { SEAMARK_WORKERS: 'auto' }).config.workers, 'auto');
+});
+
+test('httpHosts: names in lower case without their trailing dot, IP addresses and "*", from the file, SEAMARK_HTTP_HOSTS or --http-host', async () => {
+  const { loadConfig, parseCommandLine } = await import('../../src/config/load.js');
+  assert.deepEqual(loadConfig(parseCommandLine([]), {}).config.httpHosts, []);
+  const fromEnv = loadConfig(parseCommandLine([]), { SEAMARK_HTTP_HOSTS: 'Seamark.Example., 10.0.0.5, [fd00::1],*' }).config.httpHosts;
+  assert.deepEqual(fromEnv, ['seamark.example', '10.0.0.5', '[fd00::1]', '*']);
+  const fromFlags = loadConfig(parseCommandLine(['--http-host', 'a.example', '--http-host', 'b.example']), { SEAMARK_HTTP_HOSTS: 'c.example' }).config.httpHosts;
+  assert.deepEqual(fromFlags, ['a.example', 'b.example']);
+  assert.equal(loadConfig(parseCommandLine([]), { SEAMARK_TOKEN: ' sixteen-chars-ok \n' }).config.token, 'sixteen-chars-ok');
 });

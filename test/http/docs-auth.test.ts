@@ -16,7 +16,7 @@ const address = outsideAddress();
 describe('the API documentation beyond loopback', { skip: address === undefined ? 'no non-loopback IPv4 address on this machine' : false }, () => {
   it('needs the token for /docs/json and /docs from beyond loopback, not from loopback', async () => {
     const port = await freePort();
-    const token = 'docs-token';
+    const token = 'docs-token-0123456789';
     const seamark = await startSeamark({ config: { docker: 'off', http: `0.0.0.0:${port}`, token } });
     try {
       const get = (host: string, path: string, bearer?: string) =>

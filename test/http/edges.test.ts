@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { buildTestApi } from './app.js';
 
 type Api = Awaited<ReturnType<typeof buildTestApi>>;
-const TOKEN = 'edge-token';
+const TOKEN = 'edge-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
 
 describe('API edges', () => {

@@ -1,16 +1,18 @@
 // The HTTP API over HTTPS (--http-tls-cert/--http-tls-key), checked with real clients against a certificate made here.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import { promisify } from 'node:util';
+import { freePort, MAIN, startSeamark, type RunningSeamark } from '../helpers/seamark.js';
 import { digAddresses } from './client.js';
 
-const TOKEN = 'tls-test-token';
+const TOKEN = 'tls-test-token-0123456789';
+const run = promisify(execFile);
 
 /** A self-signed certificate for 127.0.0.1 and localhost, valid for a day. */
 function makeCertificate(): { dir: string; cert: string; key: string } {
@@ -22,6 +24,24 @@ function makeCertificate(): { dir: string; cert: string; key: string } {
     '-subj', '/CN=seamark-test', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert,
   ], { stdio: 'ignore' });
   return { dir, cert, key };
+}
+
+/** Runs seamark with these TLS files to its end (a start that fails exits at once), so every line of its stderr is read. */
+async function startFailure(cert: string, key: string): Promise<{ code: number | null; stderr: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'seamark-tls-data-'));
+  const args = [MAIN, '--docker', 'off', '--http', '127.0.0.1:0', '--dns', '127.0.0.1:0', '--data-dir', dataDir, '--http-tls-cert', cert, '--http-tls-key', key];
+  try {
+    await run(process.execPath, args, { timeout: 15000, killSignal: 'SIGKILL' });
+    return { code: 0, stderr: '' };
+  } catch (error) {
+    const failure = error as { code: number | null; stderr: string };
+    return { code: failure.code, stderr: failure.stderr };
+  }
+}
+
+/** A path as a regular expression that matches it literally. */
+function quote(path: string): string {
+  return path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function httpsRequest(port: number, method: string, path: string, ca: Buffer, body?: unknown, token?: string): Promise<{ status: number; body: any; authorized: boolean }> {
@@ -99,6 +119,23 @@ describe('HTTPS configuration errors', () => {
     });
     const garbage = join(dir, 'garbage.pem');
     writeFileSync(garbage, 'not a key\n');
-    await assert.rejects(startSeamark({ config: { docker: 'off', httpTlsCert: cert, httpTlsKey: garbage } }), /exited with 1/);
+    const failed = await startFailure(cert, garbage);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, new RegExp(`httpTlsKey ${quote(garbage)} is not a PEM private key`));
+  });
+
+  it('names the file that is wrong, never with OpenSSL\'s bare words: a key of another certificate, swapped files, an encrypted key', async () => {
+    const mine = makeCertificate();
+    const other = makeCertificate();
+    const mismatched = await startFailure(mine.cert, other.key);
+    assert.equal(mismatched.code, 1);
+    assert.match(mismatched.stderr, new RegExp(`^seamark: httpTlsKey ${quote(other.key)} is not the private key of the certificate in httpTlsCert ${quote(mine.cert)} \\(CN=seamark-test\\)`, 'm'));
+    assert.doesNotMatch(mismatched.stderr, /key values mismatch/);
+    const swapped = await startFailure(mine.key, mine.cert);
+    assert.match(swapped.stderr, new RegExp(`httpTlsCert ${quote(mine.key)} is not a PEM certificate .*: it holds a private key \\(are httpTlsCert and httpTlsKey swapped\\?\\)`));
+    const encrypted = join(mine.dir, 'encrypted.pem');
+    execFileSync('openssl', ['pkey', '-in', mine.key, '-aes256', '-passout', 'pass:secret', '-out', encrypted], { stdio: 'ignore' });
+    const locked = await startFailure(mine.cert, encrypted);
+    assert.match(locked.stderr, new RegExp(`httpTlsKey ${quote(encrypted)} is not a PEM private key .*: it is encrypted; give seamark the key without a passphrase`));
   });
 });

@@ -136,7 +136,7 @@ describe('record validation', () => {
 describe('auth', () => {
   let api: Api;
   before(async () => {
-    api = await buildTestApi({ token: 's3cret-token' });
+    api = await buildTestApi({ token: 's3cret-token-0123456789' });
   });
   after(async () => {
     await api.app.close();
@@ -154,7 +154,7 @@ describe('auth', () => {
     for (const [method, url] of [['DELETE', '/v1/records/a'], ['POST', '/v1/records/a/renew'], ['PUT', '/services/a'], ['PUT', '/set/ttl']] as const) {
       assert.equal((await api.app.inject({ method, url })).statusCode, 401, `${method} ${url}`);
     }
-    const right = await api.app.inject({ method: 'PUT', url: '/v1/records/a', payload: valid, headers: { authorization: 'Bearer s3cret-token' } });
+    const right = await api.app.inject({ method: 'PUT', url: '/v1/records/a', payload: valid, headers: { authorization: 'Bearer s3cret-token-0123456789' } });
     assert.equal(right.statusCode, 201);
   });
 
@@ -162,7 +162,7 @@ describe('auth', () => {
     assert.equal((await api.app.inject({ method: 'GET', url: '/v1/records', remoteAddress: '127.0.0.1' })).statusCode, 200);
     assert.equal((await api.app.inject({ method: 'GET', url: '/v1/records', remoteAddress: '10.1.2.3' })).statusCode, 401);
     assert.equal((await api.app.inject({ method: 'GET', url: '/v1/names', remoteAddress: '10.1.2.3' })).statusCode, 401);
-    const authed = await api.app.inject({ method: 'GET', url: '/v1/records', remoteAddress: '10.1.2.3', headers: { authorization: 'Bearer s3cret-token' } });
+    const authed = await api.app.inject({ method: 'GET', url: '/v1/records', remoteAddress: '10.1.2.3', headers: { authorization: 'Bearer s3cret-token-0123456789' } });
     assert.equal(authed.statusCode, 200);
     assert.equal((await api.app.inject({ method: 'GET', url: '/healthz', remoteAddress: '10.1.2.3' })).statusCode, 200);
     assert.equal((await api.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '10.1.2.3' })).statusCode, 200);

@@ -15,7 +15,8 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/** `args`: more chromium switches, e.g. `--host-resolver-rules=MAP evil.example 127.0.0.1` to give a test name an address. */
+export async function launchBrowser(options: { args?: string[] } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium; .ci/run does)`);
   const profile = mkdtempSync(join(tmpdir(), 'seamark-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -31,6 +32,7 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...(options.args ?? []),
     ],
   });
   const errors: Browser['errors'] = [];

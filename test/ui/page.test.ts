@@ -146,7 +146,7 @@ describe('the operator page', () => {
 });
 
 describe('the operator page with a token', () => {
-  const TOKEN = 'page-test-token';
+  const TOKEN = 'page-test-token-0123456789';
   let seamark: RunningSeamark;
   let browser: Browser;
   let page: Page;

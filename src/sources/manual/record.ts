@@ -23,7 +23,7 @@ const Strict = { additionalProperties: false } as const;
 export const RecordIdSchema = {
   type: 'string',
   pattern: `^[A-Za-z0-9][A-Za-z0-9_.-]{0,${MAX_RECORD_ID_LENGTH - 1}}$`,
-  description: `Letters, digits, "_", "." and "-", starting with a letter or digit, at most ${MAX_RECORD_ID_LENGTH} characters`,
+  description: `Letters, digits, "_", "." and "-", starting with a letter or digit, at most ${MAX_RECORD_ID_LENGTH} characters; a new id that differs from an existing one only by case is refused (409)`,
 } as const;
 
 export const HealthCheckSchema = {

@@ -30,6 +30,12 @@ export class NoLeaseError extends Error {}
 /** A write to an id whose stored entry could not be read at start-up: writing would overwrite it. */
 export class RecordUnreadableError extends Error {}
 
+/** A new id that differs from an existing record's only by case: on a case-insensitive file system both would be one file. */
+export class RecordIdCaseError extends Error {}
+
+/** The form of an id in which ids that differ only by case are equal. */
+const foldCase = (id: string) => id.toLowerCase();
+
 /** What a change computes from the record as it stands: its new fields, and its DNSDock shape if it keeps one. */
 export interface RecordChange {
   fields: RecordFields;
@@ -50,7 +56,13 @@ export class ManualSource {
   private readonly health = new Map<string, HealthState>();
   private readonly healthChecks = new Map<string, () => void>();
   private readonly leases = new LeaseDeadlines((id, deadline) => void this.expire(id, deadline));
-  /** The last write queued per id: writes to one id run one after another, writes to different ids overlap. */
+  /**
+   * Ids with upper-case letters by their lower-case form: with `records` itself (for ids already in lower
+   * case, most of them) this finds a record whose id differs from a new one by case only, at no cost per
+   * lower-case id.
+   */
+  private readonly mixedCaseIds = new Map<string, string>();
+  /** The last write queued per case-folded id: writes to one id (in any case) run one after another, writes to different ids overlap. */
   private readonly writesById = new Map<string, Promise<unknown>>();
   private readonly unreadable = new Map<string, UnreadableRecord>();
   /** TTL that DNSDock's `PUT /set/ttl` gives to DNSDock records without their own. */
@@ -116,6 +128,7 @@ export class ManualSource {
         continue;
       }
       this.records.set(record.id, record);
+      this.noteCase(record.id);
     }
     this.options.registry.replaceByPrefix(MANUAL_OWNER_PREFIX, [...this.records.values()].map((record) => this.instanceOf(record)));
     for (const record of this.records.values()) this.arm(record);
@@ -153,6 +166,13 @@ export class ManualSource {
     const normal = normalizeFields(fields, this.options.zones);
     return this.exclusive(id, async () => {
       const previous = this.records.get(id);
+      const existing = previous === undefined ? this.sameIdInOtherCase(id) : undefined;
+      if (existing !== undefined) {
+        throw new RecordIdCaseError(
+          `record id "${id}" differs from the existing record "${existing}" only by case; ids that differ only by case are refused, ` +
+            `as they would be one file on a case-insensitive file system: use "${existing}" to change that record, or another id`,
+        );
+      }
       const record = await this.commit(id, previous, { fields: normal, ...(dnsdock === undefined ? {} : { dnsdock }) }, true);
       return { record: this.view(record), created: previous === undefined };
     });
@@ -250,6 +270,7 @@ export class ManualSource {
   private applyRecord(record: ManualRecord): void {
     const previous = this.records.get(record.id);
     this.records.set(record.id, record);
+    this.noteCase(record.id);
     if (previous === undefined || JSON.stringify(previous.check) !== JSON.stringify(record.check)) {
       this.stopHealthCheck(record.id);
       this.health.delete(record.id);
@@ -260,10 +281,26 @@ export class ManualSource {
 
   private forget(id: string): void {
     this.records.delete(id);
+    if (this.mixedCaseIds.get(foldCase(id)) === id) this.mixedCaseIds.delete(foldCase(id));
     this.health.delete(id);
     this.stopHealthCheck(id);
     this.leases.clear(id);
     this.options.registry.remove(MANUAL_OWNER_PREFIX + id);
+  }
+
+  private noteCase(id: string): void {
+    const folded = foldCase(id);
+    if (folded !== id && !this.records.has(this.mixedCaseIds.get(folded) ?? '')) this.mixedCaseIds.set(folded, id);
+  }
+
+  /** The id of a record (or of an unreadable stored entry) that differs from `id` by case only; undefined when there is none. */
+  private sameIdInOtherCase(id: string): string | undefined {
+    const folded = foldCase(id);
+    if (folded !== id && (this.records.has(folded) || this.unreadable.has(folded))) return folded;
+    const mixed = this.mixedCaseIds.get(folded);
+    if (mixed !== undefined && mixed !== id && this.records.has(mixed)) return mixed;
+    // Unreadable entries are few (each is an operator's problem): a scan is fine.
+    return [...this.unreadable.keys()].find((other) => other !== id && foldCase(other) === folded);
   }
 
   private exclusive<R>(id: string, work: () => Promise<R>): Promise<R> {
@@ -271,14 +308,15 @@ export class ManualSource {
     if (unreadable !== undefined) {
       return Promise.reject(new RecordUnreadableError(`${describeUnreadable(unreadable)}; until then seamark refuses to change record "${id}"`));
     }
-    const result = (this.writesById.get(id) ?? Promise.resolve()).then(work);
+    const key = foldCase(id);
+    const result = (this.writesById.get(key) ?? Promise.resolve()).then(work);
     const settled = result.then(
       () => undefined,
       () => undefined,
     );
-    this.writesById.set(id, settled);
+    this.writesById.set(key, settled);
     void settled.then(() => {
-      if (this.writesById.get(id) === settled) this.writesById.delete(id);
+      if (this.writesById.get(key) === settled) this.writesById.delete(key);
     });
     return result;
   }
