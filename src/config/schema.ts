@@ -77,6 +77,8 @@ export const ConfigSchema = {
     forwardCacheMemory: { type: 'integer', default: 8, minimum: 1, maximum: 65536 },
     /** DNS worker processes sharing the sockets; `auto` = one per CPU. */
     workers: { anyOf: [{ type: 'integer', minimum: 1, maximum: 64 }, { type: 'string', const: 'auto' }], default: 1 },
+    /** With one worker: answer DNS on a thread of its own, so HTTP API load never delays it; false answers on the API's thread. */
+    dnsThread: { type: 'boolean', default: true },
     /** Encoded answers kept for the UDP fast path, entries; 0 turns it off. */
     answerCacheSize: { type: 'integer', default: 250000, minimum: 0, maximum: 10000000 },
     /** Heap the answer cache may hold, MB (per DNS process). */

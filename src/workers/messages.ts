@@ -8,7 +8,9 @@ export type ToWorker =
   /** The configuration and the whole registry, once, before the worker listens. */
   | { type: 'snapshot'; config: Config; reusePort: boolean; sequence: number; generation: number; serialBase: number; instances: Instance[] }
   | { type: 'change'; sequence: number; generation: number; change: RegistryChange }
-  | { type: 'metrics'; request: number };
+  | { type: 'metrics'; request: number }
+  /** A thread's way of being let go (a process is disconnected instead): stop serving and end. */
+  | { type: 'stop' };
 
 export type FromWorker =
   /** The worker listens for messages: it can take the snapshot. */
