@@ -63,6 +63,10 @@ export const ConfigSchema = {
     httpTimeout: { type: 'number', default: 30, exclusiveMinimum: 0, maximum: 3600 },
     /** HTTP connections open at once; more are refused. Keep it well below the file-descriptor limit (ulimit -n). */
     httpMaxConnections: { type: 'integer', default: 512, minimum: 1, maximum: 1000000 },
+    /** /v1/events streams open at once (never more than half of httpMaxConnections); more get 503. */
+    eventsMaxStreams: { type: 'integer', default: 64, minimum: 0, maximum: 100000 },
+    /** /v1/events streams open at once from one client address; more get 429. */
+    eventsMaxStreamsPerClient: { type: 'integer', default: 16, minimum: 0, maximum: 100000 },
     /** Clients that may have names outside the zones forwarded (CIDRs). */
     forwardAllow: {
       type: 'array',

@@ -125,7 +125,7 @@ describe('GET /v1/events, per client', () => {
   let app: FastifyInstance;
   let registry: Registry;
   let port: number;
-  const settings: EventStreamSettings = { historySize: 5, clientBufferBytes: 256 * 1024, heartbeatMs: 200 };
+  const settings: EventStreamSettings = { historySize: 5, clientBufferBytes: 256 * 1024, heartbeatMs: 200, maxStreams: 100, maxStreamsPerClient: 100 };
   before(async () => {
     registry = new Registry();
     app = Fastify({ logger: false });
