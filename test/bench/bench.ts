@@ -48,6 +48,8 @@ const API_LOAD_MAIN = flags.main ?? MAIN;
 /** The large registry of the API-load rows: records × names each (3,000 × 64 as in issue 20). */
 const LOAD_RECORDS = SHORT ? 300 : 3000;
 const LOAD_NAMES_EACH = 64;
+/** Names of about 50 characters: with 3,000 × 64 an 11.6 MB /v1/events snapshot, as in the issue. */
+const loadName = (record: number, name: number) => `r${record}-n${name}-${'x'.repeat(38)}`;
 const SSE_CLIENTS = 150;
 const FLOOD_CONNECTIONS = 20;
 /** Seconds and queries per second of each API-load row: a steady rate, so latency is not dnsperf's own queueing. */
@@ -514,7 +516,7 @@ async function dnsUnderApiLoad(upstream: number, rows: Row[], notes: string[]): 
   const names = LOAD_RECORDS * LOAD_NAMES_EACH;
   const seamark = await startLargeRegistry(upstream);
   const queries = join(work, 'queries-load.txt');
-  writeFileSync(queries, shuffle(Array.from({ length: 20_000 }, () => `r${Math.floor(Math.random() * LOAD_RECORDS)}-n${Math.floor(Math.random() * LOAD_NAMES_EACH)}.docker A`)).join('\n') + '\n');
+  writeFileSync(queries, shuffle(Array.from({ length: 20_000 }, () => `${loadName(Math.floor(Math.random() * LOAD_RECORDS), Math.floor(Math.random() * LOAD_NAMES_EACH))}.docker A`)).join('\n') + '\n');
   const steady = { seconds: LOAD_SECONDS, qps: LOAD_QPS };
   const label = API_LOAD_MAIN === MAIN ? 'seamark' : 'seamark (--main)';
   const row = (profile: string, figures: Omit<Row, 'server' | 'workers' | 'names' | 'profile'>): Row => ({ server: label, workers: '1', names, profile, ...figures });
@@ -551,7 +553,7 @@ async function startLargeRegistry(upstream: number): Promise<Server & { httpPort
   const port = await freePort();
   const httpPort = await freePort();
   const hosts = Array.from({ length: LOAD_RECORDS }, (_, i) => ({
-    names: Array.from({ length: LOAD_NAMES_EACH }, (_, j) => `r${i}-n${j}`),
+    names: Array.from({ length: LOAD_NAMES_EACH }, (_, j) => loadName(i, j)),
     addresses: [address4(i), address6(i)],
   }));
   // The limits are raised so that all 150 clients get their stream: the row measures what they cost, not their refusal.
@@ -569,7 +571,7 @@ async function startLargeRegistry(upstream: number): Promise<Server & { httpPort
   const file = join(work, 'seamark-load.json');
   writeFileSync(file, JSON.stringify(config));
   const child = start(process.execPath, [API_LOAD_MAIN, '--config', file]);
-  await answered(port, `r${LOAD_RECORDS - 1}-n0.docker`, 120_000);
+  await answered(port, `${loadName(LOAD_RECORDS - 1, 0)}.docker`, 120_000);
   return { name: 'seamark', port, httpPort, pids: () => descendants(child.pid as number), stop: () => stopChild(child) };
 }
 
