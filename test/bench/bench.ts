@@ -11,7 +11,8 @@
 //   npm run bench                 full run (a few minutes)
 //   npm run bench -- --short      a quick pass that checks everything runs
 //   npm run bench -- --api-load   only the "DNS under API load" rows
-//                                 (--main <dist/src/main.js> runs another build, e.g. an older one, for them)
+//                                 (--main <dist/src/main.js> runs another build, e.g. an older one, for them;
+//                                 --dns-on-api-thread runs them with dnsThread: false)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
@@ -31,6 +32,7 @@ const { values: flags } = parseArgs({
     workers: { type: 'string', default: '1,2' },
     'api-load': { type: 'boolean', default: false },
     main: { type: 'string' },
+    'dns-on-api-thread': { type: 'boolean', default: false },
   },
 });
 const SHORT = flags.short === true;
@@ -45,6 +47,8 @@ const FLOOR = new URL('./floor.js', import.meta.url).pathname;
 const API_LOAD_ONLY = flags['api-load'] === true;
 /** The seamark measured under API load: this build unless --main names another. */
 const API_LOAD_MAIN = flags.main ?? MAIN;
+/** --dns-on-api-thread: the API-load rows with dnsThread: false, DNS on the API's event loop. */
+const DNS_ON_API_THREAD = flags['dns-on-api-thread'] === true;
 /** The large registry of the API-load rows: records × names each (3,000 × 64 as in issue 20). */
 const LOAD_RECORDS = SHORT ? 300 : 3000;
 const LOAD_NAMES_EACH = 64;
@@ -514,33 +518,40 @@ function print(rows: Row[], notes: string[]): void {
  */
 async function dnsUnderApiLoad(upstream: number, rows: Row[], notes: string[]): Promise<void> {
   const names = LOAD_RECORDS * LOAD_NAMES_EACH;
-  const seamark = await startLargeRegistry(upstream);
   const queries = join(work, 'queries-load.txt');
   writeFileSync(queries, shuffle(Array.from({ length: 20_000 }, () => `${loadName(Math.floor(Math.random() * LOAD_RECORDS), Math.floor(Math.random() * LOAD_NAMES_EACH))}.docker A`)).join('\n') + '\n');
   const steady = { seconds: LOAD_SECONDS, qps: LOAD_QPS };
-  const label = API_LOAD_MAIN === MAIN ? 'seamark' : 'seamark (--main)';
+  const label = API_LOAD_MAIN !== MAIN ? 'seamark (--main)' : DNS_ON_API_THREAD ? 'seamark (dnsThread: false)' : 'seamark';
   const row = (profile: string, figures: Omit<Row, 'server' | 'workers' | 'names' | 'profile'>): Row => ({ server: label, workers: '1', names, profile, ...figures });
+
+  let seamark = await startLargeRegistry(upstream);
   try {
     await drive(seamark, queries, Infinity, { seconds: 1, qps: LOAD_QPS }).catch(() => undefined);
     rows.push(row('A, DNS under API load: at rest', await drive(seamark, queries, Infinity, steady)));
+    notes.push(`DNS under API load, ${LOAD_RECORDS} records × ${LOAD_NAMES_EACH} names, at rest: ${residentMb(seamark.pids()).toFixed(1)} MB resident`);
 
     const streams = startEventStreams(seamark.httpPort, SSE_CLIENTS);
     const peak = peakResident(seamark);
     rows.push(row(`A, DNS under API load: ${SSE_CLIENTS} /v1/events clients (+1 reconnecting 6/s)`, await drive(seamark, queries, Infinity, steady)));
     const sse = streams.stop();
     notes.push(
-      `DNS under API load, ${LOAD_RECORDS} records × ${LOAD_NAMES_EACH} names: ${SSE_CLIENTS} /v1/events clients got ${sse.snapshots} whole snapshots ` +
-        `(${(sse.snapshotBytes / 1e6).toFixed(1)} MB each) and ${sse.refused} refusals in ${LOAD_SECONDS} s; ` +
-        `peak resident ${peak.stop().toFixed(1)} MB (${residentMb(seamark.pids()).toFixed(1)} MB after)`,
+      `DNS under API load, ${SSE_CLIENTS} /v1/events clients: ${sse.snapshots} whole snapshots received ` +
+        `(${(sse.snapshotBytes / 1e6).toFixed(1)} MB each) and ${sse.refused} refusals in ${LOAD_SECONDS} s; peak resident ${peak.stop().toFixed(1)} MB`,
     );
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+  } finally {
+    await seamark.stop();
+  }
 
+  // A fresh server: what the streams left behind (an older build's buffers) must not weigh on the flood's row.
+  seamark = await startLargeRegistry(upstream);
+  try {
+    await drive(seamark, queries, Infinity, { seconds: 1, qps: LOAD_QPS }).catch(() => undefined);
     const flood = startHttpFlood(seamark.httpPort, FLOOD_CONNECTIONS);
     const floodPeak = peakResident(seamark);
     rows.push(row(`A, DNS under API load: HTTP flood (${FLOOD_CONNECTIONS} pipelined connections, large headers)`, await drive(seamark, queries, Infinity, steady)));
-    const answered = flood.stop();
+    const answeredCount = flood.stop();
     notes.push(
-      `DNS under API load, HTTP flood: ${answered} requests answered in ${LOAD_SECONDS} s (${(answered / LOAD_SECONDS).toFixed(0)}/s); ` +
+      `DNS under API load, HTTP flood: ${answeredCount} requests answered in ${LOAD_SECONDS} s (${(answeredCount / LOAD_SECONDS).toFixed(0)}/s); ` +
         `peak resident ${floodPeak.stop().toFixed(1)} MB`,
     );
   } finally {
@@ -566,6 +577,7 @@ async function startLargeRegistry(upstream: number): Promise<Server & { httpPort
     upstreams: [`127.0.0.1:${upstream}`],
     // A build from before these settings existed (--main) refuses them, and had no such limits.
     ...(API_LOAD_MAIN === MAIN ? { eventsMaxStreams: 200, eventsMaxStreamsPerClient: 200 } : {}),
+    ...(DNS_ON_API_THREAD ? { dnsThread: false } : {}),
     hosts,
   };
   const file = join(work, 'seamark-load.json');
