@@ -22,7 +22,7 @@ import { nsName } from './zone/view.js';
 
 export interface Seamark {
   registry: Registry;
-  /** The DNS server of this process; undefined when DNS runs in worker processes. */
+  /** The DNS server of this thread; undefined when DNS runs in a thread or processes of its own. */
   dns: DnsServer | undefined;
   readiness: Readiness;
   stop(): Promise<void>;
@@ -58,14 +58,16 @@ export async function startSeamark(configured: Config, log: Logger): Promise<Sea
   serial = startSerial(config.dataDir, registry, log, (fault) => readiness.setDegraded('soa-serial', fault));
   const zone = zoneSettings(config, serial);
   const workers = workerCount(config);
-  // With several workers the DNS sockets live in them; this process keeps the sources and the API.
-  const dns = workers > 1 ? undefined : createDnsServer(config, registry, zone, log, metrics);
+  // With several workers the DNS sockets live in them, and with one by default in a thread of its own: this
+  // process's main thread keeps the sources and the API, whose load (event streams, floods) never delays DNS.
+  const dnsInThisThread = workers === 1 && !config.dnsThread;
+  const dns = dnsInThisThread ? createDnsServer(config, registry, zone, log, metrics) : undefined;
   let replicas: Replicas | undefined;
   if (dns !== undefined) {
     metrics.watchAnswerCache(dns);
     await dns.start();
   } else {
-    replicas = await startDnsWorkers(config, workers, registry, serial, metrics, log);
+    replicas = await startDnsWorkers(config, workers, workers === 1 ? 'thread' : 'process', registry, serial, metrics, log);
   }
   // After the DNS listeners, so a bad listen address fails start-up before anything runs in the background.
   if (config.docker.trim().toLowerCase() !== 'off') readiness.expect('docker');

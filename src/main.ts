@@ -11,7 +11,8 @@ async function main(argv: string[]): Promise<number> {
   const io = { out: (text: string) => process.stdout.write(text + '\n'), err: (text: string) => process.stderr.write(text + '\n') };
   if (cluster.isWorker) {
     // A DNS worker takes its configuration from the primary: it loads none of the configuration parser, the HTTP API, the store or the Docker client.
-    await (await import('./workers/worker.js')).runDnsWorker();
+    const { processChannel, runDnsWorker } = await import('./workers/worker.js');
+    await runDnsWorker(processChannel());
     return 0;
   }
   if (argv[0] === 'records') return (await import('./cli/records.js')).runRecordsCommand(argv.slice(1), process.env, io);

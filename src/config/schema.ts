@@ -68,6 +68,10 @@ export const ConfigSchema = {
     httpTimeout: { type: 'number', default: 30, exclusiveMinimum: 0, maximum: 3600 },
     /** HTTP connections open at once; more are refused. Keep it well below the file-descriptor limit (ulimit -n). */
     httpMaxConnections: { type: 'integer', default: 512, minimum: 1, maximum: 1000000 },
+    /** /v1/events streams open at once (never more than half of httpMaxConnections); more get 503. */
+    eventsMaxStreams: { type: 'integer', default: 64, minimum: 0, maximum: 100000 },
+    /** /v1/events streams open at once from one client address; more get 429. */
+    eventsMaxStreamsPerClient: { type: 'integer', default: 16, minimum: 0, maximum: 100000 },
     /** Clients that may have names outside the zones forwarded (CIDRs). */
     forwardAllow: {
       type: 'array',
@@ -84,6 +88,8 @@ export const ConfigSchema = {
     forwardCacheMemory: { type: 'integer', default: 8, minimum: 1, maximum: 65536 },
     /** DNS worker processes sharing the sockets; `auto` = one per CPU. */
     workers: { anyOf: [{ type: 'integer', minimum: 1, maximum: 64 }, { type: 'string', const: 'auto' }], default: 1 },
+    /** With one worker: answer DNS on a thread of its own, so HTTP API load never delays it; false answers on the API's thread. */
+    dnsThread: { type: 'boolean', default: true },
     /** Encoded answers kept for the UDP fast path, entries; 0 turns it off. */
     answerCacheSize: { type: 'integer', default: 250000, minimum: 0, maximum: 10000000 },
     /** Heap the answer cache may hold, MB (per DNS process). */

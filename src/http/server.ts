@@ -108,7 +108,9 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<FastifyInst
   await app.register(mesosRoutes, { prefix: '/v1', registry, zone, config, configuredHosts: options.configuredHosts, version: options.version, token });
   await app.register(dnsdockRoutes, { manual, token });
   await app.register(healthRoutes, { readiness: options.readiness, metrics: options.metrics, problems: () => manual.problems() });
-  await app.register(eventsRoutes, { prefix: '/v1/events', registry, token });
+  // Event streams never hold more than half the connections: the rest stay for /healthz, /readyz and writes.
+  const maxStreams = Math.min(config.eventsMaxStreams, Math.floor(config.httpMaxConnections / 2));
+  await app.register(eventsRoutes, { prefix: '/v1/events', registry, token, settings: { maxStreams, maxStreamsPerClient: config.eventsMaxStreamsPerClient } });
   await app.register(lookupRoutes, { prefix: '/v1/lookup', registry, zone, forwardAllow: config.forwardAllow, token });
   await app.register(uiRoutes);
   return app;

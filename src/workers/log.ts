@@ -1,6 +1,7 @@
-// A DNS worker's logger: its records go to the primary over IPC and the
-// primary writes them with its pino logger, so a worker does not load pino
-// (about 8 MB resident per worker, measured). Errors are serialized here the
+// A DNS worker's logger: its records go to the primary (over IPC from a
+// process, as a message from a thread) and the primary writes them with its
+// pino logger, so a worker does not load pino (about 8 MB resident per
+// worker, measured). Errors are serialized here the
 // way pino serializes them, with pino's own serializer.
 import { requireCommonJs } from '../commonjs.js';
 import type { Log } from '../log.js';
@@ -18,7 +19,10 @@ export interface WorkerLog extends Log {
   flush(then: () => void): void;
 }
 
-export function createWorkerLog(level: Config['logLevel']): WorkerLog {
+/** Sends one record to the primary; calls `written` once it is handed to the channel. */
+export type SendRecord = (record: FromWorker, written: () => void) => void;
+
+export function createWorkerLog(level: Config['logLevel'], sendRecord: SendRecord): WorkerLog {
   const threshold = LEVELS[level];
   let unsent = 0;
   let whenFlushed: (() => void) | undefined;
@@ -28,13 +32,13 @@ export function createWorkerLog(level: Config['logLevel']): WorkerLog {
   const at =
     (name: LogLevel) =>
     (fieldsOrMessage: unknown, message?: string): void => {
-      if (LEVELS[name] < threshold || process.send === undefined) return;
+      if (LEVELS[name] < threshold) return;
       const record: FromWorker =
         typeof fieldsOrMessage === 'string'
           ? { type: 'log', level: name, fields: {}, msg: fieldsOrMessage }
           : { type: 'log', level: name, fields: serializeErrors(fieldsOrMessage as Record<string, unknown>), msg: message };
       unsent++;
-      process.send(record, written);
+      sendRecord(record, written);
     };
   return {
     fatal: at('fatal'),

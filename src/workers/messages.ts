@@ -9,7 +9,9 @@ export type ToWorker =
   | { type: 'snapshot'; config: Config; reusePort: boolean; sequence: number; generation: number; serialBase: number; serialCeiling: number; instances: Instance[] }
   /** `serialCeiling`: the highest SOA serial that may be served as of this change (zone/serial.ts). */
   | { type: 'change'; sequence: number; generation: number; serialCeiling: number; change: RegistryChange }
-  | { type: 'metrics'; request: number };
+  | { type: 'metrics'; request: number }
+  /** A thread's way of being let go (a process is disconnected instead): stop serving and end. */
+  | { type: 'stop' };
 
 export type FromWorker =
   /** The worker listens for messages: it can take the snapshot. */

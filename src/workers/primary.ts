@@ -1,8 +1,13 @@
-// The primary's side of multi-process DNS: forks the workers, which bind the
-// DNS sockets (each its own with SO_REUSEPORT on Node >= 22.12, else shared
-// through Node's cluster module), replicates every registry change to them,
-// and knows when all of them serve it.
-import cluster, { type Worker } from 'node:cluster';
+// The primary's side of DNS workers: starts them, replicates every registry
+// change to them, and knows when all of them serve it. Several workers are
+// processes forked by the cluster module, which bind the DNS sockets (each its
+// own with SO_REUSEPORT on Node >= 22.12, else shared through the cluster);
+// one worker is by default a thread of this process with sockets of its own,
+// so that DNS has an event loop the HTTP API never blocks, at a fraction of a
+// process's memory.
+import cluster from 'node:cluster';
+import { setPriority } from 'node:os';
+import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { parseEndpoint } from '../config/addresses.js';
 import type { Config } from '../config/schema.js';
@@ -20,27 +25,96 @@ export interface Replicas {
   stop(): Promise<void>;
 }
 
+/** Where the DNS workers run: processes of their own, or one thread of this process. */
+export type WorkerKind = 'process' | 'thread';
+
+/** A DNS worker as the primary sees it, whether a process or a thread. */
+interface DnsWorker {
+  readonly id: number;
+  send(message: ToWorker): void;
+  onMessage(listener: (message: FromWorker) => void): void;
+  onceExit(listener: (code: number | null, signal: string | null) => void): void;
+  /** Asks it to stop serving and waits until it has gone; killed when it has not within half a second. */
+  stop(): Promise<void>;
+}
+
 /** Longest wait for workers to confirm a change before a write is answered anyway (a stuck worker must not stall the API). */
 const SYNC_TIMEOUT_MS = 2000;
 
-export async function startDnsWorkers(config: Config, count: number, registry: Registry, serial: SerialLimits, metrics: Metrics, log: Logger): Promise<Replicas> {
+/**
+ * The niceness the API's thread takes once the DNS thread runs: when the two want more CPU than there is (a
+ * flood of requests on a small host), the kernel gives DNS the larger share. Measured (`npm run bench`, 2 cores
+ * shared with the flood's client and dnsperf): DNS p99 under the flood several times its value at rest without
+ * it, within a few tenths of a ms with it.
+ */
+const API_NICENESS = 5;
+
+/** Longest wait for a worker told to stop before it is killed. */
+const STOP_TIMEOUT_MS = 500;
+
+function forkProcess(): DnsWorker {
+  const worker = cluster.fork();
+  return {
+    id: worker.id,
+    send: (message) => {
+      if (worker.isConnected()) worker.send(message);
+    },
+    onMessage: (listener) => worker.on('message', listener),
+    onceExit: (listener) => worker.once('exit', listener),
+    stop: () =>
+      new Promise((resolve) => {
+        if (worker.isDead()) return resolve();
+        const timer = setTimeout(() => worker.kill('SIGKILL'), STOP_TIMEOUT_MS);
+        worker.once('exit', () => (clearTimeout(timer), resolve()));
+        worker.disconnect();
+      }),
+  };
+}
+
+let threadsStarted = 0;
+
+function startThread(log: Logger): DnsWorker {
+  const thread = new Thread(new URL('./thread.js', import.meta.url));
+  let exited = false;
+  thread.once('exit', () => (exited = true));
+  // An exception thrown in the thread ends it; the exit restarts it, as a dead worker process is restarted.
+  thread.on('error', (error) => log.error({ err: error }, 'DNS thread failed'));
+  return {
+    id: ++threadsStarted,
+    send: (message) => {
+      if (!exited) thread.postMessage(message);
+    },
+    onMessage: (listener) => thread.on('message', listener),
+    onceExit: (listener) => thread.once('exit', (code) => listener(code, null)),
+    stop: () =>
+      new Promise((resolve) => {
+        if (exited) return resolve();
+        const timer = setTimeout(() => void thread.terminate(), STOP_TIMEOUT_MS);
+        thread.once('exit', () => (clearTimeout(timer), resolve()));
+        thread.postMessage({ type: 'stop' } satisfies ToWorker);
+      }),
+  };
+}
+
+export async function startDnsWorkers(config: Config, count: number, kind: WorkerKind, registry: Registry, serial: SerialLimits, metrics: Metrics, log: Logger): Promise<Replicas> {
+  if (kind === 'thread' && count !== 1) throw new Error(`DNS runs on one thread at most, not ${count}: several workers are processes`);
   let sequence = 0;
   let stopping = false;
-  const acknowledged = new Map<Worker, number>();
+  const running = new Set<DnsWorker>();
+  const acknowledged = new Map<DnsWorker, number>();
   /** Every worker sent a snapshot, by the last change it applied: changes go to a starting worker too, or it would miss them. */
-  const applied = new Map<Worker, number>();
+  const applied = new Map<DnsWorker, number>();
   let waiters: { sequence: number; resolve: () => void }[] = [];
   const listen = config.dns.map((text) => parseEndpoint(text));
-  const reusePort = workersReusePort(listen);
+  // A thread binds its sockets as any process does: nobody shares them.
+  const reusePort = kind === 'process' && workersReusePort(listen);
   if (reusePort) await checkPortsFree(listen);
 
   // One V8 helper thread per worker instead of Node's default four: about 1 MB less resident per worker, and no
   // change in CPU per query (`npm run bench`). An operator's own --v8-pool-size (node flags or NODE_OPTIONS) wins.
-  if (!operatorGave(/^--v8-pool-size/)) cluster.setupPrimary({ execArgv: [...process.execArgv, '--v8-pool-size=1'] });
+  if (kind === 'process' && !operatorGave(/^--v8-pool-size/)) cluster.setupPrimary({ execArgv: [...process.execArgv, '--v8-pool-size=1'] });
 
-  const send = (worker: Worker, message: ToWorker) => {
-    if (worker.isConnected()) worker.send(message);
-  };
+  const send = (worker: DnsWorker, message: ToWorker) => worker.send(message);
   const settleWaiters = () => {
     const lowest = Math.min(...acknowledged.values());
     waiters = waiters.filter((waiter) => {
@@ -58,12 +132,13 @@ export async function startDnsWorkers(config: Config, count: number, registry: R
   let metricsRequest = 0;
   const pendingMetrics = new Map<number, { remaining: number; parts: DnsCountsSnapshot[]; done: () => void }>();
 
-  const fork = (): Promise<Worker> =>
+  const fork = (): Promise<DnsWorker> =>
     new Promise((resolve, reject) => {
-      const worker = cluster.fork();
+      const worker = kind === 'thread' ? startThread(log) : forkProcess();
+      running.add(worker);
       // The worker's log records, written as the worker's own: their `err` comes serialized already.
       const workerLog = log.child({ worker: worker.id }, { serializers: { err: (serialized: unknown) => serialized } });
-      worker.on('message', (message: FromWorker) => {
+      worker.onMessage((message) => {
         if (message.type === 'hello') {
           // The configured hosts are in the registry already: not sent twice.
           send(worker, { type: 'snapshot', config: { ...config, hosts: [] }, reusePort, sequence, generation: registry.generation, serialBase: serial.base, serialCeiling: serial.ceiling, instances: [...registry.all()] });
@@ -85,7 +160,8 @@ export async function startDnsWorkers(config: Config, count: number, registry: R
           workerLog[message.level](message.fields, message.msg);
         }
       });
-      worker.once('exit', (code, signal) => {
+      worker.onceExit((code, signal) => {
+        running.delete(worker);
         applied.delete(worker);
         const wasServing = acknowledged.delete(worker);
         settleWaiters();
@@ -98,10 +174,12 @@ export async function startDnsWorkers(config: Config, count: number, registry: R
 
   const workers = await Promise.all(Array.from({ length: count }, fork)).catch(async (error: unknown) => {
     stopping = true;
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill();
+    await Promise.all([...running].map((worker) => worker.stop()));
     throw error;
   });
-  log.info({ workers: workers.length, sockets: reusePort ? 'one per worker (SO_REUSEPORT)' : 'shared' }, 'DNS workers listening');
+  if (kind === 'thread') lowerThisThreadsPriority(log);
+  const sockets = kind === 'thread' ? 'a thread of its own' : reusePort ? 'one per worker (SO_REUSEPORT)' : 'shared';
+  log.info({ workers: workers.length, sockets }, kind === 'thread' ? 'DNS thread listening' : 'DNS workers listening');
 
   metrics.addWorkerMetrics(
     () =>
@@ -134,17 +212,21 @@ export async function startDnsWorkers(config: Config, count: number, registry: R
     },
     async stop() {
       stopping = true;
-      await Promise.all(
-        Object.values(cluster.workers ?? {}).map(
-          (worker) =>
-            new Promise<void>((resolve) => {
-              if (worker === undefined || worker.isDead()) return resolve();
-              const timer = setTimeout(() => worker.kill('SIGKILL'), 500);
-              worker.once('exit', () => (clearTimeout(timer), resolve()));
-              worker.disconnect();
-            }),
-        ),
-      );
+      await Promise.all([...running].map((worker) => worker.stop()));
     },
   };
+}
+
+/**
+ * Lowers the CPU priority of the calling thread alone (on Linux a niceness is a thread's, and threads started
+ * later inherit it): the API's, once the DNS thread has started at the process's own. A DNS thread restarted
+ * after a crash inherits the lower one; an unprivileged process cannot raise it again.
+ */
+function lowerThisThreadsPriority(log: Logger): void {
+  try {
+    // 0: the calling thread on Linux.
+    setPriority(0, API_NICENESS);
+  } catch (error) {
+    log.debug({ err: error }, 'cannot lower the HTTP API thread\'s CPU priority');
+  }
 }

@@ -1,6 +1,8 @@
 // A DNS worker: a registry replica fed by the primary, and a DNS server on
-// its own SO_REUSEPORT sockets or on the ones the cluster shares, as the
-// primary says. Its configuration comes with the snapshot.
+// its own sockets (SO_REUSEPORT, or a thread's plain ones) or on the ones the
+// cluster shares, as the primary says. Its configuration comes with the
+// snapshot. The same code runs in a worker process and in a worker thread;
+// only the channel to the primary differs.
 import { createDnsServer, zoneSettings } from '../dns/setup.js';
 import type { DnsServer } from '../dns/server.js';
 import { DnsCounts } from '../dns-counts.js';
@@ -9,23 +11,43 @@ import { Registry } from '../registry/registry.js';
 import { createWorkerLog } from './log.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
-/** Runs until the primary disconnects. */
-export function runDnsWorker(): Promise<void> {
+/** How a worker talks to the primary. */
+export interface PrimaryChannel {
+  /** `written` is called once the message is handed over (a process's IPC may queue it). */
+  send(message: FromWorker, written?: () => void): void;
+  onMessage(listener: (message: ToWorker) => void): void;
+  /** Called once when the primary lets go of the worker: stop serving. */
+  onceClosed(listener: () => void): void;
+  /** Ends the worker after a fatal error. */
+  exit(code: number): void;
+}
+
+/** The channel of a worker process forked by the cluster module: IPC. */
+export function processChannel(): PrimaryChannel {
+  // The primary decides when to stop; a terminal's Ctrl-C reaches it too.
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => undefined);
+  return {
+    send: (message, written) => (written === undefined ? process.send?.(message) : process.send?.(message, written)),
+    onMessage: (listener) => process.on('message', listener),
+    onceClosed: (listener) => process.once('disconnect', listener),
+    exit: (code) => process.exit(code),
+  };
+}
+
+/** Runs until the primary lets go. */
+export function runDnsWorker(channel: PrimaryChannel): Promise<void> {
   const registry = new Registry();
   const counts = new DnsCounts();
-  const send = (message: FromWorker) => process.send?.(message);
+  const send = (message: FromWorker) => channel.send(message);
   let dns: DnsServer | undefined;
   /** The SOA serial's base and ceiling, as the primary last said: the ceiling rises as serials are reserved. */
   const serial = { base: 0, ceiling: 0 };
 
-  // The primary decides when to stop; a terminal's Ctrl-C reaches it too.
-  process.on('SIGINT', () => undefined);
-  process.on('SIGTERM', () => undefined);
-
-  process.on('message', (message: ToWorker) => {
+  channel.onMessage((message) => {
     if (message.type === 'snapshot') {
       const { config } = message;
-      const log = createWorkerLog(config.logLevel);
+      const log = createWorkerLog(config.logLevel, (record, written) => channel.send(record, written));
       serial.base = message.serialBase;
       serial.ceiling = message.serialCeiling;
       registry.apply({ kind: 'replace', ownerPrefix: '', instances: message.instances }, message.generation);
@@ -38,7 +60,7 @@ export function runDnsWorker(): Promise<void> {
         },
         (error: unknown) => {
           log.fatal({ err: error }, 'DNS worker cannot listen');
-          log.flush(() => process.exit(1));
+          log.flush(() => channel.exit(1));
         },
       );
     } else if (message.type === 'change') {
@@ -52,7 +74,7 @@ export function runDnsWorker(): Promise<void> {
 
   send({ type: 'hello' });
   return new Promise((resolve) => {
-    process.once('disconnect', () => {
+    channel.onceClosed(() => {
       void (dns?.stop() ?? Promise.resolve()).finally(resolve);
     });
   });

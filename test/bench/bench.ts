@@ -4,11 +4,18 @@
 // queries/s, loss, mean and p99 latency, server CPU µs per query and resident
 // memory for every row, seamark's memory with 1,000 and 100,000 names, its
 // start-up time with 100,000 records in the embedded store, and the time from
-// a registry change (an HTTP write) to the new answer on the wire.
+// a registry change (an HTTP write) to the new answer on the wire, and DNS
+// under API load: at rest, while 150 clients hold /v1/events streams on a
+// large registry, and through a flood of pipelined large-header requests.
 //
-//   npm run bench                 full run (about two minutes)
+//   npm run bench                 full run (a few minutes)
 //   npm run bench -- --short      a quick pass that checks everything runs
+//   npm run bench -- --api-load   only the "DNS under API load" rows
+//                                 (--main <dist/src/main.js> runs another build, e.g. an older one, for them;
+//                                 --dns-on-api-thread runs them with dnsThread: false)
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpRequest, type ClientRequest } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +30,9 @@ const { values: flags } = parseArgs({
     short: { type: 'boolean', default: false },
     queries: { type: 'string' },
     workers: { type: 'string', default: '1,2' },
+    'api-load': { type: 'boolean', default: false },
+    main: { type: 'string' },
+    'dns-on-api-thread': { type: 'boolean', default: false },
   },
 });
 const SHORT = flags.short === true;
@@ -34,6 +44,21 @@ const FORWARDED = 100;
 /** Records in the embedded store for the start-up figure. */
 const STORED = SHORT ? 2000 : 100_000;
 const FLOOR = new URL('./floor.js', import.meta.url).pathname;
+const API_LOAD_ONLY = flags['api-load'] === true;
+/** The seamark measured under API load: this build unless --main names another. */
+const API_LOAD_MAIN = flags.main ?? MAIN;
+/** --dns-on-api-thread: the API-load rows with dnsThread: false, DNS on the API's event loop. */
+const DNS_ON_API_THREAD = flags['dns-on-api-thread'] === true;
+/** The large registry of the API-load rows: records × names each (3,000 × 64 as in issue 20). */
+const LOAD_RECORDS = SHORT ? 300 : 3000;
+const LOAD_NAMES_EACH = 64;
+/** Names of about 50 characters: with 3,000 × 64 an 11.6 MB /v1/events snapshot, as in the issue. */
+const loadName = (record: number, name: number) => `r${record}-n${name}-${'x'.repeat(38)}`;
+const SSE_CLIENTS = 150;
+const FLOOD_CONNECTIONS = 20;
+/** Seconds and queries per second of each API-load row: a steady rate, so latency is not dnsperf's own queueing. */
+const LOAD_SECONDS = SHORT ? 3 : 15;
+const LOAD_QPS = 2000;
 
 interface Server {
   name: string;
@@ -318,14 +343,15 @@ async function startSeamark(names: number, upstream: number, workers: number): P
 }
 
 /** Runs dnsperf on one server with one query file; every server gets the same query count. */
-async function drive(server: Server, file: string, lines: number): Promise<Omit<Row, 'server' | 'workers' | 'names' | 'profile'>> {
+async function drive(server: Server, file: string, lines: number, steady?: { seconds: number; qps: number }): Promise<Omit<Row, 'server' | 'workers' | 'names' | 'profile'>> {
   const runs = Math.max(1, Math.ceil(QUERIES / lines));
   const pids = server.pids();
   const cpuBefore = cpuTicks(pids);
   const latencies: number[] = [];
   let summary = '';
+  const amount = steady === undefined ? ['-n', String(runs)] : ['-l', String(steady.seconds), '-Q', String(steady.qps)];
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('dnsperf', ['-s', '127.0.0.1', '-p', String(server.port), '-d', file, '-n', String(runs), '-c', '8', '-q', '200', '-t', '2', '-v']);
+    const child = spawn('dnsperf', ['-s', '127.0.0.1', '-p', String(server.port), '-d', file, ...amount, '-c', '8', '-q', '200', '-t', '2', '-v']);
     let pending = '';
     child.stdout.on('data', (chunk: Buffer) => {
       pending += chunk.toString();
@@ -393,6 +419,10 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const notes: string[] = [];
   const upstream = await startUpstream();
+  if (API_LOAD_ONLY) {
+    await dnsUnderApiLoad(upstream, rows, notes);
+    return print(rows, notes);
+  }
   const files = writeQueryFiles(SMALL);
   const lineCounts: Record<string, number> = {};
   for (const [profile, file] of Object.entries(files)) lineCounts[profile] = readFileSync(file, 'utf8').trim().split('\n').length;
@@ -469,11 +499,209 @@ async function main(): Promise<void> {
   const stored = await startUpWithStoredRecords(STORED, upstream);
   notes.push(`seamark start-up with ${STORED} records in the embedded store: answering the last of them after ${stored.seconds.toFixed(2)} s (${stored.rssMb.toFixed(1)} MB resident)`);
 
+  await dnsUnderApiLoad(upstream, rows, notes);
+  print(rows, notes);
+}
+
+function print(rows: Row[], notes: string[]): void {
   console.log(`\nseamark benchmark — ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, Node ${process.version}`);
   console.log(`${QUERIES} queries per row (dnsperf -c 8 -q 200, UDP, loopback)${SHORT ? ' — short mode: figures are not meaningful' : ''}\n`);
   console.log(table(rows));
   console.log('');
   for (const note of notes) console.log(`- ${note}`);
+}
+
+/**
+ * DNS under API load, with the default configuration (one worker): DNS p99 and
+ * resident memory at rest, while 150 clients open /v1/events on a registry of
+ * 3,000 records × 64 names and one more reconnects 6 times a second, and
+ * through 20 connections of pipelined large-header requests. Queries at a
+ * steady rate (LOAD_QPS), so the figures are the server's, not dnsperf's queue.
+ */
+async function dnsUnderApiLoad(upstream: number, rows: Row[], notes: string[]): Promise<void> {
+  const names = LOAD_RECORDS * LOAD_NAMES_EACH;
+  const queries = join(work, 'queries-load.txt');
+  writeFileSync(queries, shuffle(Array.from({ length: 20_000 }, () => `${loadName(Math.floor(Math.random() * LOAD_RECORDS), Math.floor(Math.random() * LOAD_NAMES_EACH))}.docker A`)).join('\n') + '\n');
+  const steady = { seconds: LOAD_SECONDS, qps: LOAD_QPS };
+  const label = API_LOAD_MAIN !== MAIN ? 'seamark (--main)' : DNS_ON_API_THREAD ? 'seamark (dnsThread: false)' : 'seamark';
+  const row = (profile: string, figures: Omit<Row, 'server' | 'workers' | 'names' | 'profile'>): Row => ({ server: label, workers: '1', names, profile, ...figures });
+
+  let seamark = await startLargeRegistry(upstream);
+  try {
+    await drive(seamark, queries, Infinity, { seconds: 1, qps: LOAD_QPS }).catch(() => undefined);
+    rows.push(row('A, DNS under API load: at rest', await drive(seamark, queries, Infinity, steady)));
+    notes.push(`DNS under API load, ${LOAD_RECORDS} records × ${LOAD_NAMES_EACH} names, at rest: ${residentMb(seamark.pids()).toFixed(1)} MB resident`);
+
+    const streams = startEventStreams(seamark.httpPort, SSE_CLIENTS);
+    const peak = peakResident(seamark);
+    rows.push(row(`A, DNS under API load: ${SSE_CLIENTS} /v1/events clients (+1 reconnecting 6/s)`, await drive(seamark, queries, Infinity, steady)));
+    const sse = streams.stop();
+    notes.push(
+      `DNS under API load, ${SSE_CLIENTS} /v1/events clients: ${sse.snapshots} whole snapshots received ` +
+        `(${(sse.snapshotBytes / 1e6).toFixed(1)} MB each) and ${sse.refused} refusals in ${LOAD_SECONDS} s; peak resident ${peak.stop().toFixed(1)} MB`,
+    );
+  } finally {
+    await seamark.stop();
+  }
+
+  // A fresh server: what the streams left behind (an older build's buffers) must not weigh on the flood's row.
+  seamark = await startLargeRegistry(upstream);
+  try {
+    await drive(seamark, queries, Infinity, { seconds: 1, qps: LOAD_QPS }).catch(() => undefined);
+    const flood = startHttpFlood(seamark.httpPort, FLOOD_CONNECTIONS);
+    const floodPeak = peakResident(seamark);
+    rows.push(row(`A, DNS under API load: HTTP flood (${FLOOD_CONNECTIONS} pipelined connections, large headers)`, await drive(seamark, queries, Infinity, steady)));
+    const answeredCount = flood.stop();
+    notes.push(
+      `DNS under API load, HTTP flood: ${answeredCount} requests answered in ${LOAD_SECONDS} s (${(answeredCount / LOAD_SECONDS).toFixed(0)}/s); ` +
+        `peak resident ${floodPeak.stop().toFixed(1)} MB`,
+    );
+  } finally {
+    await seamark.stop();
+  }
+}
+
+/** seamark on its defaults (one worker) serving LOAD_RECORDS hosts of LOAD_NAMES_EACH names, event streams allowed for every client. */
+async function startLargeRegistry(upstream: number): Promise<Server & { httpPort: number }> {
+  const port = await freePort();
+  const httpPort = await freePort();
+  const hosts = Array.from({ length: LOAD_RECORDS }, (_, i) => ({
+    names: Array.from({ length: LOAD_NAMES_EACH }, (_, j) => loadName(i, j)),
+    addresses: [address4(i), address6(i)],
+  }));
+  // The limits are raised so that all 150 clients get their stream: the row measures what they cost, not their refusal.
+  const config = {
+    dns: [`127.0.0.1:${port}`],
+    http: `127.0.0.1:${httpPort}`,
+    docker: 'off',
+    dataDir: join(work, 'data-load'),
+    logLevel: 'warn',
+    upstreams: [`127.0.0.1:${upstream}`],
+    // A build from before these settings existed (--main) refuses them, and had no such limits.
+    ...(API_LOAD_MAIN === MAIN ? { eventsMaxStreams: 200, eventsMaxStreamsPerClient: 200 } : {}),
+    ...(DNS_ON_API_THREAD ? { dnsThread: false } : {}),
+    hosts,
+  };
+  const file = join(work, 'seamark-load.json');
+  writeFileSync(file, JSON.stringify(config));
+  const child = start(process.execPath, [API_LOAD_MAIN, '--config', file]);
+  await answered(port, `${loadName(LOAD_RECORDS - 1, 0)}.docker`, 120_000);
+  return { name: 'seamark', port, httpPort, pids: () => descendants(child.pid as number), stop: () => stopChild(child) };
+}
+
+/** Samples the server's resident memory every 100 ms; stop() gives the highest seen, MB. */
+function peakResident(server: Server): { stop: () => number } {
+  let peak = residentMb(server.pids());
+  const timer = setInterval(() => (peak = Math.max(peak, residentMb(server.pids()))), 100);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return Math.max(peak, residentMb(server.pids()));
+    },
+  };
+}
+
+/**
+ * `count` clients that open /v1/events at once and stay, reading (and counting) what comes, plus one that
+ * reconnects every 166 ms. A stream whose snapshot has come in whole counts as a snapshot; a non-200 as refused.
+ */
+function startEventStreams(httpPort: number, count: number): { stop: () => { snapshots: number; snapshotBytes: number; refused: number } } {
+  const requests = new Set<ClientRequest>();
+  let snapshots = 0;
+  let snapshotBytes = 0;
+  let refused = 0;
+  let stopped = false;
+  const open = (): ClientRequest => {
+    const req = httpRequest({ host: '127.0.0.1', port: httpPort, path: '/v1/events' }, (response) => {
+      if (response.statusCode !== 200) {
+        refused++;
+        response.resume();
+        return;
+      }
+      // The snapshot ends at the first blank line after its `data:` line.
+      let seen = 0;
+      let tail = '';
+      let whole = false;
+      response.on('data', (chunk: Buffer) => {
+        seen += chunk.length;
+        if (whole) return;
+        tail = (tail + chunk.toString('latin1', Math.max(0, chunk.length - 64))).slice(-64);
+        if (seen > 1000 && tail.endsWith('}\n\n')) {
+          whole = true;
+          snapshots++;
+          snapshotBytes = seen;
+        }
+      });
+    });
+    req.on('error', () => undefined);
+    req.on('close', () => requests.delete(req));
+    req.end();
+    requests.add(req);
+    return req;
+  };
+  for (let i = 0; i < count; i++) open();
+  let reconnecting = open();
+  const timer = setInterval(() => {
+    if (stopped) return;
+    reconnecting.destroy();
+    reconnecting = open();
+  }, 166);
+  return {
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+      for (const req of requests) req.destroy();
+      return { snapshots, snapshotBytes, refused };
+    },
+  };
+}
+
+/**
+ * `connections` sockets, each keeping 32 pipelined GET /healthz requests with about 12 KB of headers in flight.
+ * stop() gives the number of responses received.
+ */
+function startHttpFlood(httpPort: number, connections: number): { stop: () => number } {
+  const headers = Array.from({ length: 12 }, (_, i) => `x-filler-${i}: ${'f'.repeat(1000)}\r\n`).join('');
+  const oneRequest = `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: flood\r\n${headers}\r\n`;
+  const DEPTH = 32;
+  const batch = oneRequest.repeat(DEPTH / 2);
+  let answeredCount = 0;
+  const sockets: Socket[] = [];
+  let stopped = false;
+  const open = () => {
+    const socket = connect({ host: '127.0.0.1', port: httpPort });
+    let inFlight = 0;
+    const refill = () => {
+      while (!stopped && inFlight <= DEPTH / 2) {
+        socket.write(batch);
+        inFlight += DEPTH / 2;
+      }
+    };
+    socket.on('connect', refill);
+    socket.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('latin1');
+      let at = -1;
+      let responses = 0;
+      while ((at = text.indexOf('HTTP/1.1 ', at + 1)) >= 0) responses++;
+      answeredCount += responses;
+      inFlight -= responses;
+      refill();
+    });
+    socket.on('error', () => undefined);
+    // A connection the server closes is opened again: the flood keeps its 20 connections.
+    socket.on('close', () => {
+      if (!stopped) open();
+    });
+    sockets.push(socket);
+  };
+  for (let i = 0; i < connections; i++) open();
+  return {
+    stop() {
+      stopped = true;
+      for (const socket of sockets) socket.destroy();
+      return answeredCount;
+    },
+  };
 }
 
 function median(values: number[]): number {

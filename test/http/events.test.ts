@@ -1,8 +1,11 @@
 // GET /v1/events over real sockets: the snapshot, live changes with their
-// generation, resuming with Last-Event-ID, the heartbeat, `curl -N`, and a
-// client that does not read being dropped while the others go on.
+// generation, resuming with Last-Event-ID, the heartbeat, `curl -N`, a
+// client that does not read being dropped while the others go on, and many
+// clients of a large registry while DNS keeps answering and memory stays put.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request as httpRequest, type ClientRequest } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -10,6 +13,7 @@ import { pino } from 'pino';
 import { eventsRoutes, type EventStreamSettings } from '../../src/http/events.js';
 import type { Instance } from '../../src/registry/instance.js';
 import { Registry } from '../../src/registry/registry.js';
+import { buildQuery, sendRaw } from '../helpers/raw.js';
 import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
 import { api, waitUntil } from './client.js';
 
@@ -125,7 +129,7 @@ describe('GET /v1/events, per client', () => {
   let app: FastifyInstance;
   let registry: Registry;
   let port: number;
-  const settings: EventStreamSettings = { historySize: 5, clientBufferBytes: 256 * 1024, heartbeatMs: 200 };
+  const settings: EventStreamSettings = { historySize: 5, clientBufferBytes: 256 * 1024, heartbeatMs: 200, maxStreams: 100, maxStreamsPerClient: 100 };
   before(async () => {
     registry = new Registry();
     app = Fastify({ logger: false });
@@ -220,6 +224,102 @@ describe('GET /v1/events, first client after changes nobody listened to', () => 
       assert.deepEqual(stream.events.slice(1).map((e) => [data(e).kind, data(e).owner]), [['changed', 'manual:old'], ['health', 'manual:old'], ['removed', 'manual:gone']]);
     } finally {
       await app.close();
+    }
+  });
+});
+
+/** Resident memory of a process, MB. */
+function residentMb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+}
+
+/** Opens /v1/events and counts the bytes that come; `snapshot` turns true once the snapshot event has come whole. */
+function countingStream(port: number) {
+  const state = { status: 0, bytes: 0, snapshot: false, request: undefined as ClientRequest | undefined };
+  state.request = httpRequest({ host: '127.0.0.1', port, path: '/v1/events', agent: false }, (response) => {
+    state.status = response.statusCode ?? 0;
+    let tail = '';
+    response.on('data', (chunk: Buffer) => {
+      state.bytes += chunk.length;
+      tail = (tail + chunk.toString('latin1', Math.max(0, chunk.length - 8))).slice(-8);
+      if (!state.snapshot && tail.endsWith(']}\n\n')) state.snapshot = true;
+    });
+  });
+  state.request.on('error', () => undefined);
+  state.request.end();
+  return state;
+}
+
+describe('GET /v1/events, many clients on a large registry (3,000 records × 64 names)', () => {
+  let seamark: RunningSeamark;
+  const RECORDS = 3000;
+  // Names of about 50 characters: an 11.6 MB snapshot, as in the report this reproduces.
+  const nameOf = (i: number, j: number) => `r${i}-n${j}-${'x'.repeat(38)}`;
+  before(async () => {
+    const hosts = Array.from({ length: RECORDS }, (_, i) => ({ names: Array.from({ length: 64 }, (_, j) => nameOf(i, j)), addresses: [`10.90.${i >> 8}.${i & 255}`] }));
+    // The stream limits raised so that every client of these tests gets its stream.
+    seamark = await startSeamark({ config: { docker: 'off', upstreams: [], logLevel: 'info', eventsMaxStreams: 250, eventsMaxStreamsPerClient: 250, httpMaxConnections: 600, hosts } });
+  });
+  after(async () => {
+    await seamark.stop();
+  });
+
+  it('answers every DNS query and /healthz while 150 clients open a stream each, and memory stays far below a snapshot per client', { timeout: 240_000 }, async () => {
+    const rssBefore = residentMb(seamark.pid);
+    const streams = Array.from({ length: 150 }, () => countingStream(seamark.httpPort));
+    let unanswered = 0;
+    let peak = rssBefore;
+    for (let i = 0; i < 300; i++) {
+      const reply = await sendRaw(seamark.dnsPort, buildQuery(`${nameOf((i * 7) % RECORDS, i % 64)}.docker`, 1, { id: i }), 2000);
+      if (reply?.readUInt16BE(6) !== 1) unanswered++;
+      if (i % 20 === 0) peak = Math.max(peak, residentMb(seamark.pid));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const health = await fetch(`http://127.0.0.1:${seamark.httpPort}/healthz`, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(health.status, 200);
+    await waitUntil(
+      () => {
+        peak = Math.max(peak, residentMb(seamark.pid));
+        return streams.every((stream) => stream.snapshot);
+      },
+      180_000,
+      'every client to get its whole snapshot',
+    );
+    for (const stream of streams) stream.request?.destroy();
+    assert.equal(unanswered, 0, 'every DNS query answered (within 2 s each) while the clients connected');
+    assert.ok(streams.every((stream) => stream.status === 200));
+    const snapshotMb = (streams[0]?.bytes ?? 0) / 1024 / 1024;
+    console.log(`snapshot ${snapshotMb.toFixed(1)} MB; resident ${rssBefore.toFixed(0)} MB before, ${peak.toFixed(0)} MB at most with 150 clients`);
+    // One copy per client would be 150 × the snapshot (about 1.7 GB here).
+    assert.ok(peak - rssBefore < 20 * snapshotMb, `resident grew ${(peak - rssBefore).toFixed(0)} MB for a ${snapshotMb.toFixed(1)} MB snapshot`);
+  });
+
+  it('clients that never read hold no copy of the snapshot each; a reading client still gets every change', { timeout: 120_000 }, async () => {
+    const reader = subscribe(`http://127.0.0.1:${seamark.httpPort}/v1/events`);
+    await waitUntil(() => reader.events.length >= 1, 60_000, 'the reader\'s snapshot');
+    const rssBefore = residentMb(seamark.pid);
+    const stalled = Array.from({ length: 60 }, () => {
+      const socket = connect(seamark.httpPort, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write('GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n');
+      socket.pause();
+      return socket;
+    });
+    try {
+      // Changes while they stall: queued for them as shared bytes, not copied.
+      for (let i = 0; i < 20; i++) {
+        const reply = await api(seamark.httpPort, 'PUT', `/v1/records/stall-${i}`, { names: Array.from({ length: 32 }, (_, j) => `stall-${i}-${j}`), addresses: ['10.91.0.1'] });
+        assert.equal(reply.status, 201, reply.text);
+      }
+      await waitUntil(() => reader.events.filter((e) => e.event === 'instance').length >= 20, 30_000, 'the reader to get the 20 changes');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const grown = residentMb(seamark.pid) - rssBefore;
+      const snapshotMb = (reader.events[0]?.data.length ?? 0) / 1024 / 1024;
+      console.log(`60 stalled clients of a ${snapshotMb.toFixed(1)} MB snapshot: resident grew ${grown.toFixed(0)} MB`);
+      assert.ok(grown < 10 * snapshotMb, `resident grew ${grown.toFixed(0)} MB with 60 stalled clients (one copy each: ${(60 * snapshotMb).toFixed(0)} MB)`);
+    } finally {
+      reader.close();
+      for (const socket of stalled) socket.destroy();
     }
   });
 });

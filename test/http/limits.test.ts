@@ -1,14 +1,16 @@
 // Connection limits and timeouts on a real seamark: idle and trickling clients
 // are cut off, a flood of idle sockets cannot use up the file descriptors that
-// writes and DNS need, and a store that runs out of them answers 503 without
-// revealing a path.
+// writes and DNS need, a store that runs out of them answers 503 without
+// revealing a path, event streams are capped so that they never lock out
+// /healthz or writes, and DNS answers through a flood of requests.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent, request, type ClientRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { dig } from '../helpers/dig.js';
+import { buildQuery, sendRaw } from '../helpers/raw.js';
 import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
 import { waitUntil } from './client.js';
 
@@ -133,4 +135,128 @@ describe('HTTP limits', () => {
       await seamark.stop();
     }
   });
+
+  it('holds 600 /v1/events streams to their caps, with 503 or 429 and Retry-After, while /healthz, /readyz and a PUT succeed', { timeout: 120_000 }, async () => {
+    const seamark = await startSeamark({ config: { docker: 'off' } });
+    const held: ClientRequest[] = [];
+    try {
+      // From 40 loopback addresses, 15 each: within the per-address cap (16), beyond the cap on all streams (64).
+      const statuses = await Promise.all(Array.from({ length: 600 }, (_, i) => openStream(seamark.httpPort, `127.0.0.${1 + (i % 40)}`, held)));
+      const count = (status: number) => statuses.filter((s) => s.status === status).length;
+      assert.equal(count(200), 64, `streams open: ${count(200)}`);
+      assert.equal(count(503), 600 - 64);
+      assert.ok(statuses.filter((s) => s.status === 503).every((s) => s.retryAfter === '10'));
+      const health = await fetch(`http://127.0.0.1:${seamark.httpPort}/healthz`);
+      assert.equal(health.status, 200);
+      assert.equal((await fetch(`http://127.0.0.1:${seamark.httpPort}/readyz`)).status, 200);
+      const agent = new Agent({ keepAlive: false });
+      const written = await put(agent, seamark.httpPort, '/v1/records/during-streams', { names: ['during-streams'], addresses: ['10.95.0.1'] });
+      assert.equal(written.status, 201, written.text);
+      // And DNS serves it.
+      assert.equal((await dig(seamark.dnsPort, 'during-streams.docker', 'A')).answer[0]?.data, '10.95.0.1');
+    } finally {
+      for (const req of held) req.destroy();
+      await seamark.stop();
+    }
+  });
+
+  it('refuses a stream beyond eventsMaxStreamsPerClient with 429 and a message naming the limit, and one beyond eventsMaxStreams with 503', { timeout: 60_000 }, async () => {
+    const seamark = await startSeamark({ config: { docker: 'off', eventsMaxStreams: 5, eventsMaxStreamsPerClient: 3 } });
+    const held: ClientRequest[] = [];
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await openStream(seamark.httpPort, '127.0.0.1', held)).status, 200);
+      const perClient = await openStream(seamark.httpPort, '127.0.0.1', held);
+      assert.equal(perClient.status, 429);
+      assert.equal(perClient.retryAfter, '10');
+      assert.equal(perClient.body.error, 'Too Many Requests');
+      assert.equal(
+        perClient.body.message,
+        'too many event streams from 127.0.0.1: 3 open, at most 3 per client address (eventsMaxStreamsPerClient); close one (each browser tab of the operator page holds one) or retry after 10 s',
+      );
+      for (let i = 0; i < 2; i++) assert.equal((await openStream(seamark.httpPort, '127.0.0.2', held)).status, 200);
+      const overall = await openStream(seamark.httpPort, '127.0.0.3', held);
+      assert.equal(overall.status, 503);
+      assert.equal(overall.body.message, 'too many event streams: 5 open, at most 5 (eventsMaxStreams); retry after 10 s');
+      // A stream that ends frees its place.
+      held.shift()?.destroy();
+      await waitUntil(async () => (await openStream(seamark.httpPort, '127.0.0.1', held)).status === 200, 10_000, 'a freed place');
+    } finally {
+      for (const req of held) req.destroy();
+      await seamark.stop();
+    }
+  });
+
+  it('answers every DNS query through a flood of pipelined large-header requests', { timeout: 60_000 }, async () => {
+    const seamark = await startSeamark({ config: { docker: 'off', upstreams: [], hosts: [{ names: ['web'], addresses: ['10.96.0.1'] }] } });
+    const flood = startFlood(seamark.httpPort, 20);
+    try {
+      await waitUntil(() => flood.answered() > 1000, 20_000, 'the flood to be answered');
+      let unanswered = 0;
+      for (let i = 0; i < 200; i++) {
+        const reply = await sendRaw(seamark.dnsPort, buildQuery('web.docker', 1, { id: i }), 1000);
+        if (reply?.readUInt16BE(6) !== 1) unanswered++;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      assert.equal(unanswered, 0, 'every query answered within 1 s during the flood');
+      assert.ok(flood.answered() > 1000);
+    } finally {
+      flood.stop();
+      await seamark.stop();
+    }
+  });
 });
+
+/** Opens GET /v1/events from `localAddress`; a 200 stream is kept open (in `held`), a refusal read whole. */
+function openStream(port: number, localAddress: string, held: ClientRequest[]): Promise<{ status: number; retryAfter: string | undefined; body: { error?: string; message?: string } }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/v1/events', localAddress, agent: false }, (response) => {
+      const status = response.statusCode ?? 0;
+      const retryAfter = response.headers['retry-after'] as string | undefined;
+      if (status === 200) {
+        held.push(req);
+        response.resume();
+        return resolve({ status, retryAfter, body: {} });
+      }
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      response.on('end', () => resolve({ status, retryAfter, body: JSON.parse(text) as { error?: string; message?: string } }));
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+/** `connections` sockets that keep 32 pipelined GET /healthz requests of about 12 KB of headers in flight. */
+function startFlood(port: number, connections: number): { answered: () => number; stop: () => void } {
+  const headers = Array.from({ length: 12 }, (_, i) => `x-filler-${i}: ${'f'.repeat(1000)}\r\n`).join('');
+  const batch = `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}\r\n`.repeat(16);
+  let answered = 0;
+  let stopped = false;
+  const sockets: Socket[] = [];
+  for (let i = 0; i < connections; i++) {
+    const socket = connect({ host: '127.0.0.1', port });
+    let inFlight = 0;
+    const refill = () => {
+      while (!stopped && inFlight <= 16) {
+        socket.write(batch);
+        inFlight += 16;
+      }
+    };
+    socket.on('connect', refill);
+    socket.on('data', (chunk: Buffer) => {
+      const responses = chunk.toString('latin1').split('HTTP/1.1 ').length - 1;
+      answered += responses;
+      inFlight -= responses;
+      refill();
+    });
+    socket.on('error', () => undefined);
+    sockets.push(socket);
+  }
+  return {
+    answered: () => answered,
+    stop: () => {
+      stopped = true;
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}
