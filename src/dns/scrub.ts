@@ -4,13 +4,7 @@
 import { RRType } from '../zone/records.js';
 import { HEADER_SIZE, readRecordHeader, skipName } from './wire.js';
 
-const CNAME = RRType.CNAME;
-const DNAME = 39;
-const MX = 15;
-const RRSIG = 46;
-const NSEC = 47;
-const NSEC3 = 50;
-const DS = 43;
+const { CNAME, DNAME, MX, RRSIG, NSEC, NSEC3, DS } = RRType;
 
 /** Longest CNAME/DNAME chain followed in one answer; a longer one is cut there (the client asks again for the rest). */
 const MAX_CHAIN = 16;

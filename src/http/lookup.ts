@@ -14,7 +14,7 @@ import { requireToken } from './auth.js';
 import { ErrorSchema } from './errors.js';
 
 /** Type mnemonics besides the ones the zone view produces, so `MX` or `TXT` can be asked (they get NODATA in a zone). */
-const OTHER_TYPES: Record<string, number> = { MX: 15, CAA: 257, SVCB: 64, HTTPS: 65, DS: 43, DNSKEY: 48 };
+const OTHER_TYPES: Record<string, number> = { CAA: 257, SVCB: 64, HTTPS: 65, DNSKEY: 48 };
 const typeCodes = new Map<string, number>([...Object.entries(RRType).filter(([name]) => name !== 'OPT'), ...Object.entries(OTHER_TYPES)]);
 const typeNames = new Map<number, string>([...typeCodes].map(([name, code]) => [code, name]));
 const rcodeNames = new Map<number, string>(Object.entries(Rcode).map(([name, code]) => [code, name]));

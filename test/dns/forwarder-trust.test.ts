@@ -4,19 +4,15 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { RRType, Rcode } from '../../src/zone/records.js';
 import { dig } from '../helpers/dig.js';
 import { buildQuery, rcodeOf, sendRaw } from '../helpers/raw.js';
 import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
 import { rdataA, rdataSoa, startScriptedUpstream, wireName, record, type ScriptedAnswer, type ScriptedUpstream } from './scripted-upstream.js';
 
 const run = promisify(execFile);
-const A = 1;
-const NS = 2;
-const CNAME = 5;
-const SOA = 6;
-const MX = 15;
-const AAAA = 28;
-const SERVFAIL = 2;
+const { A, NS, CNAME, SOA, MX, AAAA } = RRType;
+const SERVFAIL = Rcode.SERVFAIL;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
