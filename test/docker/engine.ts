@@ -38,6 +38,15 @@ export function dockerUnavailable(): string | undefined {
 }
 
 /** Says loudly that the Docker tests are skipped (never quietly). */
+/**
+ * Why a test that disturbs the host (restarting its Docker daemon outside systemd, firewall rules off) must not run
+ * here, or undefined when it may: only when CI says so (CI=true) or the operator opts in (SEAMARK_TEST_DISTURB_HOST=1).
+ */
+export function hostDisturbanceRefused(): string | undefined {
+  if (process.env.CI === 'true' || process.env.SEAMARK_TEST_DISTURB_HOST === '1') return undefined;
+  return 'it restarts this host\'s Docker daemon (outside systemd, with --iptables=false); run it with CI=true or SEAMARK_TEST_DISTURB_HOST=1 on a machine you can disturb';
+}
+
 export function skipLoudly(reason: string): void {
   const line = '!'.repeat(78);
   console.log(`${line}\n!!! SKIPPING the Docker tests: ${reason}\n!!! CI must never skip them: start dockerd (see .ci/run).\n${line}`);

@@ -7,12 +7,14 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
 import {
-  addressesOf, containerAddresses, docker, DockerSocketProxy, dockerUnavailable, removeByPrefix, runContainer, sameSet, seamarkResolver, skipLoudly, startDockerd, testPrefix, waitUntil,
+  addressesOf, containerAddresses, docker, DockerSocketProxy, dockerUnavailable, hostDisturbanceRefused, removeByPrefix, runContainer, sameSet, seamarkResolver, skipLoudly, startDockerd, testPrefix, waitUntil,
 } from './engine.js';
 
 const run = promisify(execFile);
-const unavailable = dockerUnavailable();
-if (unavailable !== undefined) skipLoudly(unavailable);
+const refused = hostDisturbanceRefused();
+if (refused !== undefined) console.log(`SKIPPING the dockerd restart test: ${refused}`);
+const unavailable = refused ?? dockerUnavailable();
+if (refused === undefined && unavailable !== undefined) skipLoudly(unavailable);
 const prefix = testPrefix('rst');
 const DOCKERD_LOG = '/tmp/seamark-test-dockerd.log';
 
