@@ -16,9 +16,10 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 # --ignore-scripts: no dependency needs an install script (ssh2's optional native build is for SSH endpoints seamark does not use).
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.ui.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.json && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+# The same build as a checkout's (npm run build): the server, the operator page's modules, its HTML, CSS and icon.
+RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM ${NODE_IMAGE}
 # The user and group are written into the files directly (no adduser/useradd:
@@ -34,6 +35,8 @@ COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src
 COPY config/seamark.example.yaml ./config/
+# `seamark` on PATH, as an npm install gives it: `docker exec <container> seamark records list`.
+RUN chmod 755 dist/src/main.js && ln -s /app/dist/src/main.js /usr/local/bin/seamark
 ENV NODE_ENV=production \
     SEAMARK_DNS=0.0.0.0:53 \
     SEAMARK_HTTP=127.0.0.1:8080 \

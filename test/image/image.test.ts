@@ -79,6 +79,25 @@ describe('the seamark image', { skip: unavailable, timeout: 300000 }, () => {
     assert.match(output, new RegExp(`Address:\\s+${webAddress.replace(/\./g, '\\.')}\\b`), output);
   });
 
+  it('serves the operator page as a checkout does', async () => {
+    const page = await fetch(`http://127.0.0.1:${httpPort}/`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    const html = await page.text();
+    const assets = [...html.matchAll(/(?:src|href)="\/?([^"#?]+\.(?:js|css|svg))"/g)].map((match) => match[1] as string);
+    assert.ok(assets.length >= 2, `the page links its script and stylesheet: ${assets.join(', ')}`);
+    for (const asset of assets) assert.equal((await fetch(`http://127.0.0.1:${httpPort}/${asset}`)).status, 200, asset);
+  });
+
+  it('has the seamark command on PATH: --version and the records CLI work inside the container', async () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    assert.equal(await docker('exec', seamark, 'seamark', '--version'), manifest.version);
+    const created = await api(httpPort, token, 'PUT', '/v1/records/cli1', { names: ['cli1'], addresses: ['192.0.2.51'] });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const listed = await docker('exec', '-e', `SEAMARK_TOKEN=${token}`, seamark, 'seamark', 'records', 'list');
+    assert.match(listed, /cli1/, listed);
+  });
+
   it('the HEALTHCHECK turns healthy', async () => {
     await waitUntil('the container to report healthy', async () => (await docker('inspect', '--format', '{{.State.Health.Status}}', seamark)) === 'healthy', 60000, 500);
   });
