@@ -156,7 +156,7 @@ describe('a stalled or slow Docker API', { skip: unavailable, timeout: 300000 },
 
     // The next reconcile reads both while they run; both answers arrive 10 s late.
     proxy.failMatching(new RegExp(`^GET /containers/(${slow}|${victim})/json`), { delayResponseMs: 10000 }, 2);
-    await waitUntil('a reconcile to wait for both inspects', async () => proxy.faulted(/^GET \/containers\/\w+\/json/) === 2 && proxy.heldChunks > 0, 10000, 20);
+    await waitUntil('a reconcile to wait for both inspects', async () => proxy.faulted(/^GET \/containers\/\w+\/json/) === 2 && proxy.heldChunks > 0, 30000, 20);
     await docker('kill', victim);
     await resolves(`${prefix}ri-victim`, []);
     assert.ok(proxy.heldChunks > 0, 'the kill left DNS while the reconcile was still waiting');
