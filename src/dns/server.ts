@@ -8,13 +8,14 @@ import type { Log } from '../log.js';
 import { formatEndpoint, isAllowed, type Endpoint } from '../config/addresses.js';
 import type { Registry } from '../registry/registry.js';
 import { RRClass, RRType, Rcode, type ResourceRecord, type ZoneResponse } from '../zone/records.js';
-import { lookup, soaRecord, zoneOf, zoneTransfer, type ZoneSettings } from '../zone/view.js';
+import { lookup, soaRecord, zoneOf, zoneSerial, zoneTransfer, type ZoneSettings } from '../zone/view.js';
 import type { CachedAnswer, Forwarder } from './forwarder.js';
 import type { ChainLink } from './scrub.js';
 import { performance } from 'node:perf_hooks';
 import { AnswerCache, MAX_ROTATIONS } from './answer-cache.js';
 import { DROP, SLIP, slipReply, type ResponseRateLimiter } from './rrl.js';
-import { MAX_MESSAGE_SIZE, PLAIN_UDP_SIZE, encodeResponse, encodeTransfer, ixfrClientSerial, parseQuery, type Edns, type Query, type ResponseOptions } from './wire.js';
+import { touchedNames } from './touched-names.js';
+import { MAX_MESSAGE_SIZE, PLAIN_UDP_SIZE, encodeResponse, encodeTransfer, firstSoaSerialAt, ixfrClientSerial, parseQuery, type Edns, type Query, type ResponseOptions } from './wire.js';
 
 export interface DnsServerOptions {
   listen: readonly Endpoint[];
@@ -65,9 +66,17 @@ export class DnsServer {
   /** Whether a client address may forward, by address: the allow-list is checked once per client. */
   private readonly forwardingAllowedByClient = new Map<string, boolean>();
 
+  /** Stops the answer cache hearing of registry changes. */
+  private readonly unsubscribe: () => void = () => undefined;
+
   constructor(private readonly options: DnsServerOptions) {
-    const { registry } = options;
-    this.cache = options.answerCacheSize > 0 ? new AnswerCache(options.answerCacheSize, options.answerCacheBytes, options.udpPayloadMax, () => registry.generation) : undefined;
+    const { registry, zone } = options;
+    if (options.answerCacheSize > 0) {
+      const cache = new AnswerCache(options.answerCacheSize, options.answerCacheBytes, options.udpPayloadMax, () => zoneSerial(zone, registry));
+      this.cache = cache;
+      // A change drops the cached answers for the names it touches, and no others.
+      this.unsubscribe = registry.onMutation((change, generation, previous) => cache.touch(touchedNames(change, previous, registry), generation));
+    }
   }
 
   async start(): Promise<void> {
@@ -79,6 +88,7 @@ export class DnsServer {
   }
 
   async stop(): Promise<void> {
+    this.unsubscribe();
     for (const socket of this.udpSockets) socket.close();
     for (const connection of this.tcpConnections) connection.destroy();
     await Promise.all(this.tcpServers.map((server) => new Promise((resolve) => server.close(resolve))));
@@ -261,16 +271,21 @@ export class DnsServer {
     const generation = this.options.registry.generation;
     const rotations = Math.min(Math.max(first.answers.length, 1), MAX_ROTATIONS);
     const responses: Buffer[] = [];
+    let serialAt = 0;
     for (let rotation = 0; rotation < rotations; rotation++) {
       const response = lookup(this.options.registry, this.options.zone, query.name, query.type, rotation);
       if (response === undefined) return;
       const encoded = this.encode(message, query, true, response.rcode, true, false, response);
       // Too big for any UDP client (or for any message, which SERVFAIL says): the fast path could never serve it.
       if (encoded.length > this.options.udpPayloadMax || (encoded.readUInt16BE(2) & 0xf) !== response.rcode) return;
+      // The SOA serial moves with every change: the cache writes the current one in, at the same place in every rotation.
+      const at = firstSoaSerialAt(encoded, query.questionEnd) ?? 0;
+      if (rotation > 0 && at !== serialAt) return;
+      serialAt = at;
       encoded.writeUInt16BE(0, 0);
       responses.push(encoded);
     }
-    this.cache.storeZone(message, query.type, first.rcode, responses, generation);
+    this.cache.storeZone(message, query.type, first.rcode, responses, generation, serialAt);
   }
 
   private forwardingAllowed(client: string): boolean {

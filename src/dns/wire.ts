@@ -173,12 +173,31 @@ export function ixfrClientSerial(message: Buffer, questionEnd: number): number |
     const record = readRecordHeader(message, offset);
     if (record === undefined) return undefined;
     if (i === answers && record.type === RRType.SOA) {
-      const serialAt = skipName(message, skipName(message, record.rdataStart) ?? record.end);
-      return serialAt !== undefined && serialAt + 4 <= record.end ? message.readUInt32BE(serialAt) : undefined;
+      const serialAt = soaSerialAt(message, record);
+      return serialAt === undefined ? undefined : message.readUInt32BE(serialAt);
     }
     offset = record.end;
   }
   return undefined;
+}
+
+/** Where the serial of the first SOA record in a message is (any section), or undefined when it has none. */
+export function firstSoaSerialAt(message: Buffer, questionEnd: number): number | undefined {
+  let offset = questionEnd;
+  const records = message.readUInt16BE(6) + message.readUInt16BE(8) + message.readUInt16BE(10);
+  for (let i = 0; i < records; i++) {
+    const record = readRecordHeader(message, offset);
+    if (record === undefined) return undefined;
+    if (record.type === RRType.SOA) return soaSerialAt(message, record);
+    offset = record.end;
+  }
+  return undefined;
+}
+
+/** Where the serial is in the rdata of an SOA record (after MNAME and RNAME), or undefined when it does not fit. */
+function soaSerialAt(message: Buffer, record: RecordHeader): number | undefined {
+  const serialAt = skipName(message, skipName(message, record.rdataStart) ?? record.end);
+  return serialAt !== undefined && serialAt + 4 <= record.end ? serialAt : undefined;
 }
 
 /** Offsets of the TTL fields of every record but OPT: how cached upstream answers are aged. */
