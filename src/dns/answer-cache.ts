@@ -6,12 +6,13 @@
 // serial, which every change moves, is written into a reply as it leaves, so
 // that negative and apex answers need not go with each change. Forwarded
 // answers stay until their TTL runs out or a change touches their name (a
-// reverse name seamark becomes the authority for).
+// reverse name seamark becomes the authority for); their bytes are the
+// forwarder's, counted in its budget only, and leave with its entry.
 import type { LRUCache } from 'lru-cache';
 import { AnswerBlocks, entryGeneration, entryMeta, entryQuestionAt, entryQuestionLength, entrySerialAt, nextRotation } from './answer-blocks.js';
 import { boundedCache, bufferCost } from './bounded-cache.js';
 import { HEADER_SIZE } from './wire.js';
-import { ageCachedAnswer, cachedAnswerCost, type CachedAnswer } from './forwarder.js';
+import { ageCachedAnswer, type CachedAnswer } from './forwarder.js';
 
 /** Encoded rotations kept for a name with several addresses. */
 export const MAX_ROTATIONS = 16;
@@ -21,8 +22,13 @@ interface ForwardEntry {
   question: Buffer;
   answer: CachedAnswer;
   generation: number;
+  /** Its key in the LRU. */
+  key: number;
   meta: number;
 }
+
+/** The entry object and its slot in `forwardKeys`, bytes. */
+const FORWARD_ENTRY = 120;
 
 /** A zone answer's handle in the cache's `AnswerBlocks`, or a forwarded answer. */
 type Entry = number | ForwardEntry;
@@ -68,6 +74,8 @@ export class AnswerCache {
   private touchedAll = 0;
   /** Heap of forwarded entries, bytes (zone answers are counted by the blocks they take). */
   private forwardBytes = 0;
+  /** The entries of each forwarded answer (one per query variant that asked it), by the forwarder's answer. */
+  private readonly forwardKeys = new Map<CachedAnswer, number[]>();
   /** Type and rcode of the last reply `serve` returned, for metrics without a callback per packet. */
   servedType = 0;
   servedRcode = 0;
@@ -79,10 +87,21 @@ export class AnswerCache {
     /** The zones' SOA serial now: written into every cached reply that carries the SOA. */
     private readonly currentSerial: () => number,
   ) {
-    this.entries = boundedCache(size, budgetBytes, (entry) => (typeof entry === 'number' ? LRU_SLOTS + this.zone.size(entry) : forwardCost(entry)), (entry) => {
+    this.entries = boundedCache(size, budgetBytes, (entry) => LRU_SLOTS + (typeof entry === 'number' ? this.zone.size(entry) : forwardCost(entry)), (entry) => {
       if (typeof entry === 'number') this.zone.release(entry);
-      else this.forwardBytes -= forwardCost(entry);
+      else this.forgetForward(entry);
     });
+  }
+
+  /** The forwarder let go of `answer`: the entries serving it go as well, so it is held in one place only. */
+  dropForwarded(answer: CachedAnswer): void {
+    const keys = this.forwardKeys.get(answer);
+    if (keys === undefined) return;
+    for (const key of [...keys]) {
+      const entry = this.entries.peek(key);
+      if (typeof entry === 'object' && entry.answer === answer) this.entries.delete(key);
+    }
+    this.forwardKeys.delete(answer);
   }
 
   /** A change made `generation`: the answers for `names` (normalised question names) made before it are stale. */
@@ -186,10 +205,25 @@ export class AnswerCache {
     if (query === undefined) return;
     const question = Buffer.from(message.subarray(HEADER_SIZE, query.questionEnd));
     lowerCaseName(question, 0, question.length - 4);
-    const entry: ForwardEntry = { question, answer, generation, meta: packMeta(query.variant, type, (answer.message[3] as number) & 0xf) };
-    this.entries.set(query.hash, entry);
-    if (this.entries.peek(query.hash) === entry) this.forwardBytes += forwardCost(entry);
+    const key = query.hash;
+    const entry: ForwardEntry = { question, answer, generation, key, meta: packMeta(query.variant, type, (answer.message[3] as number) & 0xf) };
+    this.entries.set(key, entry);
+    if (this.entries.peek(key) === entry) {
+      this.forwardBytes += forwardCost(entry);
+      const keys = this.forwardKeys.get(answer);
+      if (keys === undefined) this.forwardKeys.set(answer, [key]);
+      else keys.push(key);
+    }
     this.keepWithinBudget();
+  }
+
+  private forgetForward(entry: ForwardEntry): void {
+    this.forwardBytes -= forwardCost(entry);
+    const keys = this.forwardKeys.get(entry.answer);
+    if (keys === undefined) return;
+    const at = keys.indexOf(entry.key);
+    if (at >= 0) keys.splice(at, 1);
+    if (keys.length === 0) this.forwardKeys.delete(entry.answer);
   }
 
   /** The generation an answer to `query` must have been made in (or after) to be fresh. */
@@ -203,8 +237,9 @@ export class AnswerCache {
   }
 }
 
+/** What a forwarded entry holds of its own beyond its LRU slots: the answer itself is the forwarder's, in its budget. */
 function forwardCost(entry: ForwardEntry): number {
-  return LRU_SLOTS + bufferCost(entry.question) + cachedAnswerCost(entry.answer);
+  return FORWARD_ENTRY + bufferCost(entry.question);
 }
 
 /** FNV-1a of a normalised name in text form, as `readFastQuery` hashes it on the wire: label lengths and bytes, the root label last. */

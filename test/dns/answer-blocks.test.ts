@@ -116,3 +116,22 @@ describe('AnswerCache over AnswerBlocks', () => {
     assert.ok(hits >= 150, `${hits} of 200 hot names cached`);
   });
 });
+
+describe('AnswerCache and the forwarder', () => {
+  it('drops a forwarded answer the forwarder let go of: it is held in one place only', async () => {
+    const { AnswerCache } = await import('../../src/dns/answer-cache.js');
+    const { buildQuery } = await import('../helpers/raw.js');
+    const cache = new AnswerCache(100, 100_000, 1232, () => 1);
+    const query = buildQuery('example.com', 1);
+    const message = Buffer.concat([query, Buffer.alloc(16, 1)]);
+    message[2] = 0x81;
+    const answer = { message, questionEnd: query.length, ttlOffsets: [], ttls: [], storedAt: Date.now(), expiresAt: Date.now() + 60_000 };
+    cache.storeForward(query, 1, answer, 0);
+    assert.ok(cache.serve(query, true) !== undefined);
+    const held = cache.bytes;
+    assert.ok(held < message.length + 400, `${held} bytes counted: the entry, not the forwarder's answer again`);
+    cache.dropForwarded(answer);
+    assert.equal(cache.serve(query, true), undefined);
+    assert.equal(cache.size, 0);
+  });
+});
