@@ -16,12 +16,13 @@ const OFFSET_MASK = (1 << OFFSET_BITS) - 1;
 const LARGEST_SHARED = BLOCK_SIZE / 8;
 
 // The header: where each field is, from the entry's start.
-const GENERATION = 0; // float64: the registry generation the answer is valid for
+const GENERATION = 0; // float64: the registry generation the answer was made in
 const META = 8; // uint32: variant, rcode and type (the cache's packMeta)
 const QUESTION_LENGTH = 12; // uint16: the question's bytes (name, type, class)
 const ROTATIONS = 14; // uint8: how many rotations of the answer follow
 const NEXT = 15; // uint8: which rotation the next reply is
-const LENGTHS = 16; // uint16 per rotation: its length
+const SERIAL_AT = 16; // uint16: where the SOA serial is in every rotation (0: no SOA), written afresh on every reply
+const LENGTHS = 18; // uint16 per rotation: its length
 /** Where rotations start, for an entry of `rotations`. */
 const dataStart = (rotations: number) => LENGTHS + 2 * rotations;
 
@@ -33,13 +34,15 @@ export class AnswerBlocks {
   /** The block small entries go to, and how much of it is taken. */
   private current = -1;
   private used = 0;
+  /** Bytes of every block held: what the cache really costs, however few live entries keep a block. */
+  private held = 0;
 
   /**
    * Keeps the rotations of one answer (each at most 65,535 bytes, at most
    * 255 of them; the first holds the question lower-cased) and returns its
-   * handle.
+   * handle. `serialAt`: where the SOA serial is in each rotation, 0 when there is none.
    */
-  store(rotations: readonly Buffer[], generation: number, meta: number, questionLength: number): number {
+  store(rotations: readonly Buffer[], generation: number, meta: number, questionLength: number, serialAt = 0): number {
     const start = dataStart(rotations.length);
     let size = start;
     for (const rotation of rotations) size += rotation.length;
@@ -63,6 +66,7 @@ export class AnswerBlocks {
     block.writeUInt16LE(questionLength, offset + QUESTION_LENGTH);
     block[offset + ROTATIONS] = rotations.length;
     block[offset + NEXT] = 0;
+    block.writeUInt16LE(serialAt, offset + SERIAL_AT);
     let at = offset + start;
     rotations.forEach((rotation, i) => {
       block.writeUInt16LE(rotation.length, offset + LENGTHS + 2 * i);
@@ -105,9 +109,15 @@ export class AnswerBlocks {
     return this.blocks.length - this.unused.length;
   }
 
+  /** Bytes of the blocks held now. */
+  get heldBytes(): number {
+    return this.held;
+  }
+
   private newBlock(size: number): number {
     const index = this.unused.pop() ?? this.blocks.length;
     this.blocks[index] = Buffer.allocUnsafeSlow(size);
+    this.held += size;
     this.live[index] = 0;
     return index;
   }
@@ -120,6 +130,7 @@ export class AnswerBlocks {
   }
 
   private freeBlock(index: number): void {
+    this.held -= (this.blocks[index] as Buffer).length;
     this.blocks[index] = undefined;
     this.unused.push(index);
   }
@@ -143,6 +154,11 @@ export function entryQuestionAt(block: Buffer, at: number): number {
 
 export function entryQuestionLength(block: Buffer, at: number): number {
   return block.readUInt16LE(at + QUESTION_LENGTH);
+}
+
+/** Where the SOA serial is in a reply of the entry, 0 when it carries no SOA. */
+export function entrySerialAt(block: Buffer, at: number): number {
+  return block.readUInt16LE(at + SERIAL_AT);
 }
 
 /** A copy of the entry's next rotation (they take turns), or undefined when it is longer than `limit`. */

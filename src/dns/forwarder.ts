@@ -30,6 +30,8 @@ export interface ForwarderOptions {
   log: Log;
   onUpstreamError?: (upstream: string) => void;
   onCache?: (hit: boolean) => void;
+  /** Told of every cached answer that leaves the cache (expired, evicted, replaced): the answer cache drops it too. */
+  onDropped?: (answer: CachedAnswer) => void;
 }
 
 export interface CachedAnswer {
@@ -99,7 +101,9 @@ export class Forwarder {
   private preferred = 0;
 
   constructor(private readonly options: ForwarderOptions) {
-    this.cache = options.cacheSize > 0 ? boundedCache(options.cacheSize, options.cacheBytes, cachedCost) : undefined;
+    const { onDropped } = options;
+    const dropped = onDropped === undefined ? undefined : (entry: CachedAnswer | CachedChain) => ('chain' in entry ? undefined : onDropped(entry));
+    this.cache = options.cacheSize > 0 ? boundedCache(options.cacheSize, options.cacheBytes, cachedCost, dropped) : undefined;
     this.failures = new LRUCache({ max: FAILURE_CACHE_SIZE, ttl: Math.max(options.failureTtlMs, 1), ttlAutopurge: false });
   }
 

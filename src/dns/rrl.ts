@@ -17,7 +17,7 @@ import type { BlockList } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { isAllowed } from '../config/addresses.js';
 import { RRType } from '../zone/records.js';
-import { HEADER_SIZE, readRecordHeader } from './wire.js';
+import { HEADER_SIZE, readRecordHeader, skipName } from './wire.js';
 
 export interface RrlOptions {
   /** Answers per second one (client prefix, answer) pair may receive. */
@@ -104,7 +104,7 @@ export class ResponseRateLimiter {
     a = mix(a, kind);
     b = mix(b, kind);
     if (kind !== ERROR && response.readUInt16BE(4) === 1) {
-      const nameEnd = skipName(response, HEADER_SIZE);
+      const nameEnd = skipName(response, HEADER_SIZE) ?? response.length;
       if (nameEnd + 4 <= response.length) {
         if (kind === NXDOMAIN && answers === 0 && response.readUInt16BE(8) > 0) {
           // The authority section's SOA owner is the zone: every made-up name under it counts as one.
@@ -188,7 +188,7 @@ export class ResponseRateLimiter {
  * reply to an EDNS query has (RFC 6891 §7).
  */
 export function slipReply(response: Buffer): Buffer {
-  const questionEnd = response.readUInt16BE(4) === 1 ? Math.min(skipName(response, HEADER_SIZE) + 4, response.length) : HEADER_SIZE;
+  const questionEnd = response.readUInt16BE(4) === 1 ? Math.min((skipName(response, HEADER_SIZE) ?? response.length) + 4, response.length) : HEADER_SIZE;
   const opt = optOf(response, questionEnd);
   const reply = Buffer.alloc(questionEnd + (opt === undefined ? 0 : 11));
   response.copy(reply, 0, 0, questionEnd);
@@ -224,17 +224,6 @@ function secondsSinceStart(): number {
 
 function mix(hash: number, value: number): number {
   return Math.imul(hash ^ value, 0x01000193);
-}
-
-/** Offset just past the (uncompressed) name at `offset`; a pointer ends it. */
-function skipName(message: Buffer, offset: number): number {
-  while (offset < message.length) {
-    const length = message[offset] as number;
-    if (length === 0) return offset + 1;
-    if (length >= 0xc0) return offset + 2;
-    offset += length + 1;
-  }
-  return message.length;
 }
 
 /** Hashes the name at `offset` case-insensitively, following compression pointers. */

@@ -8,13 +8,14 @@ import type { Log } from '../log.js';
 import { formatEndpoint, isAllowed, type Endpoint } from '../config/addresses.js';
 import type { Registry } from '../registry/registry.js';
 import { RRClass, RRType, Rcode, type ResourceRecord, type ZoneResponse } from '../zone/records.js';
-import { lookup, soaRecord, zoneOf, zoneTransfer, type ZoneSettings } from '../zone/view.js';
+import { lookup, soaRecord, zoneOf, zoneSerial, zoneTransfer, type ZoneSettings } from '../zone/view.js';
 import type { CachedAnswer, Forwarder } from './forwarder.js';
 import type { ChainLink } from './scrub.js';
 import { performance } from 'node:perf_hooks';
 import { AnswerCache, MAX_ROTATIONS } from './answer-cache.js';
 import { DROP, SLIP, slipReply, type ResponseRateLimiter } from './rrl.js';
-import { MAX_MESSAGE_SIZE, PLAIN_UDP_SIZE, encodeResponse, encodeTransfer, ixfrClientSerial, parseQuery, type Edns, type Query, type ResponseOptions } from './wire.js';
+import { touchedNames } from './touched-names.js';
+import { MAX_MESSAGE_SIZE, PLAIN_UDP_SIZE, encodeResponse, encodeTransfer, firstSoaSerialAt, ixfrClientSerial, parseQuery, type Edns, type Query, type ResponseOptions } from './wire.js';
 
 export interface DnsServerOptions {
   listen: readonly Endpoint[];
@@ -52,6 +53,9 @@ type Respond = (rcode: number, authoritative: boolean, records?: Records) => fal
 /** Where a reply goes: one function per transport, so the request path does not care. */
 type Reply = (response: Buffer) => void;
 
+/** Sends the messages of a zone transfer over TCP, each once the connection has taken the one before. */
+type ReplyAll = (responses: Iterator<Buffer>) => void;
+
 const MAX_TCP_CONNECTIONS = 1000;
 
 export class DnsServer {
@@ -65,9 +69,22 @@ export class DnsServer {
   /** Whether a client address may forward, by address: the allow-list is checked once per client. */
   private readonly forwardingAllowedByClient = new Map<string, boolean>();
 
+  /** The answer cache, for the forwarder to tell of the answers it lets go of (setup.ts). */
+  dropForwarded(answer: CachedAnswer): void {
+    this.cache?.dropForwarded(answer);
+  }
+
+  /** Stops the answer cache hearing of registry changes. */
+  private readonly unsubscribe: () => void = () => undefined;
+
   constructor(private readonly options: DnsServerOptions) {
-    const { registry } = options;
-    this.cache = options.answerCacheSize > 0 ? new AnswerCache(options.answerCacheSize, options.answerCacheBytes, options.udpPayloadMax, () => registry.generation) : undefined;
+    const { registry, zone } = options;
+    if (options.answerCacheSize > 0) {
+      const cache = new AnswerCache(options.answerCacheSize, options.answerCacheBytes, options.udpPayloadMax, () => zoneSerial(zone, registry));
+      this.cache = cache;
+      // A change drops the cached answers for the names it touches, and no others.
+      this.unsubscribe = registry.onMutation((change, generation, previous) => cache.touch(touchedNames(change, previous, registry), generation));
+    }
   }
 
   async start(): Promise<void> {
@@ -79,6 +96,7 @@ export class DnsServer {
   }
 
   async stop(): Promise<void> {
+    this.unsubscribe();
     for (const socket of this.udpSockets) socket.close();
     for (const connection of this.tcpConnections) connection.destroy();
     await Promise.all(this.tcpServers.map((server) => new Promise((resolve) => server.close(resolve))));
@@ -98,7 +116,7 @@ export class DnsServer {
    * The request path: parse, decide, answer. Returns true when the reply
    * comes later (a forwarded query): `settled` is called once it is sent.
    */
-  answer(message: Buffer, client: string, viaTcp: boolean, reply: Reply, settled?: () => void): boolean {
+  answer(message: Buffer, client: string, viaTcp: boolean, reply: Reply, settled?: () => void, replyAll?: ReplyAll): boolean {
     const startedAt = performance.now();
     const parsed = parseQuery(message);
     if (parsed.kind === 'drop') return false;
@@ -131,7 +149,7 @@ export class DnsServer {
     };
 
     if (query.edns !== undefined && query.edns.version > 0) return respond(Rcode.BADVERS, false);
-    if (query.type === RRType.AXFR || query.type === RRType.IXFR) return this.transfer(message, query, client, viaTcp, reply, respond);
+    if (query.type === RRType.AXFR || query.type === RRType.IXFR) return this.transfer(message, query, client, viaTcp, replyAll, respond, startedAt);
     if (query.class === RRClass.CH) return this.answerChaos(query, respond);
     if (query.class !== RRClass.IN && query.class !== RRClass.ANY) {
       return respond(zoneOf(this.options.zone, query.name) === undefined && mayForward ? Rcode.NOTIMP : Rcode.REFUSED, false);
@@ -215,7 +233,7 @@ export class DnsServer {
    * SOA when the client's serial is current, or over UDP (telling it to use
    * TCP); otherwise the whole zone in AXFR form.
    */
-  private transfer(message: Buffer, query: Query, client: string, viaTcp: boolean, reply: Reply, respond: Respond): false {
+  private transfer(message: Buffer, query: Query, client: string, viaTcp: boolean, replyAll: ReplyAll | undefined, respond: Respond, startedAt: number): false {
     const zone = zoneOf(this.options.zone, query.name);
     const isIxfr = query.type === RRType.IXFR;
     if (zone !== query.name || (!viaTcp && !isIxfr) || !isAllowed(this.options.axfrAllow, client)) {
@@ -228,9 +246,11 @@ export class DnsServer {
       const known = ixfrClientSerial(message, query.questionEnd);
       if (!viaTcp || (known !== undefined && !serialIsBefore(known, soa.serial))) return respond(Rcode.NOERROR, true, { answers: [soa] });
     }
+    // Only TCP carries a whole zone (UDP got the SOA above).
+    if (replyAll === undefined) return respond(Rcode.REFUSED, false);
     const records = zoneTransfer(this.options.registry, this.options.zone, zone);
-    for (const part of encodeTransfer(message, query.id, query.questionEnd, records, this.ednsReply(query.edns), this.logBadRecord)) reply(part);
-    this.options.onAnswer?.(query.type, Rcode.NOERROR, performance.now());
+    replyAll(encodeTransfer(message, query.id, query.questionEnd, records, this.ednsReply(query.edns), this.logBadRecord));
+    this.options.onAnswer?.(query.type, Rcode.NOERROR, startedAt);
     return false;
   }
 
@@ -261,16 +281,21 @@ export class DnsServer {
     const generation = this.options.registry.generation;
     const rotations = Math.min(Math.max(first.answers.length, 1), MAX_ROTATIONS);
     const responses: Buffer[] = [];
+    let serialAt = 0;
     for (let rotation = 0; rotation < rotations; rotation++) {
       const response = lookup(this.options.registry, this.options.zone, query.name, query.type, rotation);
       if (response === undefined) return;
       const encoded = this.encode(message, query, true, response.rcode, true, false, response);
       // Too big for any UDP client (or for any message, which SERVFAIL says): the fast path could never serve it.
       if (encoded.length > this.options.udpPayloadMax || (encoded.readUInt16BE(2) & 0xf) !== response.rcode) return;
+      // The SOA serial moves with every change: the cache writes the current one in, at the same place in every rotation.
+      const at = firstSoaSerialAt(encoded, query.questionEnd) ?? 0;
+      if (rotation > 0 && at !== serialAt) return;
+      serialAt = at;
       encoded.writeUInt16BE(0, 0);
       responses.push(encoded);
     }
-    this.cache.storeZone(message, query.type, first.rcode, responses, generation);
+    this.cache.storeZone(message, query.type, first.rcode, responses, generation, serialAt);
   }
 
   private forwardingAllowed(client: string): boolean {
@@ -403,12 +428,26 @@ export class DnsServer {
     connection.on('error', () => connection.destroy());
     // A client that pipelines faster than it reads is paused until its answers drain.
     connection.on('drain', () => connection.resume());
+    const frame = (response: Buffer) => {
+      const framed = Buffer.allocUnsafe(response.length + 2);
+      framed.writeUInt16BE(response.length, 0);
+      response.copy(framed, 2);
+      return framed;
+    };
     const reply: Reply = (response) => {
       if (connection.destroyed) return;
-      const frame = Buffer.allocUnsafe(response.length + 2);
-      frame.writeUInt16BE(response.length, 0);
-      response.copy(frame, 2);
-      if (!connection.write(frame)) connection.pause();
+      if (!connection.write(frame(response))) connection.pause();
+    };
+    // A zone transfer goes on only as the client reads it: the next message is encoded once the last one drained.
+    const replyAll: ReplyAll = (responses) => {
+      for (let next = responses.next(); !next.done; next = responses.next()) {
+        if (connection.destroyed) return;
+        if (!connection.write(frame(next.value))) {
+          connection.pause();
+          connection.once('drain', () => replyAll(responses));
+          return;
+        }
+      }
     };
     connection.on('data', (chunk) => {
       buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
@@ -418,7 +457,7 @@ export class DnsServer {
         const message = buffered.subarray(2, length + 2);
         buffered = buffered.subarray(length + 2);
         try {
-          if (this.answer(message, client, true, reply, settled)) waiting++;
+          if (this.answer(message, client, true, reply, settled, replyAll)) waiting++;
         } catch (error) {
           this.options.log.error({ err: error, client }, 'query failed');
         }

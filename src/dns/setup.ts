@@ -39,6 +39,8 @@ export function createDnsServer(config: Config, registry: Registry, zone: ZoneSe
   const upstreams = config.upstreams.length > 0 ? config.upstreams.map((text) => parseEndpoint(text, 53)) : upstreamsFromResolvConf(listen);
   if (upstreams.length === 0) log.warn('no upstream resolvers (none configured, none usable in /etc/resolv.conf): names outside the zones get REFUSED');
   else log.info({ upstreams: upstreams.map(formatEndpoint) }, 'forwarding names outside the zones');
+  // Forwarded answers are held by the forwarder's cache alone: what it lets go of, the answer cache drops too.
+  let server: DnsServer | undefined;
   const forwarder = new Forwarder({
     upstreams,
     timeoutMs: config.forwardTimeout * 1000,
@@ -51,8 +53,9 @@ export function createDnsServer(config: Config, registry: Registry, zone: ZoneSe
     log,
     onCache: metrics.onCache,
     onUpstreamError: metrics.onUpstreamError,
+    onDropped: (answer) => server?.dropForwarded(answer),
   });
-  return new DnsServer({
+  server = new DnsServer({
     listen,
     registry,
     zone,
@@ -69,6 +72,7 @@ export function createDnsServer(config: Config, registry: Registry, zone: ZoneSe
     reusePort,
     onAnswer: metrics.onAnswer,
   });
+  return server;
 }
 
 /** The response rate limiter the configuration asks for, counted in the metrics; undefined when off. */

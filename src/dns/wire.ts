@@ -173,12 +173,31 @@ export function ixfrClientSerial(message: Buffer, questionEnd: number): number |
     const record = readRecordHeader(message, offset);
     if (record === undefined) return undefined;
     if (i === answers && record.type === RRType.SOA) {
-      const serialAt = skipName(message, skipName(message, record.rdataStart) ?? record.end);
-      return serialAt !== undefined && serialAt + 4 <= record.end ? message.readUInt32BE(serialAt) : undefined;
+      const serialAt = soaSerialAt(message, record);
+      return serialAt === undefined ? undefined : message.readUInt32BE(serialAt);
     }
     offset = record.end;
   }
   return undefined;
+}
+
+/** Where the serial of the first SOA record in a message is (any section), or undefined when it has none. */
+export function firstSoaSerialAt(message: Buffer, questionEnd: number): number | undefined {
+  let offset = questionEnd;
+  const records = message.readUInt16BE(6) + message.readUInt16BE(8) + message.readUInt16BE(10);
+  for (let i = 0; i < records; i++) {
+    const record = readRecordHeader(message, offset);
+    if (record === undefined) return undefined;
+    if (record.type === RRType.SOA) return soaSerialAt(message, record);
+    offset = record.end;
+  }
+  return undefined;
+}
+
+/** Where the serial is in the rdata of an SOA record (after MNAME and RNAME), or undefined when it does not fit. */
+function soaSerialAt(message: Buffer, record: RecordHeader): number | undefined {
+  const serialAt = skipName(message, skipName(message, record.rdataStart) ?? record.end);
+  return serialAt !== undefined && serialAt + 4 <= record.end ? serialAt : undefined;
 }
 
 /** Offsets of the TTL fields of every record but OPT: how cached upstream answers are aged. */
@@ -241,8 +260,17 @@ export type BadRecordListener = (record: ResourceRecord, error: unknown) => void
 /** Largest DNS message (its TCP length field is 16 bits). */
 export const MAX_MESSAGE_SIZE = 65535;
 
-/** Room past the largest message for one record (names of at most 255 bytes), so a record is written before its size is checked. */
-const scratch = Buffer.alloc(MAX_MESSAGE_SIZE + 1024);
+/** Longest TXT data seamark encodes, bytes. */
+const MAX_TXT = 4096;
+
+/** The largest record: a 255-byte owner, type to length, and the longest rdata (a TXT of MAX_TXT bytes in 255-byte strings). */
+const MAX_RECORD_SIZE = 255 + 10 + MAX_TXT + Math.ceil(MAX_TXT / 255);
+
+/**
+ * Room past the largest message for one whole record, so that a record is written before its size is checked:
+ * a record that runs past the limit is an overflow (TC, or SERVFAIL over TCP), never a write past the end.
+ */
+const scratch = Buffer.alloc(MAX_MESSAGE_SIZE + MAX_RECORD_SIZE);
 
 /** Writes a complete response; the result is a fresh Buffer the caller owns. */
 export function encodeResponse(options: ResponseOptions): Buffer {
@@ -407,7 +435,7 @@ class MessageWriter {
       case RRType.TXT: {
         // Character-strings of at most 255 bytes each.
         const text = Buffer.from(record.text, 'utf8');
-        if (text.length > 4096) throw new RangeError(`TXT of ${text.length} bytes is longer than 4096`);
+        if (text.length > MAX_TXT) throw new RangeError(`TXT of ${text.length} bytes is longer than ${MAX_TXT}`);
         for (let at = 0; at === 0 || at < text.length; at += 255) {
           const part = text.subarray(at, at + 255);
           b[this.offset++] = part.length;
@@ -486,17 +514,18 @@ const TRANSFER_MESSAGE_SIZE = 16000;
  * each, every one with an OPT when the query had one. A record that cannot
  * be encoded is left out and reported; the transfer goes on.
  */
-export function encodeTransfer(
+export function* encodeTransfer(
   query: Buffer,
   id: number,
   questionEnd: number,
   records: readonly ResourceRecord[],
   edns?: { payloadSize: number; dnssecOk: boolean },
   onBadRecord?: BadRecordListener,
-): Buffer[] {
-  const messages: Buffer[] = [];
+): Generator<Buffer, void, undefined> {
+  let messages = 0;
   let index = 0;
-  while (index < records.length || messages.length === 0) {
+  // Encoded one message at a time, as the connection takes them: a large zone is never all in memory twice.
+  while (index < records.length || messages === 0) {
     const writer = new MessageWriter(scratch);
     writer.header(id, 0x8000 | 0x0400, 1);
     writer.question(query, questionEnd);
@@ -506,9 +535,9 @@ export function encodeTransfer(
     }
     writer.setCounts(count, 0, 0);
     if (edns) writer.opt(edns.payloadSize, 0, edns.dnssecOk);
-    messages.push(Buffer.from(scratch.subarray(0, writer.offset)));
+    messages++;
+    yield Buffer.from(scratch.subarray(0, writer.offset));
   }
-  return messages;
 }
 
 /** `value` when it is an integer from 0 to `max`; otherwise a RangeError naming `what`. */

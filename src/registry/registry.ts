@@ -18,7 +18,11 @@ export type RegistryChange =
   | { kind: 'remove'; owner: string }
   | { kind: 'replace'; ownerPrefix: string; instances: Instance[] };
 
-export type MutationListener = (change: RegistryChange, generation: number) => void;
+/**
+ * Called with a change, the generation it made, and the instances it replaced or removed (their old versions):
+ * with the change itself, everything a cache of answers needs to know which names it touched.
+ */
+export type MutationListener = (change: RegistryChange, generation: number, previous: readonly Instance[]) => void;
 
 export class Registry {
   private readonly instancesByOwner = new Map<string, Instance>();
@@ -41,15 +45,17 @@ export class Registry {
 
   /** Adds or replaces the instance with this owner. */
   upsert(instance: Instance): void {
+    const previous = this.instancesByOwner.get(instance.owner);
     this.removeFromIndexes(instance.owner);
     this.addToIndexes(instance);
-    this.changed({ kind: 'upsert', instance });
+    this.changed({ kind: 'upsert', instance }, previous === undefined ? NO_INSTANCES : [previous]);
   }
 
   /** Removes the instance with this owner; false when there was none. */
   remove(owner: string): boolean {
-    if (!this.removeFromIndexes(owner)) return false;
-    this.changed({ kind: 'remove', owner });
+    const previous = this.instancesByOwner.get(owner);
+    if (previous === undefined || !this.removeFromIndexes(owner)) return false;
+    this.changed({ kind: 'remove', owner }, [previous]);
     return true;
   }
 
@@ -58,14 +64,16 @@ export class Registry {
    * `instances`, as one change: how a source publishes a full resync.
    */
   replaceByPrefix(ownerPrefix: string, instances: Instance[]): void {
-    for (const owner of [...this.instancesByOwner.keys()]) {
-      if (owner.startsWith(ownerPrefix)) this.removeFromIndexes(owner);
+    const previous: Instance[] = [];
+    for (const [owner, instance] of [...this.instancesByOwner]) {
+      if (owner.startsWith(ownerPrefix) && this.removeFromIndexes(owner)) previous.push(instance);
     }
     for (const instance of instances) {
-      this.removeFromIndexes(instance.owner);
+      const replaced = this.instancesByOwner.get(instance.owner);
+      if (replaced !== undefined && this.removeFromIndexes(instance.owner)) previous.push(replaced);
       this.addToIndexes(instance);
     }
-    this.changed({ kind: 'replace', ownerPrefix, instances });
+    this.changed({ kind: 'replace', ownerPrefix, instances }, previous);
   }
 
   /** Applies a change made in another process's registry, taking over its generation. */
@@ -117,9 +125,9 @@ export class Registry {
     return () => this.mutationListeners.delete(listener);
   }
 
-  private changed(change: RegistryChange): void {
+  private changed(change: RegistryChange, previous: readonly Instance[]): void {
     this.currentGeneration++;
-    for (const listener of this.mutationListeners) listener(change, this.currentGeneration);
+    for (const listener of this.mutationListeners) listener(change, this.currentGeneration, previous);
     for (const listener of this.listeners) listener(this.currentGeneration);
   }
 
@@ -213,6 +221,7 @@ function srvOwner(srv: Pick<SrvPort, 'service' | 'protocol'>, host: string): str
 }
 
 const NO_NAMES: ReadonlySet<string> = new Set();
+const NO_INSTANCES: readonly Instance[] = [];
 
 /** The names, each once: the list itself when it has one name, which saves a Set per instance indexed. */
 function distinct(names: readonly string[]): Iterable<string> {

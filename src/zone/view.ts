@@ -34,6 +34,11 @@ export function nsName(zone: string): string {
   return `ns.${zone}`;
 }
 
+/** The SOA serial of every zone now: it moves with each registry change (zone/serial.ts). */
+export function zoneSerial(settings: ZoneSettings, registry: Registry): number {
+  return Math.min(settings.serialBase + registry.generation, settings.serialCeiling ?? Infinity) >>> 0;
+}
+
 export function soaRecord(settings: ZoneSettings, registry: Registry, zone: string, ttl: number): ResourceRecord {
   return {
     name: zone,
@@ -41,7 +46,7 @@ export function soaRecord(settings: ZoneSettings, registry: Registry, zone: stri
     type: RRType.SOA,
     mname: nsName(zone),
     rname: `hostmaster.${zone}`,
-    serial: Math.min(settings.serialBase + registry.generation, settings.serialCeiling ?? Infinity) >>> 0,
+    serial: zoneSerial(settings, registry),
     refresh: 60,
     retry: 30,
     expire: 86400,

@@ -13,6 +13,8 @@
 //   npm run bench -- --api-load   only the "DNS under API load" rows
 //                                 (--main <dist/src/main.js> runs another build, e.g. an older one, for them;
 //                                 --dns-on-api-thread runs them with dnsThread: false)
+//   npm run bench -- --dns-path   only the 1,000-name rows of one seamark worker (A, mix, forwarded, and A
+//                                 under 20 changes/s) beside dnsmasq; --main runs another build for them
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
@@ -33,6 +35,7 @@ const { values: flags } = parseArgs({
     'api-load': { type: 'boolean', default: false },
     main: { type: 'string' },
     'dns-on-api-thread': { type: 'boolean', default: false },
+    'dns-path': { type: 'boolean', default: false },
   },
 });
 const SHORT = flags.short === true;
@@ -47,6 +50,10 @@ const FLOOR = new URL('./floor.js', import.meta.url).pathname;
 const API_LOAD_ONLY = flags['api-load'] === true;
 /** The seamark measured under API load: this build unless --main names another. */
 const API_LOAD_MAIN = flags.main ?? MAIN;
+/** --dns-path: only the 1,000-name rows of one worker and the churn row, beside dnsmasq. */
+const DNS_PATH_ONLY = flags['dns-path'] === true;
+/** Registry changes per second of the churn row (containers starting and stopping), made over the HTTP API. */
+const CHURN_PER_SECOND = 20;
 /** --dns-on-api-thread: the API-load rows with dnsThread: false, DNS on the API's event loop. */
 const DNS_ON_API_THREAD = flags['dns-on-api-thread'] === true;
 /** The large registry of the API-load rows: records × names each (3,000 × 64 as in issue 20). */
@@ -322,7 +329,7 @@ async function startUpWithStoredRecords(count: number, upstream: number): Promis
   return { seconds, rssMb };
 }
 
-async function startSeamark(names: number, upstream: number, workers: number): Promise<Server & { httpPort: number }> {
+async function startSeamark(names: number, upstream: number, workers: number, main = MAIN): Promise<Server & { httpPort: number }> {
   const port = await freePort();
   const httpPort = await freePort();
   const config = {
@@ -337,7 +344,7 @@ async function startSeamark(names: number, upstream: number, workers: number): P
   };
   const file = join(work, `seamark-${names}-${workers}.json`);
   writeFileSync(file, JSON.stringify(config));
-  const child = start(process.execPath, [MAIN, '--config', file]);
+  const child = start(process.execPath, [main, '--config', file]);
   await answered(port, 'host-0.docker');
   return { name: 'seamark', port, httpPort, pids: () => descendants(child.pid as number), stop: () => stopChild(child) };
 }
@@ -423,6 +430,10 @@ async function main(): Promise<void> {
     await dnsUnderApiLoad(upstream, rows, notes);
     return print(rows, notes);
   }
+  if (DNS_PATH_ONLY) {
+    await dnsPath(upstream, rows, notes);
+    return print(rows, notes);
+  }
   const files = writeQueryFiles(SMALL);
   const lineCounts: Record<string, number> = {};
   for (const [profile, file] of Object.entries(files)) lineCounts[profile] = readFileSync(file, 'utf8').trim().split('\n').length;
@@ -501,6 +512,64 @@ async function main(): Promise<void> {
 
   await dnsUnderApiLoad(upstream, rows, notes);
   print(rows, notes);
+}
+
+/**
+ * The 1,000-name rows of one seamark worker (the build --main names, else this one) beside dnsmasq, and A
+ * queries while the registry changes CHURN_PER_SECOND times a second: hand-made records created, changed and
+ * deleted over the HTTP API, names other than the ones asked, as containers come and go beside a busy service.
+ */
+async function dnsPath(upstream: number, rows: Row[], notes: string[]): Promise<void> {
+  const files = writeQueryFiles(SMALL);
+  const dnsmasq = await startDnsmasq(SMALL, upstream, true);
+  const seamark = await startSeamark(SMALL, upstream, 1, API_LOAD_MAIN);
+  for (const [profile, file] of Object.entries(files)) {
+    if (profile === 'forwarded uncached') continue;
+    const lines = readFileSync(file, 'utf8').trim().split('\n').length;
+    await drive(seamark, file, Infinity).catch(() => undefined);
+    await drive(dnsmasq, file, Infinity).catch(() => undefined);
+    rows.push({ server: 'seamark', workers: '1', names: SMALL, profile, ...(await drive(seamark, file, lines)) });
+    rows.push({ server: 'dnsmasq', workers: '-', names: SMALL, profile, ...(await drive(dnsmasq, file, lines)) });
+  }
+  const churn = startChurn(seamark);
+  const churnProfile = `A, ${CHURN_PER_SECOND} changes/s`;
+  rows.push({ server: 'seamark', workers: '1', names: SMALL, profile: churnProfile, ...(await drive(seamark, files.A as string, SMALL)) });
+  const made = await churn.stop();
+  notes.push(`churn row: ${made.changes} changes over the HTTP API in ${made.seconds.toFixed(1)} s (${(made.changes / made.seconds).toFixed(1)}/s), ${made.failed} failed`);
+  await Promise.all([seamark.stop(), dnsmasq.stop()]);
+}
+
+/** Creates, changes and deletes hand-made records CHURN_PER_SECOND times a second until stopped. */
+function startChurn(server: Server & { httpPort: number }): { stop: () => Promise<{ changes: number; seconds: number; failed: number }> } {
+  let changes = 0;
+  let failed = 0;
+  let running = true;
+  const started = performance.now();
+  const loop = (async () => {
+    for (let round = 0; running; round++) {
+      const due = started + (round * 1000) / CHURN_PER_SECOND;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      // 50 records in turn: created, readdressed, deleted, created again.
+      const id = `churn-${round % 50}`;
+      const phase = Math.floor(round / 50) % 3;
+      const init: RequestInit =
+        phase === 2
+          ? { method: 'DELETE' }
+          : { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ names: [id], addresses: [`10.251.${phase}.${round % 50}`] }) };
+      const reply = await fetch(`http://127.0.0.1:${server.httpPort}/v1/records/${id}`, init).catch(() => undefined);
+      if (reply?.ok === true) changes++;
+      else failed++;
+      await reply?.arrayBuffer().catch(() => undefined);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return { changes, seconds: (performance.now() - started) / 1000, failed };
+    },
+  };
 }
 
 function print(rows: Row[], notes: string[]): void {

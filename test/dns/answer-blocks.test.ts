@@ -31,7 +31,7 @@ describe('AnswerBlocks', () => {
     assert.equal(rotationOf(blocks, three, 59), undefined, 'a rotation longer than the limit is not served');
     // The question lies after the first rotation's 12-byte header.
     assert.equal(blocks.block(three)[questionAtOf(blocks, three)], 2);
-    assert.equal(blocks.size(one), 16 + 2 + 40);
+    assert.equal(blocks.size(one), 18 + 2 + 40, "a header of 18 bytes, a length per rotation, the rotation");
   });
 
   it('frees a block once its last entry is released, and never one that still holds an entry', () => {
@@ -88,5 +88,50 @@ describe('AnswerCache over AnswerBlocks', () => {
     assert.ok(cache.zoneBlocks <= 20, `${cache.zoneBlocks} blocks for ${cache.size} live entries`);
     const last = buildQuery('other-19999.docker', 1);
     assert.deepEqual(cache.serve(last, false)?.subarray(last.length), Buffer.alloc(60, 7));
+  });
+
+  it('holds its byte budget under churn with a hot set, counting every block a live entry keeps', async () => {
+    const { AnswerCache } = await import('../../src/dns/answer-cache.js');
+    const { buildQuery } = await import('../helpers/raw.js');
+    const budget = 400_000;
+    const cache = new AnswerCache(100_000, budget, 1232, () => 1);
+    const reply = (query: Buffer) => Buffer.concat([query, Buffer.alloc(60, 7)]);
+    let generation = 1;
+    // A hot set of 200 names asked all the time, one of them touched by each change, among cold names asked once:
+    // blocks end up holding a few live hot entries among dead ones.
+    for (let round = 0; round < 3000; round++) {
+      generation++;
+      const touched = `hot-${round % 200}.docker`;
+      cache.touch(new Set([touched]), generation);
+      for (const name of [touched, `hot-${(round * 7) % 200}.docker`, `cold-${round}.docker`]) {
+        const query = buildQuery(name, 1);
+        if (cache.serve(query, false) === undefined) cache.storeZone(query, 1, 0, [reply(query)], generation);
+      }
+      assert.ok(cache.bytes <= budget, `round ${round}: ${cache.bytes} bytes held against a budget of ${budget}`);
+      assert.ok(cache.bytes >= cache.zoneBlocks * 16384, 'every block held is counted whole');
+    }
+    // The hot set is still served from the cache.
+    let hits = 0;
+    for (let i = 0; i < 200; i++) if (cache.serve(buildQuery(`hot-${i}.docker`, 1), false) !== undefined) hits++;
+    assert.ok(hits >= 150, `${hits} of 200 hot names cached`);
+  });
+});
+
+describe('AnswerCache and the forwarder', () => {
+  it('drops a forwarded answer the forwarder let go of: it is held in one place only', async () => {
+    const { AnswerCache } = await import('../../src/dns/answer-cache.js');
+    const { buildQuery } = await import('../helpers/raw.js');
+    const cache = new AnswerCache(100, 100_000, 1232, () => 1);
+    const query = buildQuery('example.com', 1);
+    const message = Buffer.concat([query, Buffer.alloc(16, 1)]);
+    message[2] = 0x81;
+    const answer = { message, questionEnd: query.length, ttlOffsets: [], ttls: [], storedAt: Date.now(), expiresAt: Date.now() + 60_000 };
+    cache.storeForward(query, 1, answer, 0);
+    assert.ok(cache.serve(query, true) !== undefined);
+    const held = cache.bytes;
+    assert.ok(held < message.length + 400, `${held} bytes counted: the entry, not the forwarder's answer again`);
+    cache.dropForwarded(answer);
+    assert.equal(cache.serve(query, true), undefined);
+    assert.equal(cache.size, 0);
   });
 });

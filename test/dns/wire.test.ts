@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import dns2 from 'dns2';
 import type { Instance } from '../../src/registry/instance.js';
 import { Registry } from '../../src/registry/registry.js';
-import { RRType, type ResourceRecord } from '../../src/zone/records.js';
+import { RRType, Rcode, type ResourceRecord } from '../../src/zone/records.js';
 import { zoneTransfer } from '../../src/zone/view.js';
 import { encodeResponse, encodeTransfer } from '../../src/dns/wire.js';
 import { buildQuery } from '../helpers/raw.js';
@@ -63,11 +63,25 @@ test('a zone transfer survives an instance with an SRV port out of range', () =>
   const settings = { zones: ['docker'], ttl: 30, negativeTtl: 5, failOpen: true, serialBase: 1 };
   const bad: ResourceRecord[] = [];
   const axfr = buildQuery('docker', RRType.AXFR);
-  const messages = encodeTransfer(axfr, 1, axfr.length, zoneTransfer(registry, settings, 'docker'), undefined, (record) => bad.push(record));
+  const messages = [...encodeTransfer(axfr, 1, axfr.length, zoneTransfer(registry, settings, 'docker'), undefined, (record) => bad.push(record))];
   const records = messages.flatMap((message) => Packet.parse(message).answers as { name: string; type: number; port?: number }[]);
   assert.deepEqual(bad.map((r) => r.name), ['_http._tcp.bad.docker']);
   assert.ok(records.some((r) => r.name === 'bad.docker' && r.type === RRType.A), 'the rest of the bad instance');
   assert.ok(records.some((r) => r.type === RRType.SRV && r.port === 80));
   assert.equal(records[0]?.type, RRType.SOA);
   assert.equal(records.at(-1)?.type, RRType.SOA);
+});
+
+test('a 4 KB TXT that runs past the largest message is an overflow (SERVFAIL over TCP, TC over UDP), not a bad record', () => {
+  const query = buildQuery('www.example.com', RRType.TXT);
+  const txt = (size: number) => ({ name: 'www.example.com', ttl: 1, type: RRType.TXT, text: 'x'.repeat(size) });
+  // 15 records of 4,000 bytes and one of 2,500 leave the last 4 KB TXT starting about 2 KB before the 64 KB limit.
+  const answers = [...Array.from({ length: 15 }, () => txt(4000)), txt(2500), txt(4096)];
+  for (const viaTcp of [true, false]) {
+    const bad: ResourceRecord[] = [];
+    const response = encodeResponse({ query, id: 1, opcode: 0, recursionDesired: true, questionEnd: query.length, rcode: 0, authoritative: true, recursionAvailable: false, answers, maxSize: 65535, viaTcp, onBadRecord: (record) => bad.push(record) });
+    assert.deepEqual(bad, []);
+    if (viaTcp) assert.equal(response.readUInt16BE(2) & 0xf, Rcode.SERVFAIL);
+    else assert.ok((response.readUInt16BE(2) & 0x0200) !== 0, 'TC');
+  }
 });
