@@ -30,7 +30,9 @@ export interface Seamark {
 
 export async function startSeamark(configured: Config, log: Logger): Promise<Seamark> {
   const listen = configured.dns.map((text) => parseEndpoint(text));
-  const registry = new Registry();
+  const registry = new Registry({
+    onListenerError: (error, listener) => log.error({ err: error, listener }, `registry listener "${listener}" failed: the change stands, every other listener ran`),
+  });
   const readiness = new Readiness();
   const metrics = createMetrics(registry);
   metrics.watchReadiness(readiness);

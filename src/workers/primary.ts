@@ -127,7 +127,7 @@ export async function startDnsWorkers(config: Config, count: number, kind: Worke
   registry.onMutation((change, generation) => {
     sequence++;
     for (const worker of applied.keys()) send(worker, { type: 'change', sequence, generation, serialCeiling: serial.ceiling, change });
-  });
+  }, 'DNS worker replication');
 
   let metricsRequest = 0;
   const pendingMetrics = new Map<number, { remaining: number; parts: DnsCountsSnapshot[]; done: () => void }>();
