@@ -106,7 +106,11 @@ async function startClusterMode(config: Config, registry: Registry, metrics: Met
   const cluster = new Cluster(config, registry, metrics, packageVersion(), log.child({ component: 'cluster' }));
   readiness.expect('cluster');
   readiness.describe('cluster', () => cluster.status());
-  void cluster.firstSync().then(() => readiness.markReady('cluster'));
+  // firstSync only resolves (the subscriber retries until it reads the cluster); the catch keeps that a fact, not a hope.
+  cluster.firstSync().then(
+    () => readiness.markReady('cluster'),
+    (error: unknown) => log.error({ err: error }, 'cluster: the first read of etcd failed; /readyz stays not ready for cluster'),
+  );
   cluster.startSubscriber();
   return cluster;
 }

@@ -89,7 +89,7 @@ function startThread(log: Logger): DnsWorker {
     stop: () =>
       new Promise((resolve) => {
         if (exited) return resolve();
-        const timer = setTimeout(() => void thread.terminate(), STOP_TIMEOUT_MS);
+        const timer = setTimeout(() => void thread.terminate().catch(() => undefined), STOP_TIMEOUT_MS);
         thread.once('exit', () => (clearTimeout(timer), resolve()));
         thread.postMessage({ type: 'stop' } satisfies ToWorker);
       }),

@@ -84,7 +84,11 @@ export class ManualSource {
         const problem = recordProblem(value);
         return problem === undefined ? undefined : `not a valid record: ${problem.field} ${problem.reason}`;
       },
-      (late) => void this.publishLoaded(late).then(() => this.options.log.warn({ records: this.records.size, store: this.options.store.location }, 'manual records loaded, late: the store can be read again')),
+      (late) =>
+        void this.publishLoaded(late).then(
+          () => this.options.log.warn({ records: this.records.size, store: this.options.store.location }, 'manual records loaded, late: the store can be read again'),
+          (error: unknown) => this.options.log.error({ err: error, store: this.options.store.location }, 'manual records read late could not all be published; those left are published at the next start'),
+        ),
     );
     await this.publishLoaded(loaded);
     this.options.store.watch?.((id, record) => this.applyStoredChange(id, record));
@@ -344,7 +348,12 @@ export class ManualSource {
     if (record.expiresAt !== undefined) this.leases.set(record.id, Date.parse(record.expiresAt));
     else this.leases.clear(record.id);
     if (record.check !== undefined && !this.healthChecks.has(record.id)) {
-      this.healthChecks.set(record.id, runHealthCheck(record.check as HealthCheck, (state) => this.setHealth(record.id, state)));
+      const stop = runHealthCheck(
+        record.check as HealthCheck,
+        (state) => this.setHealth(record.id, state),
+        (error) => this.options.log.error({ err: error, id: record.id }, 'health check round of a manual record failed; checking again at the next interval'),
+      );
+      this.healthChecks.set(record.id, stop);
     }
   }
 
