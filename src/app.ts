@@ -89,14 +89,25 @@ export async function startSeamark(configured: Config, log: Logger): Promise<Sea
     registry,
     dns,
     readiness,
+    /** Stops every part, in this order, whatever another part did; rejects naming the parts that failed. */
     async stop() {
-      await http?.close();
-      manual.stop();
-      serial?.stop();
-      await docker?.stop();
-      await cluster?.stop();
-      await dns?.stop();
-      await replicas?.stop();
+      const failed: string[] = [];
+      const stopPart = async (part: string, stop: () => unknown) => {
+        try {
+          await stop();
+        } catch (error) {
+          failed.push(part);
+          log.error({ err: error, part }, `stopping the ${part} failed; stopping the other parts`);
+        }
+      };
+      await stopPart('HTTP API', () => http?.close());
+      await stopPart('manual source', () => manual.stop());
+      await stopPart('SOA serial', () => serial?.stop());
+      await stopPart('Docker source', () => docker?.stop());
+      await stopPart('cluster', () => cluster?.stop());
+      await stopPart('DNS server', () => dns?.stop());
+      await stopPart('DNS workers', () => replicas?.stop());
+      if (failed.length > 0) throw new Error(`could not stop cleanly: ${failed.join(', ')} failed`);
     },
   };
 }
