@@ -4,6 +4,8 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { dig } from '../helpers/dig.js';
+import { runHealthCheck } from '../../src/sources/manual/health.js';
+import type { HealthCheck } from '../../src/sources/manual/record.js';
 import { ManualClock } from '../helpers/clock.js';
 import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
 import { buildTestApi } from './app.js';
@@ -243,6 +245,31 @@ describe('health checks on any port', () => {
       api.manual.stop();
       await api.app.close();
       server.close();
+    }
+  });
+});
+
+describe('health check rounds', () => {
+  it('a round whose report throws is told once and the checks go on', async () => {
+    const listener = createTcpServer((socket) => socket.destroy());
+    const port = await listen(listener);
+    const reports: number[] = [];
+    const failures: string[] = [];
+    const stop = runHealthCheck(
+      { tcp: `127.0.0.1:${port}`, interval: 0.05, timeout: 0.5 } as HealthCheck,
+      (state) => {
+        reports.push(state.passing);
+        if (reports.length === 1) throw new Error('registry refused the change');
+      },
+      (error) => failures.push((error as Error).message),
+    );
+    try {
+      await waitUntil(() => reports.length >= 3, 15000, 'three rounds');
+      assert.deepEqual(failures, ['registry refused the change']);
+      assert.deepEqual(reports.slice(0, 3), [1, 2, 3], 'every round after the failure reported');
+    } finally {
+      stop();
+      await close(listener);
     }
   });
 });
