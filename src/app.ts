@@ -30,7 +30,9 @@ export interface Seamark {
 
 export async function startSeamark(configured: Config, log: Logger): Promise<Seamark> {
   const listen = configured.dns.map((text) => parseEndpoint(text));
-  const registry = new Registry();
+  const registry = new Registry({
+    onListenerError: (error, listener) => log.error({ err: error, listener }, `registry listener "${listener}" failed: the change stands, every other listener ran`),
+  });
   const readiness = new Readiness();
   const metrics = createMetrics(registry);
   metrics.watchReadiness(readiness);
@@ -87,14 +89,25 @@ export async function startSeamark(configured: Config, log: Logger): Promise<Sea
     registry,
     dns,
     readiness,
+    /** Stops every part, in this order, whatever another part did; rejects naming the parts that failed. */
     async stop() {
-      await http?.close();
-      manual.stop();
-      serial?.stop();
-      await docker?.stop();
-      await cluster?.stop();
-      await dns?.stop();
-      await replicas?.stop();
+      const failed: string[] = [];
+      const stopPart = async (part: string, stop: () => unknown) => {
+        try {
+          await stop();
+        } catch (error) {
+          failed.push(part);
+          log.error({ err: error, part }, `stopping the ${part} failed; stopping the other parts`);
+        }
+      };
+      await stopPart('HTTP API', () => http?.close());
+      await stopPart('manual source', () => manual.stop());
+      await stopPart('SOA serial', () => serial?.stop());
+      await stopPart('Docker source', () => docker?.stop());
+      await stopPart('cluster', () => cluster?.stop());
+      await stopPart('DNS server', () => dns?.stop());
+      await stopPart('DNS workers', () => replicas?.stop());
+      if (failed.length > 0) throw new Error(`could not stop cleanly: ${failed.join(', ')} failed`);
     },
   };
 }
@@ -104,7 +117,11 @@ async function startClusterMode(config: Config, registry: Registry, metrics: Met
   const cluster = new Cluster(config, registry, metrics, packageVersion(), log.child({ component: 'cluster' }));
   readiness.expect('cluster');
   readiness.describe('cluster', () => cluster.status());
-  void cluster.firstSync().then(() => readiness.markReady('cluster'));
+  // firstSync only resolves (the subscriber retries until it reads the cluster); the catch keeps that a fact, not a hope.
+  cluster.firstSync().then(
+    () => readiness.markReady('cluster'),
+    (error: unknown) => log.error({ err: error }, 'cluster: the first read of etcd failed; /readyz stays not ready for cluster'),
+  );
   cluster.startSubscriber();
   return cluster;
 }

@@ -28,10 +28,38 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
   });
-  // Whatever hangs on, the process is gone within a second of the signal.
-  setTimeout(() => process.exit(0), 800).unref();
-  await seamark.stop();
+  // Whatever hangs on, the process is gone within a second of the signal; a stop that had to be cut short is no clean exit.
+  setTimeout(() => {
+    log.error({ afterMs: STOP_DEADLINE_MS }, `seamark did not stop within ${STOP_DEADLINE_MS} ms: exiting with status 1`);
+    process.exit(1);
+  }, STOP_DEADLINE_MS).unref();
+  try {
+    await seamark.stop();
+  } catch (error) {
+    log.error({ err: error }, `${(error as Error).message}: exiting with status 1`);
+    return 1;
+  }
   return 0;
+}
+
+const STOP_DEADLINE_MS = 800;
+
+/**
+ * What reaches the process unhandled. A rejected promise is one failed task whose
+ * state is its own: logged as the bug it is, and DNS goes on serving. An uncaught
+ * exception unwound a synchronous call part-way (the registry's indexes or an
+ * answer half-written, maybe): serving on could give wrong answers silently, so it
+ * is logged and the process exits 1, to be restarted (systemd's Restart=on-failure,
+ * Docker's restart policy); every acknowledged write is already on disk or in etcd.
+ */
+function handleStrayFailures(log: Logger): void {
+  process.on('unhandledRejection', (reason) => {
+    log.error({ err: reason }, 'unhandled promise rejection (a bug in seamark): logged, DNS goes on serving');
+  });
+  process.on('uncaughtException', (error, origin) => {
+    log.fatal({ err: error, origin }, 'uncaught exception (a bug in seamark): state may be inconsistent, exiting with status 1 to be restarted');
+    process.exit(1);
+  });
 }
 
 /**
@@ -63,6 +91,7 @@ async function start(argv: string[]): Promise<number | { seamark: Seamark; log: 
   }
 
   const log = createLogger(loaded.config.logLevel);
+  handleStrayFailures(log);
   const { startSeamark } = await import('./app.js');
   let seamark;
   try {

@@ -50,7 +50,7 @@ export class Publisher {
     this.unsubscribe = this.options.registry.onMutation((change) => {
       const owners = change.kind === 'replace' ? [change.ownerPrefix] : [change.kind === 'upsert' ? change.instance.owner : change.owner];
       if (owners.some((owner) => this.isLocal(owner) || this.options.localPrefixes.some((p) => p.startsWith(owner)))) this.scheduleFlush();
-    });
+    }, 'cluster publisher');
     this.tick();
   }
 

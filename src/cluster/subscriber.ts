@@ -44,7 +44,7 @@ export class Subscriber {
   constructor(private readonly options: SubscriberOptions) {}
 
   start(): void {
-    void this.resync();
+    this.resyncOrRetry();
   }
 
   stop(): void {
@@ -71,6 +71,15 @@ export class Subscriber {
     return [...this.nodes.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** A resync that fails in any way (etcd, an unreadable picture, a sink that throws) is logged and tried again: the picture is never left behind for good. */
+  private resyncOrRetry(): void {
+    this.resync().catch((error: unknown) => {
+      if (this.stopped) return;
+      this.options.log.error({ err: error, retryMs: this.retryMs }, 'cluster resync failed: serving the last picture and reading the cluster again');
+      this.retryLater();
+    });
+  }
+
   private async resync(): Promise<void> {
     if (this.stopped) return;
     const { client, layout, link, registry, log } = this.options;
@@ -87,7 +96,6 @@ export class Subscriber {
     if (this.stopped) return;
     link.up();
     link.resyncs.inc();
-    this.retryMs = RETRY_MIN_MS;
     const instances: Instance[] = [];
     const records: KeyValue[] = [];
     this.nodes.clear();
@@ -103,13 +111,25 @@ export class Subscriber {
     registry.replaceByPrefix(NODE_OWNER_PREFIX, instances);
     this.options.records?.replaceAll(records, listed.revision);
     this.nextRevision = listed.revision + 1;
+    // Only a resync that went through to the end resets the back-off.
+    this.retryMs = RETRY_MIN_MS;
     log.info({ revision: listed.revision, remoteInstances: instances.length, nodes: this.nodes.size, records: records.length }, 'cluster picture read from etcd');
     if (!this.syncedOnce) {
       this.syncedOnce = true;
       for (const resolve of this.syncWaiters.splice(0)) resolve();
     }
     this.watch = client.watch(layout.prefix, this.nextRevision, {
-      onEvents: (events) => this.applyEvents(events),
+      onEvents: (events) => {
+        try {
+          this.applyEvents(events);
+        } catch (error) {
+          // Some of the events may be applied and others not: only a fresh list gives a picture known to be whole.
+          log.error({ err: error, nextRevision: this.nextRevision }, 'applying etcd watch events failed: reading the cluster again');
+          this.watch?.cancel();
+          this.watch = undefined;
+          this.retryLater();
+        }
+      },
       onBroken: (reason) => {
         log.info({ reason, nextRevision: this.nextRevision }, 'etcd watch ended: reading the cluster again');
         this.watch = undefined;
@@ -121,7 +141,7 @@ export class Subscriber {
   private retryLater(): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.resync(), this.retryMs);
+    this.timer = setTimeout(() => this.resyncOrRetry(), this.retryMs);
     this.timer.unref();
     this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs * 2);
   }

@@ -32,6 +32,8 @@ export interface ForwarderOptions {
   onCache?: (hit: boolean) => void;
   /** Told of every cached answer that leaves the cache (expired, evicted, replaced): the answer cache drops it too. */
   onDropped?: (answer: CachedAnswer) => void;
+  /** The clock TTLs are counted on, ms: Date.now unless a test drives its own. */
+  now?: () => number;
 }
 
 export interface CachedAnswer {
@@ -99,12 +101,14 @@ export class Forwarder {
   private readonly pending = new Set<() => void>();
   private tcpOpen = 0;
   private preferred = 0;
+  private readonly now: () => number;
 
   constructor(private readonly options: ForwarderOptions) {
+    this.now = options.now ?? Date.now;
     const { onDropped } = options;
     const dropped = onDropped === undefined ? undefined : (entry: CachedAnswer | CachedChain) => ('chain' in entry ? undefined : onDropped(entry));
     this.cache = options.cacheSize > 0 ? boundedCache(options.cacheSize, options.cacheBytes, cachedCost, dropped) : undefined;
-    this.failures = new LRUCache({ max: FAILURE_CACHE_SIZE, ttl: Math.max(options.failureTtlMs, 1), ttlAutopurge: false });
+    this.failures = new LRUCache({ max: FAILURE_CACHE_SIZE, ttl: Math.max(options.failureTtlMs, 1), ttlAutopurge: false, ttlResolution: 0, perf: { now: this.now } });
   }
 
   get upstreams(): readonly Endpoint[] {
@@ -203,7 +207,7 @@ export class Forwarder {
   private store(key: string, entry: CachedAnswer | CachedChain, ttl: number): boolean {
     if (this.cache === undefined || !(ttl > 0)) return false;
     const lifetime = Math.min(ttl, MAX_CACHE_TTL) * 1000;
-    entry.storedAt = Date.now();
+    entry.storedAt = this.now();
     entry.expiresAt = entry.storedAt + lifetime;
     this.cache.set(key, entry, { ttl: lifetime });
     return true;
@@ -212,14 +216,14 @@ export class Forwarder {
   /** A cached answer for this client, TTLs counted down; undefined once a record has expired. */
   private fromCache(entry: CachedAnswer | CachedChain, message: Buffer, query: Query): Forwarded | undefined {
     if ('chain' in entry) {
-      const now = Date.now();
+      const now = this.now();
       if (now >= entry.expiresAt) return undefined;
       const elapsed = Math.floor((now - entry.storedAt) / 1000);
       return { kind: 'into-zone', chain: entry.chain.map((link) => ({ ...link, ttl: Math.max(link.ttl - elapsed, 0) })), target: entry.target };
     }
     if (entry.questionEnd !== query.questionEnd) return undefined;
     const answer = withClientHeader(entry.message, message, query);
-    return ageCachedAnswer(entry, answer) ? { kind: 'answer', response: answer, cached: entry } : undefined;
+    return ageCachedAnswer(entry, answer, this.now()) ? { kind: 'answer', response: answer, cached: entry } : undefined;
   }
 
   /**
@@ -366,8 +370,7 @@ function cachedCost(entry: CachedAnswer | CachedChain): number {
 }
 
 /** Writes the entry's TTLs, counted down by the time it has been cached, into `answer` (a copy of its message); false once the entry is stale. */
-export function ageCachedAnswer(entry: CachedAnswer, answer: Buffer): boolean {
-  const now = Date.now();
+export function ageCachedAnswer(entry: CachedAnswer, answer: Buffer, now = Date.now()): boolean {
   if (now >= entry.expiresAt) return false;
   const elapsed = Math.floor((now - entry.storedAt) / 1000);
   for (let i = 0; i < entry.ttlOffsets.length; i++) {

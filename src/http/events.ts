@@ -136,7 +136,7 @@ export class EventHub {
     private readonly settings: EventStreamSettings,
     private readonly log: Logger,
   ) {
-    this.unsubscribe = registry.onMutation((change, generation) => this.record(change, generation));
+    this.unsubscribe = registry.onMutation((change, generation) => this.record(change, generation), '/v1/events stream');
     this.heartbeat = setInterval(() => this.broadcast(`: heartbeat ${new Date().toISOString()}\n\n`), settings.heartbeatMs);
     this.heartbeat.unref();
   }

@@ -24,6 +24,14 @@ export type RegistryChange =
  */
 export type MutationListener = (change: RegistryChange, generation: number, previous: readonly Instance[]) => void;
 
+/** Told when a listener throws: which one (its name) and what it threw. */
+export type ListenerErrorHandler = (error: unknown, listener: string) => void;
+
+export interface RegistryOptions {
+  /** Where a throwing listener is reported; stderr when not given. */
+  onListenerError?: ListenerErrorHandler;
+}
+
 export class Registry {
   private readonly instancesByOwner = new Map<string, Instance>();
   private readonly ownersByName = new Map<string, Owners>();
@@ -31,9 +39,14 @@ export class Registry {
   private readonly ownersByAddress = new Map<string, Owners>();
   /** Every ancestor of a served name, with how many served names sit below it. */
   private readonly descendantCounts = new Map<string, number>();
-  private readonly listeners = new Set<ChangeListener>();
-  private readonly mutationListeners = new Set<MutationListener>();
+  private readonly listeners = new Map<ChangeListener, string>();
+  private readonly mutationListeners = new Map<MutationListener, string>();
+  private readonly onListenerError: ListenerErrorHandler;
   private currentGeneration = 0;
+
+  constructor(options: RegistryOptions = {}) {
+    this.onListenerError = options.onListenerError ?? reportToStderr;
+  }
 
   get generation(): number {
     return this.currentGeneration;
@@ -113,22 +126,39 @@ export class Registry {
     return this.instancesByOwner.values();
   }
 
-  /** Called after every change with the new generation. Returns an unsubscribe function. */
-  onChange(listener: ChangeListener): () => void {
-    this.listeners.add(listener);
+  /**
+   * Called after every change with the new generation. Returns an unsubscribe function. `name` says
+   * which listener it is when it throws: the change stands and every other listener still runs.
+   */
+  onChange(listener: ChangeListener, name = listener.name || 'a change listener'): () => void {
+    this.listeners.set(listener, name);
     return () => this.listeners.delete(listener);
   }
 
-  /** Called after every change with what changed: how a registry is replicated. Returns an unsubscribe function. */
-  onMutation(listener: MutationListener): () => void {
-    this.mutationListeners.add(listener);
+  /** Called after every change with what changed: how a registry is replicated. Returns an unsubscribe function; `name` as for onChange. */
+  onMutation(listener: MutationListener, name = listener.name || 'a mutation listener'): () => void {
+    this.mutationListeners.set(listener, name);
     return () => this.mutationListeners.delete(listener);
   }
 
   private changed(change: RegistryChange, previous: readonly Instance[]): void {
     this.currentGeneration++;
-    for (const listener of this.mutationListeners) listener(change, this.currentGeneration, previous);
-    for (const listener of this.listeners) listener(this.currentGeneration);
+    // The change is in the indexes already: a listener that throws is its own failure, never the source's
+    // that made the change nor the other listeners'.
+    for (const [listener, name] of this.mutationListeners) {
+      try {
+        listener(change, this.currentGeneration, previous);
+      } catch (error) {
+        this.onListenerError(error, name);
+      }
+    }
+    for (const [listener, name] of this.listeners) {
+      try {
+        listener(this.currentGeneration);
+      } catch (error) {
+        this.onListenerError(error, name);
+      }
+    }
   }
 
   private resolve(owners: Owners | undefined): Instance[] {
@@ -222,6 +252,10 @@ function srvOwner(srv: Pick<SrvPort, 'service' | 'protocol'>, host: string): str
 
 const NO_NAMES: ReadonlySet<string> = new Set();
 const NO_INSTANCES: readonly Instance[] = [];
+
+function reportToStderr(error: unknown, listener: string): void {
+  process.stderr.write(`seamark: registry listener "${listener}" failed; the change stands and the other listeners ran: ${(error as Error)?.stack ?? String(error)}\n`);
+}
 
 /** The names, each once: the list itself when it has one name, which saves a Set per instance indexed. */
 function distinct(names: readonly string[]): Iterable<string> {

@@ -163,15 +163,25 @@ export class DiskStore<T extends StoredRecord> implements RecordStore<T> {
     });
   }
 
-  /** Commits whatever is pending as one group, again and again until nothing is. */
+  /**
+   * Commits whatever is pending as one group, again and again until nothing is. Never rejects: a group that
+   * fails unexpectedly fails its own writes (a write already answered keeps its answer), and later writes still commit.
+   */
   private async commitPending(): Promise<void> {
     this.committing = true;
-    while (this.pending.length > 0) {
-      const group = this.pending;
-      this.pending = [];
-      await this.commitGroup(group);
+    try {
+      while (this.pending.length > 0) {
+        const group = this.pending;
+        this.pending = [];
+        try {
+          await this.commitGroup(group);
+        } catch (error) {
+          for (const write of group) write.done(error as Error);
+        }
+      }
+    } finally {
+      this.committing = false;
     }
-    this.committing = false;
   }
 
   private async commitGroup(group: PendingWrite[]): Promise<void> {

@@ -89,7 +89,7 @@ function startThread(log: Logger): DnsWorker {
     stop: () =>
       new Promise((resolve) => {
         if (exited) return resolve();
-        const timer = setTimeout(() => void thread.terminate(), STOP_TIMEOUT_MS);
+        const timer = setTimeout(() => void thread.terminate().catch(() => undefined), STOP_TIMEOUT_MS);
         thread.once('exit', () => (clearTimeout(timer), resolve()));
         thread.postMessage({ type: 'stop' } satisfies ToWorker);
       }),
@@ -127,7 +127,7 @@ export async function startDnsWorkers(config: Config, count: number, kind: Worke
   registry.onMutation((change, generation) => {
     sequence++;
     for (const worker of applied.keys()) send(worker, { type: 'change', sequence, generation, serialCeiling: serial.ceiling, change });
-  });
+  }, 'DNS worker replication');
 
   let metricsRequest = 0;
   const pendingMetrics = new Map<number, { remaining: number; parts: DnsCountsSnapshot[]; done: () => void }>();

@@ -67,7 +67,7 @@ export class SerialReservation implements SerialLimits {
     registry.onChange((generation) => {
       // While the disk is at fault the timer retries: a write per change would only fail again.
       if (this.base + generation >= this.ceiling && this.fault === undefined) this.reserve();
-    });
+    }, 'SOA serial reservation');
   }
 
   /** Why serials cannot be reserved now, or undefined. */

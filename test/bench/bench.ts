@@ -10,6 +10,8 @@
 //
 //   npm run bench                 full run (a few minutes)
 //   npm run bench -- --short      a quick pass that checks everything runs
+//   npm run bench -- --smoke      seconds, not minutes (what npm test runs): one worker, few queries per row,
+//                                 no 100,000-name rows and no "DNS under API load" rows
 //   npm run bench -- --api-load   only the "DNS under API load" rows
 //                                 (--main <dist/src/main.js> runs another build, e.g. an older one, for them;
 //                                 --dns-on-api-thread runs them with dnsThread: false)
@@ -30,6 +32,7 @@ import { DiskStore } from '../../src/store/disk.js';
 const { values: flags } = parseArgs({
   options: {
     short: { type: 'boolean', default: false },
+    smoke: { type: 'boolean', default: false },
     queries: { type: 'string' },
     workers: { type: 'string', default: '1,2' },
     'api-load': { type: 'boolean', default: false },
@@ -38,14 +41,15 @@ const { values: flags } = parseArgs({
     'dns-path': { type: 'boolean', default: false },
   },
 });
-const SHORT = flags.short === true;
-const QUERIES = Number(flags.queries ?? (SHORT ? 3000 : 200_000));
-const WORKERS = (flags.workers ?? '1,2').split(',').map(Number);
+const SMOKE = flags.smoke === true;
+const SHORT = flags.short === true || SMOKE;
+const QUERIES = Number(flags.queries ?? (SMOKE ? 300 : SHORT ? 3000 : 200_000));
+const WORKERS = SMOKE ? [1] : (flags.workers ?? '1,2').split(',').map(Number);
 const SMALL = 1000;
 const LARGE = 100_000;
 const FORWARDED = 100;
 /** Records in the embedded store for the start-up figure. */
-const STORED = SHORT ? 2000 : 100_000;
+const STORED = SMOKE ? 200 : SHORT ? 2000 : 100_000;
 const FLOOR = new URL('./floor.js', import.meta.url).pathname;
 const API_LOAD_ONLY = flags['api-load'] === true;
 /** The seamark measured under API load: this build unless --main names another. */
@@ -462,7 +466,7 @@ async function main(): Promise<void> {
       }
     }
     const changes = [];
-    for (let round = 0; round < 5; round++) changes.push(await changeToAnswer(seamark, round));
+    for (let round = 0; round < (SMOKE ? 1 : 5); round++) changes.push(await changeToAnswer(seamark, round));
     const worst = changes.reduce((a, b) => (b.fromRequestMs > a.fromRequestMs ? b : a));
     notes.push(
       `change to answer (${workers} worker${workers > 1 ? 's' : ''}): HTTP PUT sent → new answer on the wire ${median(changes.map((c) => c.fromRequestMs)).toFixed(2)} ms median ` +
@@ -486,6 +490,11 @@ async function main(): Promise<void> {
     notes.push(`${name} resident memory, ${SMALL} names: ${residentMb(server.pids()).toFixed(1)} MB`);
   }
   await Promise.all([dnsmasq.stop(), dnsmasqWithSrv.stop(), knot.stop()]);
+  if (SMOKE) {
+    const stored = await startUpWithStoredRecords(STORED, upstream);
+    notes.push(`seamark start-up with ${STORED} records in the embedded store: answering the last of them after ${stored.seconds.toFixed(2)} s (${stored.rssMb.toFixed(1)} MB resident)`);
+    return print(rows, notes);
+  }
 
   // 100,000 names: memory, and A queries over the whole set.
   const largeFiles = writeQueryFiles(LARGE);
@@ -574,7 +583,7 @@ function startChurn(server: Server & { httpPort: number }): { stop: () => Promis
 
 function print(rows: Row[], notes: string[]): void {
   console.log(`\nseamark benchmark — ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, Node ${process.version}`);
-  console.log(`${QUERIES} queries per row (dnsperf -c 8 -q 200, UDP, loopback)${SHORT ? ' — short mode: figures are not meaningful' : ''}\n`);
+  console.log(`${QUERIES} queries per row (dnsperf -c 8 -q 200, UDP, loopback)${SMOKE ? ' — smoke run: figures are not meaningful' : SHORT ? ' — short mode: figures are not meaningful' : ''}\n`);
   console.log(table(rows));
   console.log('');
   for (const note of notes) console.log(`- ${note}`);

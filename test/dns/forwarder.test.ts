@@ -31,16 +31,16 @@ describe('forwarder', () => {
     assert.ok(reply.flags.includes('ra'), 'recursion available');
   });
 
-  test('the second query is served from the cache with a counted-down TTL', async () => {
+  // The TTL counted down by the time passed is forwarder-clock.test.ts's, on a clock the test drives.
+  test('the second query is served from the cache, never with a TTL above the first', async () => {
     const first = await dig(seamark.dnsPort, 'other.example.test', 'A');
     const asked = upstream.queries.filter((q) => q === 'other.example.test').length;
     assert.equal(asked, 1);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
     const second = await dig(seamark.dnsPort, 'OTHER.example.test', 'A');
     assert.deepEqual(second.answer.map((r) => r.data), ['192.0.2.8']);
     assert.equal(second.answer[0]?.name, 'OTHER.example.test.');
     assert.equal(upstream.queries.filter((q) => q === 'other.example.test').length, 1, 'upstream not asked again');
-    assert.ok((second.answer[0]?.ttl ?? 0) < (first.answer[0]?.ttl ?? 0), `TTL ${second.answer[0]?.ttl} below ${first.answer[0]?.ttl}`);
+    assert.ok((second.answer[0]?.ttl ?? 0) <= (first.answer[0]?.ttl ?? 0), `TTL ${second.answer[0]?.ttl} not above ${first.answer[0]?.ttl}`);
   });
 
   test('forwarded answers over TCP too', async () => {

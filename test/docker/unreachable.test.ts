@@ -28,7 +28,8 @@ describe('Docker away at start-up', { timeout: 60000 }, () => {
     const seamark = await startSeamark({ config: { zones: ['docker'], docker: `unix://${socket}` } });
     running.push(seamark);
     assert.equal((await dig(seamark.dnsPort, 'ns.docker')).status, 'NOERROR', 'DNS is served meanwhile');
-    await new Promise((resolve) => setTimeout(resolve, 2000)); // several retries
+    // Until it has retried (250 ms, then 500 ms back-off), not for a time on a stopwatch.
+    await waitUntil('two retries', async () => seamark.logs.filter((l) => l.msg === 'Docker still unreachable').length >= 2, 15000, 50);
     const complaints = seamark.logs.filter((l) => String(l.msg).startsWith('cannot reach Docker'));
     assert.equal(complaints.length, 1, 'said once, not once per retry');
     const before = await readyz(seamark);

@@ -9,14 +9,15 @@ import { createMetrics } from '../../src/metrics.js';
 import { Readiness } from '../../src/readiness.js';
 import { Registry } from '../../src/registry/registry.js';
 import { ManualSource, type ManualRecord } from '../../src/sources/manual/index.js';
+import type { LeaseClock } from '../../src/sources/manual/leases.js';
 import { DiskStore } from '../../src/store/disk.js';
 
-export async function buildTestApi(options: { token?: string } = {}) {
+export async function buildTestApi(options: { token?: string; clock?: LeaseClock } = {}) {
   const { config } = loadConfig({ help: false, version: false, flags: { docker: 'off', zones: ['docker', 'lan.example'] } }, {});
   const dataDir = mkdtempSync(join(tmpdir(), 'seamark-api-'));
   const log = pino({ level: 'silent' });
   const registry = new Registry();
-  const manual = new ManualSource({ store: new DiskStore<ManualRecord>(dataDir), registry, zones: config.zones, log });
+  const manual = new ManualSource({ store: new DiskStore<ManualRecord>(dataDir), registry, zones: config.zones, log, ...(options.clock === undefined ? {} : { clock: options.clock }) });
   await manual.start();
   const readiness = new Readiness();
   const zone = { zones: config.zones, ttl: 30, negativeTtl: 5, failOpen: true, serialBase: 1 };

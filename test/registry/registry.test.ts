@@ -67,6 +67,33 @@ test('a replica fed with the mutations ends up equal, with the same generation',
   assert.deepEqual([...replica.all()], [...primary.all()]);
 });
 
+test('a throwing listener is reported by name; the change stands and every other listener still runs', () => {
+  const failures: { listener: string; message: string }[] = [];
+  const registry = new Registry({ onListenerError: (error, listener) => failures.push({ listener, message: (error as Error).message }) });
+  const mutations: number[] = [];
+  const changes: number[] = [];
+  registry.onMutation(() => {
+    throw new Error('replica gone');
+  }, 'replication');
+  registry.onMutation((_change, generation) => mutations.push(generation), 'counter');
+  registry.onChange(() => {
+    throw new Error('disk full');
+  }, 'serial');
+  registry.onChange((generation) => changes.push(generation));
+  registry.upsert(host('manual:a', ['a.docker'], ['10.0.0.1']));
+  registry.remove('manual:a');
+  assert.deepEqual(mutations, [1, 2]);
+  assert.deepEqual(changes, [1, 2]);
+  assert.equal(registry.generation, 2);
+  assert.deepEqual(registry.byName('a.docker'), [], 'the removal applied');
+  assert.deepEqual(failures, [
+    { listener: 'replication', message: 'replica gone' },
+    { listener: 'serial', message: 'disk full' },
+    { listener: 'replication', message: 'replica gone' },
+    { listener: 'serial', message: 'disk full' },
+  ]);
+});
+
 test('name helpers: qualification, canonical addresses, reverse names both ways', () => {
   assert.equal(qualifyName('Web', ['docker', 'lab']), 'web.docker');
   assert.equal(qualifyName('nas.lab.', ['docker', 'lab']), 'nas.lab');

@@ -125,7 +125,9 @@ export class DockerWatcher {
       this.reconcileTimer.unref();
     }
     if (eventsCheckMs > 0) {
-      this.streamCheckTimer = setInterval(() => void this.checkSilentStream(), Math.max(100, eventsCheckMs / 2));
+      this.streamCheckTimer = setInterval(() => {
+        this.checkSilentStream().catch((error: unknown) => this.options.log.error({ err: error }, 'checking the silent Docker event stream failed; checking again'));
+      }, Math.max(100, eventsCheckMs / 2));
       this.streamCheckTimer.unref();
     }
   }
@@ -276,6 +278,12 @@ export class DockerWatcher {
           if (inspection === 'failed') this.retryLater(id);
           else this.apply(id, inspection);
         } while (this.dirty.has(id) && !this.stopped);
+      } catch (error) {
+        // Publishing it failed (not the daemon): read it again later rather than leave it as it was for good.
+        if (!this.stopped) {
+          this.options.log.error({ err: error, container: id.slice(0, 12) }, 'could not publish a Docker container; reading it again');
+          this.retryLater(id);
+        }
       } finally {
         this.inFlight.delete(id);
         // Event numbers only matter to a sync running now; without one, forget them (reconcile 0 must not grow this).

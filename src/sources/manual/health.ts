@@ -12,20 +12,27 @@ export interface HealthState extends CheckCounts {
 
 /**
  * Probes a check now and then every interval, reporting the state after each
- * result; returns a function that stops it. A host starts healthy.
+ * result; returns a function that stops it. A host starts healthy. A round that
+ * fails (a probe or a report that throws) is told to `failed` and the checks go on.
  */
-export function runHealthCheck(check: HealthCheck, report: (state: HealthState) => void): () => void {
+export function runHealthCheck(check: HealthCheck, report: (state: HealthState) => void, failed: (error: unknown) => void): () => void {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let state: HealthState = { healthy: true, passing: 0, failing: 0 };
   const round = async () => {
-    const passed = await probe(check);
-    if (stopped) return;
-    state = nextHealthState(state, passed, check);
-    report(state);
+    try {
+      const passed = await probe(check);
+      if (stopped) return;
+      state = nextHealthState(state, passed, check);
+      report(state);
+    } catch (error) {
+      if (stopped) return;
+      failed(error);
+    }
     timer = setTimeout(() => void round(), check.interval * 1000);
     timer.unref();
   };
+  // round() never rejects: it catches everything it runs.
   void round();
   return () => {
     stopped = true;

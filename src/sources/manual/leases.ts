@@ -1,15 +1,35 @@
 // Lease deadlines of hand-made records: one timer for the earliest deadline,
 // however many records have a lease, so 100,000 leased records cost one timer.
 
+/** The time leases are reckoned in, and how to be woken: the system's, unless a test drives its own. */
+export interface LeaseClock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Runs `wake` after `ms` (it never holds the process open); returns what cancels it. */
+  setTimer(wake: () => void, ms: number): () => void;
+}
+
+export const systemClock: LeaseClock = {
+  now: () => Date.now(),
+  setTimer(wake, ms) {
+    const timer = setTimeout(wake, ms);
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
+};
+
 /** A min-heap of (deadline, id); an entry whose id has since moved to another deadline is skipped when it surfaces. */
 export class LeaseDeadlines {
   private readonly deadlineOf = new Map<string, number>();
   private readonly heap: { at: number; id: string }[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTimer: (() => void) | undefined;
   private timerAt = Infinity;
 
   /** `onDue(id, deadline)` runs once a deadline has passed; it is not awaited. */
-  constructor(private readonly onDue: (id: string, deadline: number) => void) {}
+  constructor(
+    private readonly onDue: (id: string, deadline: number) => void,
+    private readonly clock: LeaseClock = systemClock,
+  ) {}
 
   /** Sets (or moves) the deadline of `id`, in ms since the epoch. */
   set(id: string, at: number): void {
@@ -23,25 +43,25 @@ export class LeaseDeadlines {
   }
 
   stop(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
     this.timerAt = -Infinity;
     this.deadlineOf.clear();
     this.heap.length = 0;
   }
 
   private schedule(): void {
-    clearTimeout(this.timer);
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
     const next = this.heap[0];
     this.timerAt = next?.at ?? Infinity;
     if (next === undefined) return;
     // Node timers reach at most 2^31-1 ms; a later deadline is reached by re-arming.
-    this.timer = setTimeout(() => this.fire(), Math.min(Math.max(0, next.at - Date.now()), 2 ** 31 - 1));
-    this.timer.unref();
+    this.cancelTimer = this.clock.setTimer(() => this.fire(), Math.min(Math.max(0, next.at - this.clock.now()), 2 ** 31 - 1));
   }
 
   private fire(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     for (let top = this.heap[0]; top !== undefined && top.at <= now; top = this.heap[0]) {
       this.pop();
       if (this.deadlineOf.get(top.id) !== top.at) continue;

@@ -8,7 +8,7 @@ import { NO_SRV, ownerKey, type Instance } from '../../registry/instance.js';
 import type { Registry } from '../../registry/registry.js';
 import { describeUnreadable, StoreUnavailableError, type LoadResult, type RecordStore, type UnreadableRecord } from '../../store/store.js';
 import { runHealthCheck, type HealthState } from './health.js';
-import { LeaseDeadlines } from './leases.js';
+import { LeaseDeadlines, systemClock, type LeaseClock } from './leases.js';
 import {
   mergePatch,
   normalizeFields,
@@ -49,13 +49,15 @@ export interface ManualSourceOptions {
   log: Logger;
   /** Told when the store starts failing writes (why) and when it writes again (undefined). */
   onStoreFault?: (fault: string | undefined) => void;
+  /** The time leases run on: the system's unless a test drives its own. */
+  clock?: LeaseClock;
 }
 
 export class ManualSource {
   private readonly records = new Map<string, ManualRecord>();
   private readonly health = new Map<string, HealthState>();
   private readonly healthChecks = new Map<string, () => void>();
-  private readonly leases = new LeaseDeadlines((id, deadline) => void this.expire(id, deadline));
+  private readonly leases: LeaseDeadlines;
   /**
    * Ids with upper-case letters by their lower-case form: with `records` itself (for ids already in lower
    * case, most of them) this finds a record whose id differs from a new one by case only, at no cost per
@@ -70,7 +72,13 @@ export class ManualSource {
   private currentStoreFault: string | undefined;
   private stopped = false;
 
-  constructor(private readonly options: ManualSourceOptions) {}
+  private readonly clock: LeaseClock;
+
+  constructor(private readonly options: ManualSourceOptions) {
+    this.clock = options.clock ?? systemClock;
+    // expire() catches everything it runs.
+    this.leases = new LeaseDeadlines((id, deadline) => void this.expire(id, deadline), this.clock);
+  }
 
   /**
    * Loads every stored record and publishes it; expired leases are dropped here, unreadable entries reported and left alone.
@@ -84,7 +92,11 @@ export class ManualSource {
         const problem = recordProblem(value);
         return problem === undefined ? undefined : `not a valid record: ${problem.field} ${problem.reason}`;
       },
-      (late) => void this.publishLoaded(late).then(() => this.options.log.warn({ records: this.records.size, store: this.options.store.location }, 'manual records loaded, late: the store can be read again')),
+      (late) =>
+        void this.publishLoaded(late).then(
+          () => this.options.log.warn({ records: this.records.size, store: this.options.store.location }, 'manual records loaded, late: the store can be read again'),
+          (error: unknown) => this.options.log.error({ err: error, store: this.options.store.location }, 'manual records read late could not all be published; those left are published at the next start'),
+        ),
     );
     await this.publishLoaded(loaded);
     this.options.store.watch?.((id, record) => this.applyStoredChange(id, record));
@@ -114,7 +126,7 @@ export class ManualSource {
       this.unreadable.set(entry.id ?? entry.location, entry);
       this.options.log.error({ location: entry.location }, describeUnreadable(entry));
     }
-    const now = Date.now();
+    const now = this.clock.now();
     for (const record of records) {
       if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now) {
         try {
@@ -217,7 +229,7 @@ export class ManualSource {
       const previous = this.records.get(id);
       if (previous === undefined) return undefined;
       if (previous.lease === undefined) throw new NoLeaseError(`record ${id} has no lease to renew; set "lease" (seconds) with PATCH first`);
-      const now = new Date();
+      const now = new Date(this.clock.now());
       const record: ManualRecord = { ...previous, updatedAt: now.toISOString(), expiresAt: new Date(now.getTime() + previous.lease * 1000).toISOString() };
       await this.store(record);
       return this.view(record);
@@ -235,7 +247,7 @@ export class ManualSource {
   /** Builds the record a write leads to, checks it as the loader will, stores it, then applies it. */
   private async commit(id: string, previous: ManualRecord | undefined, change: RecordChange, restartLease: boolean): Promise<ManualRecord> {
     const { fields, dnsdock } = change;
-    const now = new Date();
+    const now = new Date(this.clock.now());
     const keepDeadline = !restartLease && previous?.expiresAt !== undefined && previous.lease === fields.lease;
     const expiresAt =
       fields.lease === undefined ? undefined : keepDeadline ? previous?.expiresAt : new Date(now.getTime() + fields.lease * 1000).toISOString();
@@ -344,7 +356,12 @@ export class ManualSource {
     if (record.expiresAt !== undefined) this.leases.set(record.id, Date.parse(record.expiresAt));
     else this.leases.clear(record.id);
     if (record.check !== undefined && !this.healthChecks.has(record.id)) {
-      this.healthChecks.set(record.id, runHealthCheck(record.check as HealthCheck, (state) => this.setHealth(record.id, state)));
+      const stop = runHealthCheck(
+        record.check as HealthCheck,
+        (state) => this.setHealth(record.id, state),
+        (error) => this.options.log.error({ err: error, id: record.id }, 'health check round of a manual record failed; checking again at the next interval'),
+      );
+      this.healthChecks.set(record.id, stop);
     }
   }
 
@@ -353,7 +370,7 @@ export class ManualSource {
       await this.exclusive(id, async () => {
         const record = this.records.get(id);
         // Renewed, replaced or removed since: a later deadline (if any) is already set.
-        if (record?.expiresAt === undefined || Date.parse(record.expiresAt) > Date.now() || this.stopped) return;
+        if (record?.expiresAt === undefined || Date.parse(record.expiresAt) > this.clock.now() || this.stopped) return;
         await this.options.store.remove(id);
         this.forget(id);
         this.options.log.info({ id, names: record.names }, 'manual record lease lapsed: removed');
@@ -361,7 +378,7 @@ export class ManualSource {
     } catch (error) {
       if (this.stopped) return;
       this.options.log.error({ err: error, id }, 'could not remove a manual record whose lease lapsed; retrying in 5 s');
-      this.leases.set(id, Math.max(deadline, Date.now() + 5000));
+      this.leases.set(id, Math.max(deadline, this.clock.now() + 5000));
     }
   }
 
