@@ -11,7 +11,7 @@
 import type { LRUCache } from 'lru-cache';
 import { AnswerBlocks, entryGeneration, entryMeta, entryQuestionAt, entryQuestionLength, entrySerialAt, nextRotation } from './answer-blocks.js';
 import { boundedCache, bufferCost } from './bounded-cache.js';
-import { HEADER_SIZE } from './wire.js';
+import { HEADER_SIZE } from './wire/read.js';
 import { ageCachedAnswer, type CachedAnswer } from './forwarder.js';
 
 /** Encoded rotations kept for a name with several addresses. */

@@ -15,7 +15,9 @@ import { performance } from 'node:perf_hooks';
 import { AnswerCache, MAX_ROTATIONS } from './answer-cache.js';
 import { DROP, SLIP, slipReply, type ResponseRateLimiter } from './rrl.js';
 import { touchedNames } from './touched-names.js';
-import { MAX_MESSAGE_SIZE, PLAIN_UDP_SIZE, encodeResponse, encodeTransfer, firstSoaSerialAt, ixfrClientSerial, parseQuery, type Edns, type Query, type ResponseOptions } from './wire.js';
+import { PLAIN_UDP_SIZE, firstSoaSerialAt, ixfrClientSerial, parseQuery, type Edns, type Query } from './wire/read.js';
+import { MAX_MESSAGE_SIZE, encodeResponse, type ResponseOptions } from './wire/write.js';
+import { encodeTransfer } from './wire/transfer.js';
 
 export interface DnsServerOptions {
   listen: readonly Endpoint[];
