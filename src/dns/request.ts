@@ -6,7 +6,7 @@ import { RRClass, RRType, Rcode, type ResourceRecord, type ZoneResponse } from '
 import { lookup, zoneOf } from '../zone/view.js';
 import type { CachedAnswer } from './forwarder.js';
 import type { ChainLink } from './scrub.js';
-import { MAX_ROTATIONS, type AnswerCache } from './answer-cache.js';
+import { MAX_ROTATIONS, type AnswerCache, type FastQuery } from './answer-cache.js';
 import { answerChaos } from './chaos.js';
 import { answerTransfer } from './transfer.js';
 import { PLAIN_UDP_SIZE, firstSoaSerialAt, parseQuery, type Edns, type Query } from './wire/read.js';
@@ -38,11 +38,25 @@ export class RequestPath {
   ) {}
 
   /**
-   * The request path: parse, decide, answer. Returns true when the reply
-   * comes later (a forwarded query): `settled` is called once it is sent.
+   * The request path, top to bottom: the answer cache (UDP), then parse, decide, answer. Returns true when the
+   * reply comes later (a forwarded query): `settled` is called once it is sent.
    */
   answer(message: Buffer, client: string, viaTcp: boolean, reply: Reply, settled?: () => void, replyAll?: ReplyAll): boolean {
     const startedAt = performance.now();
+    const mayForward = this.forwardingAllowed(client);
+    // Read once for the cache: the key the fast path serves by, and the one a miss's answer is kept under.
+    const cache = viaTcp ? undefined : this.cache;
+    const fast = cache?.read(message);
+    if (cache !== undefined && fast !== undefined) {
+      const served = cache.serve(message, fast, mayForward);
+      if (served !== undefined) {
+        this.answerCacheHits++;
+        reply(served.reply);
+        this.options.onAnswer?.(served.type, served.rcode, startedAt);
+        return false;
+      }
+    }
+
     const parsed = parseQuery(message);
     if (parsed.kind === 'drop') return false;
     if (parsed.kind === 'error') {
@@ -66,7 +80,6 @@ export class RequestPath {
     }
 
     const query = parsed.query;
-    const mayForward = this.forwardingAllowed(client);
     const respond: Respond = (rcode, authoritative, records) => {
       reply(this.encode(message, query, viaTcp, rcode, authoritative, mayForward, records));
       this.options.onAnswer?.(query.type, rcode, startedAt);
@@ -80,15 +93,17 @@ export class RequestPath {
       return respond(zoneOf(this.options.zone, query.name) === undefined && mayForward ? Rcode.NOTIMP : Rcode.REFUSED, false);
     }
 
-    const fromZone = lookup(this.options.registry, this.options.zone, query.name, query.type, this.rotation++);
+    // A cacheable answer is encoded into the cache in each rotation, rotation 0 first; the cache takes turns from there.
+    const cacheable = cache !== undefined && fast !== undefined;
+    const fromZone = lookup(this.options.registry, this.options.zone, query.name, query.type, cacheable ? 0 : this.rotation++);
     if (fromZone !== undefined) {
-      if (!viaTcp && this.cache !== undefined) {
-        // Encode once, into the cache, and answer from there (rotation 0 first), unless it is too big for this client.
-        this.cacheZoneAnswer(message, query, fromZone);
-        const cached = this.cache.serve(message, mayForward);
-        if (cached !== undefined) {
-          reply(cached);
-          this.options.onAnswer?.(query.type, fromZone.rcode, startedAt);
+      if (cacheable) {
+        // Answered from the cache unless it is too big for this client (then TC below, as without the cache).
+        this.cacheZoneAnswer(message, query, fast, fromZone, cache);
+        const served = cache.serve(message, fast, mayForward);
+        if (served !== undefined) {
+          reply(served.reply);
+          this.options.onAnswer?.(served.type, served.rcode, startedAt);
           return false;
         }
       }
@@ -99,13 +114,15 @@ export class RequestPath {
     if (!mayForward || forwarder === undefined || forwarder.upstreams.length === 0) return respond(Rcode.REFUSED, false);
     // The generation in which the zone view had no answer: a forwarded answer is cached for that generation only.
     const generation = this.options.registry.generation;
+    // The cache's read of the query is reused by the next query: a copy outlives the wait.
+    const kept = fast === undefined ? undefined : { ...fast };
     forwarder.resolve(message, query, viaTcp).then(
       (result) => {
         if (result.kind === 'failed') respond(Rcode.SERVFAIL, false);
         // RD clear and nothing cached: seamark would have to recurse to answer, which the client did not ask for.
         else if (result.kind === 'not-cached') respond(Rcode.REFUSED, false);
         else if (result.kind === 'into-zone') this.answerChainIntoZone(query, result.chain, result.target, respond);
-        else this.relay(message, query, viaTcp, result.response, result.cached, generation, respond, reply, startedAt);
+        else this.relay(message, query, kept, viaTcp, result.response, result.cached, generation, respond, reply, startedAt);
         settled?.();
       },
       (error: unknown) => {
@@ -135,6 +152,7 @@ export class RequestPath {
   private relay(
     message: Buffer,
     query: Query,
+    fast: FastQuery | undefined,
     viaTcp: boolean,
     response: Buffer,
     cached: CachedAnswer | undefined,
@@ -143,7 +161,7 @@ export class RequestPath {
     reply: Reply,
     startedAt: number,
   ): void {
-    if (cached !== undefined && !viaTcp) this.cache?.storeForward(message, query.type, cached, generation);
+    if (cached !== undefined && fast !== undefined) this.cache?.storeForward(message, fast, query.type, cached, generation);
     const limit = viaTcp ? MAX_MESSAGE_SIZE : this.udpLimit(query);
     if (response.length <= limit) {
       reply(response);
@@ -153,27 +171,16 @@ export class RequestPath {
     }
   }
 
-  /** The reply to a UDP query from the answer cache, or undefined when the slow path must answer it. */
-  answerFromCache(message: Buffer, client: string): Buffer | undefined {
-    if (this.cache === undefined) return undefined;
-    const startedAt = performance.now();
-    const reply = this.cache.serve(message, this.forwardingAllowed(client));
-    if (reply === undefined) return undefined;
-    this.answerCacheHits++;
-    this.options.onAnswer?.(this.cache.servedType, this.cache.servedRcode, startedAt);
-    return reply;
-  }
-
   /** Encodes the answer in each rotation of its addresses, full size with RA clear, for the fast path. */
-  private cacheZoneAnswer(message: Buffer, query: Query, first: ZoneResponse): void {
+  private cacheZoneAnswer(message: Buffer, query: Query, fast: FastQuery, first: ZoneResponse, cache: AnswerCache): void {
     // Already there (the client's UDP size was too small for it): nothing to encode again.
-    if (this.cache === undefined || this.cache.hasFreshZoneAnswer(message)) return;
+    if (cache.hasFreshZoneAnswer(message, fast)) return;
     const generation = this.options.registry.generation;
     const rotations = Math.min(Math.max(first.answers.length, 1), MAX_ROTATIONS);
     const responses: Buffer[] = [];
     let serialAt = 0;
     for (let rotation = 0; rotation < rotations; rotation++) {
-      const response = lookup(this.options.registry, this.options.zone, query.name, query.type, rotation);
+      const response = rotation === 0 ? first : lookup(this.options.registry, this.options.zone, query.name, query.type, rotation);
       if (response === undefined) return;
       const encoded = this.encode(message, query, true, response.rcode, true, false, response);
       // Too big for any UDP client (or for any message, which SERVFAIL says): the fast path could never serve it.
@@ -185,7 +192,7 @@ export class RequestPath {
       encoded.writeUInt16BE(0, 0);
       responses.push(encoded);
     }
-    this.cache.storeZone(message, query.type, first.rcode, responses, generation, serialAt);
+    cache.storeZone(message, fast, query.type, first.rcode, responses, generation, serialAt);
   }
 
   private forwardingAllowed(client: string): boolean {

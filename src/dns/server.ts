@@ -70,11 +70,9 @@ export class DnsServer {
     const { log, rateLimiter, tcpIdleTimeoutMs } = this.options;
     const reusePort = this.options.reusePort === true;
     for (const endpoint of this.options.listen) {
-      const socket = await listenUdp(endpoint, reusePort, log, (message, remote, socket) => {
-        const cached = this.requests.answerFromCache(message, remote.address);
-        if (cached !== undefined) sendUdp(socket, cached, remote, rateLimiter);
-        else this.requests.answer(message, remote.address, false, (response) => sendUdp(socket, response, remote, rateLimiter));
-      });
+      const socket = await listenUdp(endpoint, reusePort, log, (message, remote, socket) =>
+        this.requests.answer(message, remote.address, false, (response) => sendUdp(socket, response, remote, rateLimiter)),
+      );
       this.udpSockets.push(socket);
       const server = await listenTcp(endpoint, reusePort, log, (connection) => {
         this.tcpConnections.add(connection);
