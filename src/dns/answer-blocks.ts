@@ -4,7 +4,7 @@
 // object and no Buffer object of its own (with 100,000 names asked, the
 // cache's zone answers are most of its memory). A block is freed with the
 // last entry in it; the cache tells which entries are gone (`release`).
-import { HEADER_SIZE } from './wire.js';
+import { HEADER_SIZE } from './wire/read.js';
 
 /** Bytes of a block: room for a few hundred small answers. */
 const BLOCK_SIZE = 16384;

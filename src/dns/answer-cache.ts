@@ -11,7 +11,7 @@
 import type { LRUCache } from 'lru-cache';
 import { AnswerBlocks, entryGeneration, entryMeta, entryQuestionAt, entryQuestionLength, entrySerialAt, nextRotation } from './answer-blocks.js';
 import { boundedCache, bufferCost } from './bounded-cache.js';
-import { HEADER_SIZE } from './wire.js';
+import { HEADER_SIZE } from './wire/read.js';
 import { ageCachedAnswer, type CachedAnswer } from './forwarder.js';
 
 /** Encoded rotations kept for a name with several addresses. */
@@ -60,6 +60,13 @@ export interface FastQuery {
   limit: number;
 }
 
+/** A reply from the cache, with the type and rcode it answers (for metrics). */
+export interface ServedAnswer {
+  reply: Buffer;
+  type: number;
+  rcode: number;
+}
+
 const EDNS_VARIANT = 1;
 const DO_VARIANT = 2;
 const CD_VARIANT = 4;
@@ -76,9 +83,6 @@ export class AnswerCache {
   private forwardBytes = 0;
   /** The entries of each forwarded answer (one per query variant that asked it), by the forwarder's answer. */
   private readonly forwardKeys = new Map<CachedAnswer, number[]>();
-  /** Type and rcode of the last reply `serve` returned, for metrics without a callback per packet. */
-  servedType = 0;
-  servedRcode = 0;
 
   constructor(
     size: number,
@@ -131,13 +135,19 @@ export class AnswerCache {
   }
 
   /**
-   * The reply to `message` from the cache, or undefined when the slow path
-   * must answer: not a plain query, not cached, stale, or too big for the client.
+   * The header, question and OPT of a plain query, read once and passed to the other methods; undefined when the
+   * cache has nothing to do with it. The object is reused by the next `read`: copy it to keep it longer.
+   */
+  read(message: Buffer): FastQuery | undefined {
+    return readFastQuery(message, this.udpPayloadMax, this.scratch);
+  }
+
+  /**
+   * The reply to `message` (read by `read` as `query`) from the cache, with its type and rcode, or undefined when
+   * the slow path must answer: not cached, stale, or too big for the client.
    * `forwardingAllowed` sets RA and gates forwarded answers.
    */
-  serve(message: Buffer, forwardingAllowed: boolean): Buffer | undefined {
-    const query = readFastQuery(message, this.udpPayloadMax, this.scratch);
-    if (query === undefined) return undefined;
+  serve(message: Buffer, query: FastQuery, forwardingAllowed: boolean): ServedAnswer | undefined {
     const entry = this.entries.get(query.hash);
     if (entry === undefined) return undefined;
     const validFrom = this.validFrom(query);
@@ -168,26 +178,21 @@ export class AnswerCache {
     reply[2] = ((reply[2] as number) & 0xfe) | ((message[2] as number) & 0x01);
     reply[3] = ((reply[3] as number) & 0xef) | ((message[3] as number) & 0x10);
     message.copy(reply, HEADER_SIZE, HEADER_SIZE, query.questionEnd - 4);
-    this.servedType = meta >>> 7;
-    this.servedRcode = (meta >>> 3) & 0xf;
-    return reply;
+    return { reply, type: meta >>> 7, rcode: (meta >>> 3) & 0xf };
   }
 
-  /** Whether a zone answer for the question in `message` is cached and fresh (it may still be too big for this client). */
-  hasFreshZoneAnswer(message: Buffer): boolean {
-    const query = readFastQuery(message, this.udpPayloadMax, this.scratch);
-    if (query === undefined) return false;
+  /** Whether a zone answer for the question in `message` (read as `query`) is cached and fresh (it may still be too big for this client). */
+  hasFreshZoneAnswer(message: Buffer, query: FastQuery): boolean {
     const entry = this.entries.peek(query.hash);
     return typeof entry === 'number' && zoneEntryAnswers(this.zone.block(entry), this.zone.offset(entry), query, this.validFrom(query), message);
   }
 
   /**
-   * Keeps a zone answer (its rotations) for the question in `message`, made in `generation`; `serialAt`: where
+   * Keeps a zone answer (its rotations) for the question in `message` (read as `query`), made in `generation`; `serialAt`: where
    * the SOA serial is in every rotation, 0 when they carry none.
    */
-  storeZone(message: Buffer, type: number, rcode: number, responses: Buffer[], generation: number, serialAt = 0): void {
-    const query = readFastQuery(message, this.udpPayloadMax, this.scratch);
-    if (query === undefined || responses.length === 0) return;
+  storeZone(message: Buffer, query: FastQuery, type: number, rcode: number, responses: Buffer[], generation: number, serialAt = 0): void {
+    if (responses.length === 0) return;
     const questionLength = query.questionEnd - HEADER_SIZE;
     // The first rotation's question lower-cased: what queries are matched against.
     const first = responses[0] as Buffer;
@@ -200,9 +205,7 @@ export class AnswerCache {
   }
 
   /** Keeps a forwarded answer, asked in `generation` (the zone view did not answer it then); served until it expires or a change touches its name. */
-  storeForward(message: Buffer, type: number, answer: CachedAnswer, generation: number): void {
-    const query = readFastQuery(message, this.udpPayloadMax, this.scratch);
-    if (query === undefined) return;
+  storeForward(message: Buffer, query: FastQuery, type: number, answer: CachedAnswer, generation: number): void {
     const question = Buffer.from(message.subarray(HEADER_SIZE, query.questionEnd));
     lowerCaseName(question, 0, question.length - 4);
     const key = query.hash;

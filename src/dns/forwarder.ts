@@ -12,7 +12,7 @@ import type { Log } from '../log.js';
 import type { Endpoint } from '../config/addresses.js';
 import { parseEndpoint } from '../config/addresses.js';
 import { RRType, Rcode } from '../zone/records.js';
-import { HEADER_SIZE, readRecordHeader, skipName, ttlOffsets, type Query } from './wire.js';
+import { HEADER_SIZE, readRecordHeader, skipName, ttlOffsets, type Query } from './wire/read.js';
 import { scrubResponse, type ChainLink } from './scrub.js';
 
 export interface ForwarderOptions {

@@ -17,7 +17,7 @@ import type { BlockList } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { isAllowed } from '../config/addresses.js';
 import { RRType } from '../zone/records.js';
-import { HEADER_SIZE, readRecordHeader, skipName } from './wire.js';
+import { HEADER_SIZE, readRecordHeader, skipName } from './wire/read.js';
 
 export interface RrlOptions {
   /** Answers per second one (client prefix, answer) pair may receive. */

@@ -2,7 +2,7 @@
 // chain for the question, authority and additional data in its bailiwick, nothing that speaks for seamark's own
 // zones. The result is a new message seamark wrote itself, with its own OPT.
 import { RRType } from '../zone/records.js';
-import { HEADER_SIZE, readRecordHeader, skipName } from './wire.js';
+import { HEADER_SIZE, readRecordHeader, skipName } from './wire/read.js';
 
 const { CNAME, DNAME, MX, RRSIG, NSEC, NSEC3, DS } = RRType;
 

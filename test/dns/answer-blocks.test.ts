@@ -2,6 +2,7 @@
 // are given back once every entry in them has left the cache.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { AnswerCache, FastQuery } from '../../src/dns/answer-cache.js';
 import { AnswerBlocks, entryGeneration, entryMeta, entryQuestionAt, entryQuestionLength, nextRotation } from '../../src/dns/answer-blocks.js';
 
 /** Reads an entry by its handle, as the answer cache does. */
@@ -11,6 +12,13 @@ const metaOf = read(entryMeta);
 const questionLengthOf = read(entryQuestionLength);
 const questionAtOf = read(entryQuestionAt);
 const rotationOf = read(nextRotation as (block: Buffer, at: number, limit: number) => Buffer | undefined);
+
+/** The answer cache's read of a query (a plain one, as every query here is), for its other methods. */
+const readQuery = (cache: AnswerCache, query: Buffer): FastQuery => {
+  const read = cache.read(query);
+  assert.ok(read !== undefined, 'a plain query');
+  return read;
+};
 
 /** A stand-in message: a 12-byte header then `fill` bytes. */
 const message = (length: number, fill: number) => Buffer.alloc(length, fill);
@@ -73,7 +81,7 @@ describe('AnswerCache over AnswerBlocks', () => {
     for (let round = 0; round < 20; round++, generation++) {
       for (let i = 0; i < 500; i++) {
         const query = buildQuery(`host-${i}.docker`, 1);
-        cache.storeZone(query, 1, 0, [reply(query)], generation);
+        cache.storeZone(query, readQuery(cache, query), 1, 0, [reply(query)], generation);
       }
     }
     // The budget (200 KB) holds about 1,000 such entries: 500 are all kept, in about 500 × 120 bytes of blocks.
@@ -82,12 +90,12 @@ describe('AnswerCache over AnswerBlocks', () => {
     // Many more names than the budget holds: the evicted entries' blocks go too.
     for (let i = 0; i < 20_000; i++) {
       const query = buildQuery(`other-${i}.docker`, 1);
-      cache.storeZone(query, 1, 0, [reply(query)], generation);
+      cache.storeZone(query, readQuery(cache, query), 1, 0, [reply(query)], generation);
     }
     assert.ok(cache.size < 2000, `${cache.size} entries kept within the budget`);
     assert.ok(cache.zoneBlocks <= 20, `${cache.zoneBlocks} blocks for ${cache.size} live entries`);
     const last = buildQuery('other-19999.docker', 1);
-    assert.deepEqual(cache.serve(last, false)?.subarray(last.length), Buffer.alloc(60, 7));
+    assert.deepEqual(cache.serve(last, readQuery(cache, last), false)?.reply.subarray(last.length), Buffer.alloc(60, 7));
   });
 
   it('holds its byte budget under churn with a hot set, counting every block a live entry keeps', async () => {
@@ -105,14 +113,17 @@ describe('AnswerCache over AnswerBlocks', () => {
       cache.touch(new Set([touched]), generation);
       for (const name of [touched, `hot-${(round * 7) % 200}.docker`, `cold-${round}.docker`]) {
         const query = buildQuery(name, 1);
-        if (cache.serve(query, false) === undefined) cache.storeZone(query, 1, 0, [reply(query)], generation);
+        if (cache.serve(query, readQuery(cache, query), false) === undefined) cache.storeZone(query, readQuery(cache, query), 1, 0, [reply(query)], generation);
       }
       assert.ok(cache.bytes <= budget, `round ${round}: ${cache.bytes} bytes held against a budget of ${budget}`);
       assert.ok(cache.bytes >= cache.zoneBlocks * 16384, 'every block held is counted whole');
     }
     // The hot set is still served from the cache.
     let hits = 0;
-    for (let i = 0; i < 200; i++) if (cache.serve(buildQuery(`hot-${i}.docker`, 1), false) !== undefined) hits++;
+    for (let i = 0; i < 200; i++) {
+      const query = buildQuery(`hot-${i}.docker`, 1);
+      if (cache.serve(query, readQuery(cache, query), false) !== undefined) hits++;
+    }
     assert.ok(hits >= 150, `${hits} of 200 hot names cached`);
   });
 });
@@ -126,12 +137,12 @@ describe('AnswerCache and the forwarder', () => {
     const message = Buffer.concat([query, Buffer.alloc(16, 1)]);
     message[2] = 0x81;
     const answer = { message, questionEnd: query.length, ttlOffsets: [], ttls: [], storedAt: Date.now(), expiresAt: Date.now() + 60_000 };
-    cache.storeForward(query, 1, answer, 0);
-    assert.ok(cache.serve(query, true) !== undefined);
+    cache.storeForward(query, readQuery(cache, query), 1, answer, 0);
+    assert.ok(cache.serve(query, readQuery(cache, query), true) !== undefined);
     const held = cache.bytes;
     assert.ok(held < message.length + 400, `${held} bytes counted: the entry, not the forwarder's answer again`);
     cache.dropForwarded(answer);
-    assert.equal(cache.serve(query, true), undefined);
+    assert.equal(cache.serve(query, readQuery(cache, query), true), undefined);
     assert.equal(cache.size, 0);
   });
 });

@@ -7,7 +7,8 @@ import type { Instance } from '../../src/registry/instance.js';
 import { Registry } from '../../src/registry/registry.js';
 import { RRType, Rcode, type ResourceRecord } from '../../src/zone/records.js';
 import { zoneTransfer } from '../../src/zone/view.js';
-import { encodeResponse, encodeTransfer } from '../../src/dns/wire.js';
+import { encodeResponse } from '../../src/dns/wire/write.js';
+import { encodeTransfer } from '../../src/dns/wire/transfer.js';
 import { buildQuery } from '../helpers/raw.js';
 
 const { Packet } = dns2;

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import dns2 from 'dns2';
 import fc from 'fast-check';
-import { encodeResponse, parseQuery } from '../../src/dns/wire.js';
+import { parseQuery } from '../../src/dns/wire/read.js';
+import { encodeResponse } from '../../src/dns/wire/write.js';
 import { a } from '../../src/zone/records.js';
 
 /** `SEAMARK_FUZZ_SEED=<n>` replays a run; the default keeps CI deterministic. */

@@ -1,0 +1,248 @@
+// The request path: a query parsed, answered from the answer cache, the zone view, a transfer, CHAOS or the
+// forwarder, and the reply encoded for its transport.
+import { performance } from 'node:perf_hooks';
+import { isAllowed } from '../config/addresses.js';
+import { RRClass, RRType, Rcode, type ResourceRecord, type ZoneResponse } from '../zone/records.js';
+import { lookup, zoneOf } from '../zone/view.js';
+import type { CachedAnswer } from './forwarder.js';
+import type { ChainLink } from './scrub.js';
+import { MAX_ROTATIONS, type AnswerCache, type FastQuery } from './answer-cache.js';
+import { answerChaos } from './chaos.js';
+import { answerTransfer } from './transfer.js';
+import { PLAIN_UDP_SIZE, firstSoaSerialAt, parseQuery, type Edns, type Query } from './wire/read.js';
+import { MAX_MESSAGE_SIZE, encodeResponse, type ResponseOptions } from './wire/write.js';
+import type { DnsServerOptions } from './server.js';
+
+/** The record sections of a response, or `truncated` for an answer too big for the client. */
+type Records = Pick<ResponseOptions, 'answers' | 'authority' | 'additional' | 'truncated'>;
+
+/** Sends an answer built from an rcode and records; false, so that the request path can `return respond(…)`. */
+export type Respond = (rcode: number, authoritative: boolean, records?: Records) => false;
+
+/** Where a reply goes: one function per transport, so the request path does not care. */
+export type Reply = (response: Buffer) => void;
+
+/** Sends the messages of a zone transfer over TCP, each once the connection has taken the one before. */
+export type ReplyAll = (responses: Iterator<Buffer>) => void;
+
+export class RequestPath {
+  private rotation = 0;
+  /** UDP queries answered from the cache. */
+  answerCacheHits = 0;
+  /** Whether a client address may forward, by address: the allow-list is checked once per client. */
+  private readonly forwardingAllowedByClient = new Map<string, boolean>();
+
+  constructor(
+    private readonly options: DnsServerOptions,
+    private readonly cache: AnswerCache | undefined,
+  ) {}
+
+  /**
+   * The request path, top to bottom: the answer cache (UDP), then parse, decide, answer. Returns true when the
+   * reply comes later (a forwarded query): `settled` is called once it is sent.
+   */
+  answer(message: Buffer, client: string, viaTcp: boolean, reply: Reply, settled?: () => void, replyAll?: ReplyAll): boolean {
+    const startedAt = performance.now();
+    const mayForward = this.forwardingAllowed(client);
+    // Read once for the cache: the key the fast path serves by, and the one a miss's answer is kept under.
+    const cache = viaTcp ? undefined : this.cache;
+    const fast = cache?.read(message);
+    if (cache !== undefined && fast !== undefined) {
+      const served = cache.serve(message, fast, mayForward);
+      if (served !== undefined) {
+        this.answerCacheHits++;
+        reply(served.reply);
+        this.options.onAnswer?.(served.type, served.rcode, startedAt);
+        return false;
+      }
+    }
+
+    const parsed = parseQuery(message);
+    if (parsed.kind === 'drop') return false;
+    if (parsed.kind === 'error') {
+      reply(
+        encodeResponse({
+          query: message,
+          id: parsed.id,
+          opcode: parsed.opcode,
+          // RD is a QUERY flag: an answer to another opcode carries none of RD, RA, AA, AD, CD.
+          recursionDesired: parsed.opcode === 0 && parsed.recursionDesired,
+          questionEnd: parsed.questionEnd ?? 0,
+          rcode: parsed.rcode,
+          authoritative: false,
+          recursionAvailable: false,
+          edns: this.ednsReply(parsed.edns),
+          maxSize: PLAIN_UDP_SIZE,
+        }),
+      );
+      this.options.onAnswer?.(0, parsed.rcode, startedAt);
+      return false;
+    }
+
+    const query = parsed.query;
+    const respond: Respond = (rcode, authoritative, records) => {
+      reply(this.encode(message, query, viaTcp, rcode, authoritative, mayForward, records));
+      this.options.onAnswer?.(query.type, rcode, startedAt);
+      return false;
+    };
+
+    if (query.edns !== undefined && query.edns.version > 0) return respond(Rcode.BADVERS, false);
+    if (query.type === RRType.AXFR || query.type === RRType.IXFR) return answerTransfer(this.options, message, query, client, viaTcp, replyAll, respond, startedAt, this.ednsReply(query.edns), this.logBadRecord);
+    if (query.class === RRClass.CH) return answerChaos(query, this.options.chaos, respond);
+    if (query.class !== RRClass.IN && query.class !== RRClass.ANY) {
+      return respond(zoneOf(this.options.zone, query.name) === undefined && mayForward ? Rcode.NOTIMP : Rcode.REFUSED, false);
+    }
+
+    // A cacheable answer is encoded into the cache in each rotation, rotation 0 first; the cache takes turns from there.
+    const cacheable = cache !== undefined && fast !== undefined;
+    const fromZone = lookup(this.options.registry, this.options.zone, query.name, query.type, cacheable ? 0 : this.rotation++);
+    if (fromZone !== undefined) {
+      if (cacheable) {
+        // Answered from the cache unless it is too big for this client (then TC below, as without the cache).
+        this.cacheZoneAnswer(message, query, fast, fromZone, cache);
+        const served = cache.serve(message, fast, mayForward);
+        if (served !== undefined) {
+          reply(served.reply);
+          this.options.onAnswer?.(served.type, served.rcode, startedAt);
+          return false;
+        }
+      }
+      return respond(fromZone.rcode, true, fromZone);
+    }
+
+    const forwarder = this.options.forwarder;
+    if (!mayForward || forwarder === undefined || forwarder.upstreams.length === 0) return respond(Rcode.REFUSED, false);
+    // The generation in which the zone view had no answer: a forwarded answer is cached for that generation only.
+    const generation = this.options.registry.generation;
+    // The cache's read of the query is reused by the next query: a copy outlives the wait.
+    const kept = fast === undefined ? undefined : { ...fast };
+    forwarder.resolve(message, query, viaTcp).then(
+      (result) => {
+        if (result.kind === 'failed') respond(Rcode.SERVFAIL, false);
+        // RD clear and nothing cached: seamark would have to recurse to answer, which the client did not ask for.
+        else if (result.kind === 'not-cached') respond(Rcode.REFUSED, false);
+        else if (result.kind === 'into-zone') this.answerChainIntoZone(query, result.chain, result.target, respond);
+        else this.relay(message, query, kept, viaTcp, result.response, result.cached, generation, respond, reply, startedAt);
+        settled?.();
+      },
+      (error: unknown) => {
+        this.options.log.error({ err: error, name: query.name }, 'forwarding failed');
+        respond(Rcode.SERVFAIL, false);
+        settled?.();
+      },
+    );
+    return true;
+  }
+
+  /**
+   * An upstream CNAME chain that ends in seamark's own zone: the chain, then seamark's own answer for its target,
+   * with that answer's rcode (RFC 1034 §4.3.2, RFC 6604). Nothing the upstream said about the target is used.
+   */
+  private answerChainIntoZone(query: Query, chain: readonly ChainLink[], target: string, respond: Respond): void {
+    const cnames: ResourceRecord[] = chain.map((link) => ({ name: link.name, ttl: link.ttl, type: RRType.CNAME, target: link.target }));
+    const fromZone = lookup(this.options.registry, this.options.zone, target, query.type, this.rotation++);
+    if (fromZone === undefined) {
+      respond(Rcode.SERVFAIL, false);
+      return;
+    }
+    respond(fromZone.rcode, false, { answers: [...cnames, ...fromZone.answers], authority: fromZone.authority, additional: fromZone.additional });
+  }
+
+  /** Sends a forwarded answer, or TC when it is too big for the client's UDP size; keeps it for the fast path. */
+  private relay(
+    message: Buffer,
+    query: Query,
+    fast: FastQuery | undefined,
+    viaTcp: boolean,
+    response: Buffer,
+    cached: CachedAnswer | undefined,
+    generation: number,
+    respond: Respond,
+    reply: Reply,
+    startedAt: number,
+  ): void {
+    if (cached !== undefined && fast !== undefined) this.cache?.storeForward(message, fast, query.type, cached, generation);
+    const limit = viaTcp ? MAX_MESSAGE_SIZE : this.udpLimit(query);
+    if (response.length <= limit) {
+      reply(response);
+      this.options.onAnswer?.(query.type, response.readUInt16BE(2) & 0xf, startedAt);
+    } else {
+      respond(response.readUInt16BE(2) & 0xf, false, { truncated: true });
+    }
+  }
+
+  /** Encodes the answer in each rotation of its addresses, full size with RA clear, for the fast path. */
+  private cacheZoneAnswer(message: Buffer, query: Query, fast: FastQuery, first: ZoneResponse, cache: AnswerCache): void {
+    // Already there (the client's UDP size was too small for it): nothing to encode again.
+    if (cache.hasFreshZoneAnswer(message, fast)) return;
+    const generation = this.options.registry.generation;
+    const rotations = Math.min(Math.max(first.answers.length, 1), MAX_ROTATIONS);
+    const responses: Buffer[] = [];
+    let serialAt = 0;
+    for (let rotation = 0; rotation < rotations; rotation++) {
+      const response = rotation === 0 ? first : lookup(this.options.registry, this.options.zone, query.name, query.type, rotation);
+      if (response === undefined) return;
+      const encoded = this.encode(message, query, true, response.rcode, true, false, response);
+      // Too big for any UDP client (or for any message, which SERVFAIL says): the fast path could never serve it.
+      if (encoded.length > this.options.udpPayloadMax || (encoded.readUInt16BE(2) & 0xf) !== response.rcode) return;
+      // The SOA serial moves with every change: the cache writes the current one in, at the same place in every rotation.
+      const at = firstSoaSerialAt(encoded, query.questionEnd) ?? 0;
+      if (rotation > 0 && at !== serialAt) return;
+      serialAt = at;
+      encoded.writeUInt16BE(0, 0);
+      responses.push(encoded);
+    }
+    cache.storeZone(message, fast, query.type, first.rcode, responses, generation, serialAt);
+  }
+
+  private forwardingAllowed(client: string): boolean {
+    let allowed = this.forwardingAllowedByClient.get(client);
+    if (allowed === undefined) {
+      allowed = isAllowed(this.options.forwardAllow, client);
+      if (this.forwardingAllowedByClient.size >= 10000) this.forwardingAllowedByClient.clear();
+      this.forwardingAllowedByClient.set(client, allowed);
+    }
+    return allowed;
+  }
+
+  private encode(
+    message: Buffer,
+    query: Query,
+    viaTcp: boolean,
+    rcode: number,
+    authoritative: boolean,
+    recursionAvailable: boolean,
+    records: Records = {},
+  ): Buffer {
+    return encodeResponse({
+      query: message,
+      id: query.id,
+      opcode: query.opcode,
+      recursionDesired: query.recursionDesired,
+      checkingDisabled: query.checkingDisabled,
+      questionEnd: query.questionEnd,
+      rcode,
+      authoritative,
+      recursionAvailable,
+      ...records,
+      edns: this.ednsReply(query.edns),
+      maxSize: viaTcp ? MAX_MESSAGE_SIZE : this.udpLimit(query),
+      viaTcp,
+      onBadRecord: this.logBadRecord,
+    });
+  }
+
+  /** The OPT of a reply to a query that had one: seamark's own payload size (RFC 6891 §6.1.1). */
+  private ednsReply(edns: Edns | undefined): ResponseOptions['edns'] {
+    return edns === undefined ? undefined : { payloadSize: this.options.udpPayloadMax, dnssecOk: edns.dnssecOk };
+  }
+
+  /** A record the encoder had to leave out (bad data from a source): the reply goes out without it. */
+  private readonly logBadRecord = (record: ResourceRecord, error: unknown): void => {
+    this.options.log.error({ err: error, name: record.name, type: record.type }, 'record left out of an answer: it cannot be encoded');
+  };
+
+  private udpLimit(query: Query): number {
+    return query.edns ? Math.min(query.edns.payloadSize, this.options.udpPayloadMax) : PLAIN_UDP_SIZE;
+  }
+}
