@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { parseEndpoint } from '../../src/config/addresses.js';
 import { Forwarder, type Forwarded } from '../../src/dns/forwarder.js';
-import { parseQuery } from '../../src/dns/wire.js';
+import { parseQuery } from '../../src/dns/wire/read.js';
 import { buildQuery } from '../helpers/raw.js';
 import { rdataA, rdataSoa, startScriptedUpstream, type ScriptedAnswer } from './scripted-upstream.js';
 

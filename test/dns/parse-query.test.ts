@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { parseQuery, type ParseResult, type Query } from '../../src/dns/wire.js';
+import { parseQuery, type ParseResult, type Query } from '../../src/dns/wire/read.js';
 import { Rcode } from '../../src/zone/records.js';
 import { buildQuery, withOpt } from '../helpers/raw.js';
 

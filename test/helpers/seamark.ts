@@ -36,16 +36,20 @@ export interface StartOptions {
 }
 
 /** A port free for both UDP and TCP on 127.0.0.1. */
+/**
+ * A port free for TCP and UDP on 127.0.0.1, below the kernel's ephemeral range (32768 and up): a port the kernel
+ * hands out for an outgoing socket (every forwarded query takes a random one, dig and the Docker client too) can
+ * then never be taken between this check and the server binding it.
+ */
 export async function freePort(): Promise<number> {
   for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const tcpFree = await new Promise<boolean>((resolve) => {
       const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
     });
+    if (!tcpFree) continue;
     const udpFree = await new Promise<boolean>((resolve) => {
       const socket = createSocket('udp4');
       socket.once('error', () => resolve(false));
