@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import type { Registry } from '../registry/registry.js';
-import { EtcdStore } from '../store/etcd.js';
+import { EtcdStore } from './etcd-store.js';
 import type { StoredRecord } from '../store/store.js';
 import { defaultRouteAddress } from './addresses.js';
 import { connectEtcd, etcdOptions, type EtcdClient } from './client.js';

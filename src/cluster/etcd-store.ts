@@ -3,10 +3,10 @@
 // be reached it rejects with StoreUnavailableError and nothing is written.
 // Changes by other nodes arrive through the cluster subscriber's watch.
 import type { Logger } from 'pino';
-import { EtcdUnavailableError, type EtcdClient, type KeyValue, type WatchEvent } from '../cluster/client.js';
-import type { KeyLayout } from '../cluster/keys.js';
-import type { RecordSink } from '../cluster/subscriber.js';
-import { StoreUnavailableError, type LoadResult, type RecordCheck, type RecordStore, type StoredRecord, type UnreadableRecord } from './store.js';
+import { EtcdUnavailableError, type EtcdClient, type KeyValue, type WatchEvent } from './client.js';
+import type { KeyLayout } from './keys.js';
+import type { RecordSink } from './subscriber.js';
+import { StoreUnavailableError, type LoadResult, type RecordCheck, type RecordStore, type StoredRecord, type UnreadableRecord } from '../store/store.js';
 
 /** How long start-up waits for etcd before it goes on with no records (they arrive once etcd answers). */
 const LOAD_WAIT_MS = 5000;
