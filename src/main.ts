@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `seamark` command: read the configuration, start, stop on SIGINT/SIGTERM.
 // The V8 heap settings first; everything else is imported in main(), after them (heap.ts says why).
-import './heap.js';
+import './workers/heap.js';
 import { readFileSync } from 'node:fs';
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';

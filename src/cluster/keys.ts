@@ -1,7 +1,7 @@
 // The key layout under the cluster prefix and the JSON of each value: the
 // one place that knows how seamark's data looks inside etcd.
 import { ownerKey, type Instance } from '../registry/instance.js';
-import { describeIssue, pickIssue, validatorOf, type SchemaIssue, type SchemaType } from '../json-schema.js';
+import { describeIssue, pickIssue, validatorOf, type SchemaIssue, type SchemaType } from '../lib/json-schema.js';
 
 /** Owner prefix of every instance that comes from another node: `node:<name>/<owner there>`. */
 export const NODE_OWNER_PREFIX = 'node:';

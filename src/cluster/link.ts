@@ -2,7 +2,7 @@
 // record store: one warning per outage (not per retry), the metrics of cluster
 // mode, and what /readyz and /v1/cluster say about it.
 import type { Logger } from 'pino';
-import { requireCommonJs } from '../commonjs.js';
+import { requireCommonJs } from '../lib/commonjs.js';
 
 const { Counter, Gauge } = requireCommonJs('prom-client') as typeof import('prom-client');
 type Counter = import('prom-client').Counter;

@@ -7,8 +7,8 @@ import { ConfigSchema, type Config } from './schema.js';
 import { parseAllowList, parseEndpoint } from './addresses.js';
 import { dockerOptions } from '../sources/docker/endpoint.js';
 import { canonicalAddress, isInZone, nameProblem, normalizeName, qualifyName } from '../registry/names.js';
-import { requireCommonJs } from '../commonjs.js';
-import { describeIssue, pickIssue, validatorOf, type SchemaIssue } from '../json-schema.js';
+import { requireCommonJs } from '../lib/commonjs.js';
+import { describeIssue, pickIssue, validatorOf, type SchemaIssue } from '../lib/json-schema.js';
 import { tokenProblem } from './token.js';
 
 export class ConfigError extends Error {}

@@ -1,7 +1,7 @@
 // The configuration's shape: one JSON schema gives the TypeScript type (at
 // compile time), the defaults and the validation of the file, the environment
 // and the flags.
-import type { SchemaType } from '../json-schema.js';
+import type { SchemaType } from '../lib/json-schema.js';
 
 const Strict = { additionalProperties: false } as const;
 

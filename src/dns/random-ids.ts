@@ -4,7 +4,7 @@
 // whole crypto module for it alone, about 1.2 MB resident per worker.
 // Where /dev/urandom cannot be read, crypto fills the batch instead.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { requireCommonJs } from '../commonjs.js';
+import { requireCommonJs } from '../lib/commonjs.js';
 
 const BATCH = 4096;
 const ids = new Uint16Array(BATCH);

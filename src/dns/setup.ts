@@ -4,7 +4,7 @@ import { availableParallelism, hostname } from 'node:os';
 import type { Log } from '../log.js';
 import { formatEndpoint, parseAllowList, parseEndpoint } from '../config/addresses.js';
 import type { Config } from '../config/schema.js';
-import type { DnsMetrics } from '../dns-counts.js';
+import type { DnsMetrics } from '../ops/dns-counts.js';
 import type { Registry } from '../registry/registry.js';
 import { lookup, zoneOf, type ZoneSettings } from '../zone/view.js';
 import { RRType } from '../zone/records.js';

@@ -3,7 +3,7 @@
 // plus each alias (relative to the zone, or fully qualified inside it).
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyRequest } from 'fastify';
-import type { SchemaType } from '../json-schema.js';
+import type { SchemaType } from '../lib/json-schema.js';
 import {
   fieldsOf,
   RecordIdSchema,

@@ -7,7 +7,7 @@
 // `npm run bench`).
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, FastifySchema, HTTPMethods, RouteOptions } from 'fastify';
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
-import { requireCommonJs } from '../commonjs.js';
+import { requireCommonJs } from '../lib/commonjs.js';
 import { requireToken } from './auth.js';
 
 interface NotedRoute {

@@ -4,7 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { NoLeaseError, RecordIdCaseError, RecordInputError, RecordUnreadableError } from '../sources/manual/index.js';
 import { StoreFullError, StoreUnavailableError } from '../store/store.js';
-import { describeIssue, pickIssue, type SchemaIssue } from '../json-schema.js';
+import { describeIssue, pickIssue, type SchemaIssue } from '../lib/json-schema.js';
 
 export const ErrorSchema = {
   type: 'object',

@@ -1,8 +1,8 @@
 // /healthz, /readyz and /metrics: open to every client, for probes and Prometheus.
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
-import type { Metrics } from '../metrics.js';
-import type { Readiness } from '../readiness.js';
-import { requireCommonJs } from '../commonjs.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { Readiness } from '../ops/readiness.js';
+import { requireCommonJs } from '../lib/commonjs.js';
 
 const { Gauge } = requireCommonJs('prom-client') as typeof import('prom-client');
 

@@ -1,7 +1,7 @@
 // GET /v1/lookup: what the DNS server answers a question, from the same zone
 // view function it calls, and for each record the instances it comes from.
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
-import type { SchemaType } from '../json-schema.js';
+import type { SchemaType } from '../lib/json-schema.js';
 import { isIP } from 'node:net';
 import { isAllowed, parseAllowList } from '../config/addresses.js';
 import type { Instance } from '../registry/instance.js';

@@ -2,7 +2,7 @@
 // operator reads when something does not resolve. Built and serialised once
 // per registry generation; filters and pages read the built list.
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
-import type { SchemaType } from '../json-schema.js';
+import type { SchemaType } from '../lib/json-schema.js';
 import { isIPv4 } from 'node:net';
 import type { Instance } from '../registry/instance.js';
 import { qualifyName } from '../registry/names.js';

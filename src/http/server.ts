@@ -9,8 +9,8 @@ import type { Logger } from 'pino';
 import type { Endpoint } from '../config/addresses.js';
 import type { Config, StaticHost } from '../config/schema.js';
 import { tokenProblem } from '../config/token.js';
-import type { Metrics } from '../metrics.js';
-import type { Readiness } from '../readiness.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { Readiness } from '../ops/readiness.js';
 import type { Registry } from '../registry/registry.js';
 import type { ManualSource } from '../sources/manual/index.js';
 import type { ZoneSettings } from '../zone/view.js';
@@ -29,7 +29,7 @@ import { namesRoutes } from './names.js';
 import { recordsRoutes } from './records.js';
 import { refuseCrossSiteWrites, requireKnownHost } from './trust.js';
 import { uiRoutes } from './ui.js';
-import { requireCommonJs } from '../commonjs.js';
+import { requireCommonJs } from '../lib/commonjs.js';
 
 const { fastify: Fastify, LogController } = requireCommonJs('fastify') as typeof import('fastify');
 

@@ -3,7 +3,7 @@
 // pino logger, so a worker does not load pino (about 8 MB resident per
 // worker, measured). Errors are serialized here the
 // way pino serializes them, with pino's own serializer.
-import { requireCommonJs } from '../commonjs.js';
+import { requireCommonJs } from '../lib/commonjs.js';
 import type { Log } from '../log.js';
 import type { Config } from '../config/schema.js';
 import type { FromWorker, LogLevel } from './messages.js';

@@ -2,7 +2,7 @@
 import type { Config } from '../config/schema.js';
 import type { Instance } from '../registry/instance.js';
 import type { RegistryChange } from '../registry/registry.js';
-import type { DnsCountsSnapshot } from '../dns-counts.js';
+import type { DnsCountsSnapshot } from '../ops/dns-counts.js';
 
 export type ToWorker =
   /** The configuration and the whole registry, once, before the worker listens. */

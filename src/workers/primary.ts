@@ -11,11 +11,11 @@ import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { parseEndpoint } from '../config/addresses.js';
 import type { Config } from '../config/schema.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../ops/metrics.js';
 import type { Registry } from '../registry/registry.js';
 import type { SerialLimits } from '../zone/serial.js';
-import type { DnsCountsSnapshot } from '../dns-counts.js';
-import { operatorGave } from '../heap.js';
+import type { DnsCountsSnapshot } from '../ops/dns-counts.js';
+import { operatorGave } from './heap.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { checkPortsFree, workersReusePort } from './sockets.js';
 

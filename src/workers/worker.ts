@@ -5,8 +5,8 @@
 // only the channel to the primary differs.
 import { createDnsServer, zoneSettings } from '../dns/setup.js';
 import type { DnsServer } from '../dns/server.js';
-import { DnsCounts } from '../dns-counts.js';
-import { tightenHeapGrowth } from '../heap.js';
+import { DnsCounts } from '../ops/dns-counts.js';
+import { tightenHeapGrowth } from './heap.js';
 import { Registry } from '../registry/registry.js';
 import { createWorkerLog } from './log.js';
 import type { FromWorker, ToWorker } from './messages.js';

@@ -7,7 +7,7 @@
 import { Module } from 'node:module';
 import { dirname } from 'node:path';
 import type Docker from 'dockerode';
-import { requireCommonJs } from '../../commonjs.js';
+import { requireCommonJs } from '../../lib/commonjs.js';
 
 /** The packages left out, by the package that requires them. */
 const UNUSED: ReadonlyArray<readonly [requiredBy: string, packages: readonly string[]]> = [

@@ -2,7 +2,7 @@
 // `docker inspect` once so the naming rules work on plain data (and unit tests
 // need no daemon).
 import type { ContainerInspectInfo } from 'dockerode';
-import { describeIssue, pickIssue, validatorOf } from '../../json-schema.js';
+import { describeIssue, pickIssue, validatorOf } from '../../lib/json-schema.js';
 
 export interface ContainerNetwork {
   name: string;

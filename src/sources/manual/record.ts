@@ -3,7 +3,7 @@
 // stored form. Nothing reaches the store without passing `recordProblem`.
 import { isIPv4, isIPv6 } from 'node:net';
 import { SrvSchema } from '../../config/schema.js';
-import { describeIssue, pickIssue, validatorOf, type SchemaType } from '../../json-schema.js';
+import { describeIssue, pickIssue, validatorOf, type SchemaType } from '../../lib/json-schema.js';
 import { canonicalAddress, isInZone, nameProblem, qualifyName } from '../../registry/names.js';
 import { srvNameProblem } from '../../registry/registry.js';
 import { nsName } from '../../zone/view.js';

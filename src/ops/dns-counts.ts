@@ -1,7 +1,7 @@
 // What a DNS process counts (answers, their latency, forwarding, the answer
 // cache, rate limiting), as plain numbers and without prom-client: a DNS worker
 // keeps these and sends them to the primary as they are, and the primary's
-// metrics (src/metrics.ts) turn its own and every worker's into Prometheus series.
+// metrics (metrics.ts) turn its own and every worker's into Prometheus series.
 import { performance } from 'node:perf_hooks';
 
 /** Upper bounds of seamark_dns_answer_seconds' buckets, seconds. */

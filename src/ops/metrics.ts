@@ -1,10 +1,10 @@
 // Prometheus metrics: one prom-client registry, with the hooks the DNS server,
 // the forwarder and the HTTP API call, and gauges read from the registry on scrape.
-import { requireCommonJs } from './commonjs.js';
+import { requireCommonJs } from '../lib/commonjs.js';
 import { DnsCounts, LATENCY_BUCKETS, addSnapshots, type DnsCountsSnapshot, type DnsMetrics } from './dns-counts.js';
 import type { Readiness } from './readiness.js';
-import type { Registry } from './registry/registry.js';
-import { RRType, Rcode } from './zone/records.js';
+import type { Registry } from '../registry/registry.js';
+import { RRType, Rcode } from '../zone/records.js';
 
 const { Counter, Gauge, Registry: MetricsRegistry, collectDefaultMetrics } = requireCommonJs('prom-client') as typeof import('prom-client');
 type MetricsRegistry = import('prom-client').Registry;
@@ -28,7 +28,7 @@ export interface Metrics extends DnsMetrics {
 export function createMetrics(instances: Registry): Metrics {
   const registry = new MetricsRegistry();
   collectDefaultMetrics({ register: registry, prefix: 'seamark_process_' });
-  // Per-query figures are plain numbers (src/dns-counts.ts), this process's and every DNS worker's,
+  // Per-query figures are plain numbers (dns-counts.ts), this process's and every DNS worker's,
   // turned into Prometheus series only when scraped: answering a query allocates nothing and hashes no labels.
   const dns = new DnsCounts();
   let collectWorkers: (() => Promise<DnsCountsSnapshot[]>) | undefined;
