@@ -8,11 +8,12 @@ import { createDnsServer, workerCount, zoneSettings } from './dns/setup.js';
 import { packageVersion, readToken, startHttpApi } from './http/server.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import type { Instance } from './registry/instance.js';
+import { STATIC_OWNER_PREFIX, staticOwner } from './registry/owners.js';
 import { Registry } from './registry/registry.js';
 import { Readiness } from './ops/readiness.js';
 import { startDockerSource } from './sources/docker/index.js';
 import { ManualSource, type ManualRecord } from './sources/manual/index.js';
-import { STATIC_OWNER_PREFIX, staticHosts, staticInstances } from './sources/static.js';
+import { staticHosts, staticInstances } from './sources/static.js';
 import { DiskStore } from './store/disk.js';
 import type { RecordStore } from './store/store.js';
 import type { Cluster } from './cluster/index.js';
@@ -131,7 +132,7 @@ function nameServerInstances(zones: readonly string[], listen: readonly Endpoint
   const addresses = [...new Set(listen.map((e) => e.address).filter((a) => a !== '0.0.0.0' && a !== '::'))];
   if (addresses.length === 0) return [];
   return zones.map((zone) => ({
-    owner: `${STATIC_OWNER_PREFIX}${nsName(zone)}`,
+    owner: staticOwner(nsName(zone)),
     source: 'config',
     names: [nsName(zone)],
     addresses,

@@ -10,13 +10,12 @@ import { EtcdStore } from './etcd-store.js';
 import type { StoredRecord } from '../store/store.js';
 import { defaultRouteAddress } from './addresses.js';
 import { connectEtcd, etcdOptions, type EtcdClient } from './client.js';
-import { KeyLayout, NODE_OWNER_PREFIX } from './keys.js';
+import { DOCKER_OWNER_PREFIX, nodeOfOwner } from '../registry/owners.js';
+import { KeyLayout } from './keys.js';
 import { EtcdLink } from './link.js';
 import { Publisher } from './publisher.js';
 import { SKYDNS_PREFIX, isNodeSkydnsKey, skydnsKeys } from './skydns.js';
 import { Subscriber } from './subscriber.js';
-
-export { NODE_OWNER_PREFIX, nodeOfOwner } from './keys.js';
 
 /** A type rather than an interface: /v1/cluster's response type lets objects carry other properties, which only a type alias fits. */
 export type ClusterNodeInfo = {
@@ -80,7 +79,7 @@ export class Cluster {
       registry,
       node: { name: this.nodeName, advertiseAddress: advertise, dns: config.dns, version, startedAt: new Date().toISOString() },
       ttl: config.nodeTtl,
-      localPrefixes: ['docker:'],
+      localPrefixes: [DOCKER_OWNER_PREFIX],
       clusterAddresses: config.clusterAddresses,
       ...(config.etcdSkydns
         ? { projection: { prefix: SKYDNS_PREFIX, keys: (published) => skydnsKeys(this.nodeName, published), owns: (key) => isNodeSkydnsKey(key, this.nodeName) } }
@@ -119,12 +118,11 @@ export class Cluster {
   async nodes(): Promise<ClusterNodeInfo[]> {
     const counts = new Map<string, number>();
     for (const instance of this.registry.all()) {
-      if (!instance.owner.startsWith(NODE_OWNER_PREFIX)) continue;
-      const node = instance.owner.slice(NODE_OWNER_PREFIX.length, instance.owner.indexOf('/'));
-      counts.set(node, (counts.get(node) ?? 0) + 1);
+      const node = nodeOfOwner(instance.owner);
+      if (node !== undefined) counts.set(node, (counts.get(node) ?? 0) + 1);
     }
     let ownInstances = 0;
-    for (const instance of this.registry.all()) if (instance.owner.startsWith('docker:')) ownInstances++;
+    for (const instance of this.registry.all()) if (instance.owner.startsWith(DOCKER_OWNER_PREFIX)) ownInstances++;
     const nodes = this.subscriber.nodeList();
     return Promise.all(
       nodes.map(async (node) => {

@@ -1,10 +1,8 @@
 // The key layout under the cluster prefix and the JSON of each value: the
 // one place that knows how seamark's data looks inside etcd.
-import { ownerKey, type Instance } from '../registry/instance.js';
+import type { Instance } from '../registry/instance.js';
+import { remoteOwner } from '../registry/owners.js';
 import { describeIssue, pickIssue, validatorOf, type SchemaIssue, type SchemaType } from '../lib/json-schema.js';
-
-/** Owner prefix of every instance that comes from another node: `node:<name>/<owner there>`. */
-export const NODE_OWNER_PREFIX = 'node:';
 
 export class KeyLayout {
   constructor(readonly prefix: string) {}
@@ -44,17 +42,6 @@ export class KeyLayout {
     }
     return undefined;
   }
-}
-
-export function remoteOwner(node: string, owner: string): string {
-  return ownerKey(NODE_OWNER_PREFIX, `${node}/${owner}`);
-}
-
-/** The node an owner comes from, for `node:<name>/...` owners. */
-export function nodeOfOwner(owner: string): string | undefined {
-  if (!owner.startsWith(NODE_OWNER_PREFIX)) return undefined;
-  const slash = owner.indexOf('/', NODE_OWNER_PREFIX.length);
-  return slash < 0 ? undefined : owner.slice(NODE_OWNER_PREFIX.length, slash);
 }
 
 const SrvValue = {

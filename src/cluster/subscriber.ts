@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { Instance } from '../registry/instance.js';
 import type { Registry } from '../registry/registry.js';
 import type { EtcdClient, KeyValue, WatchEvent } from './client.js';
-import { decodeInstance, decodeNode, NODE_OWNER_PREFIX, remoteOwner, type KeyLayout, type NodeValue } from './keys.js';
+import { NODE_OWNER_PREFIX, remoteOwner } from '../registry/owners.js';
+import { decodeInstance, decodeNode, type KeyLayout, type NodeValue } from './keys.js';
 import type { EtcdLink } from './link.js';
 
 /** Where hand-made record keys go: the etcd record store. */

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { isAllowed, parseAllowList } from '../config/addresses.js';
 import type { Instance } from '../registry/instance.js';
 import { addressFromReverseName, nameProblem, normalizeName, qualifyName, reverseName } from '../registry/names.js';
+import { OWNER_FORMS, shortOwner } from '../registry/owners.js';
 import { srvName, type Registry } from '../registry/registry.js';
 import { RRType, Rcode, type ResourceRecord } from '../zone/records.js';
 import { lookup, type ZoneSettings } from '../zone/view.js';
@@ -23,7 +24,7 @@ const OriginSchema = {
   type: 'object',
   required: ['owner', 'source', 'healthy', 'names'],
   properties: {
-    owner: { type: 'string', description: 'The instance: docker:<id>, manual:<id>, config:<name>' },
+    owner: { type: 'string', description: `The instance: ${OWNER_FORMS}` },
     source: { type: 'string', description: 'docker, manual or config' },
     healthy: { type: 'boolean' },
     names: { type: 'array', items: { type: 'string' } },
@@ -159,8 +160,7 @@ export function digText(result: Omit<LookupResult, 'text'>): string {
 }
 
 function originText(from: RecordEntry['from'][number]): string {
-  // Docker's own short form of a container id, as `docker ps` shows it.
-  const parts = [from.owner.startsWith('docker:') ? from.owner.slice(0, 'docker:'.length + 12) : from.owner];
+  const parts = [shortOwner(from.owner)];
   if (from.origin?.container !== undefined) parts.push(`container ${from.origin.container}`);
   if (from.origin?.networks !== undefined && from.origin.networks.length > 0) parts.push(`on ${from.origin.networks.join(', ')}`);
   if (from.origin?.node !== undefined) parts.push(`node ${from.origin.node}`);

@@ -8,7 +8,7 @@ import type { Instance } from '../registry/instance.js';
 import { qualifyName } from '../registry/names.js';
 import { srvName, type Registry } from '../registry/registry.js';
 import { requireToken } from './auth.js';
-import { nodeOfOwner } from '../cluster/keys.js';
+import { nodeOfOwner, OWNER_FORMS } from '../registry/owners.js';
 import { jsonBytes, perGeneration, sendJsonBytes } from './per-generation.js';
 
 export const NameEntrySchema = {
@@ -25,7 +25,7 @@ export const NameEntrySchema = {
     },
     ttl: { type: 'integer' },
     source: { type: 'string', description: 'config, manual or docker' },
-    owner: { type: 'string', description: 'config:<name>, manual:<id>, docker:<container id>' },
+    owner: { type: 'string', description: OWNER_FORMS },
     healthy: { type: 'boolean' },
     node: { type: 'string', description: 'Cluster mode: the node the instance comes from' },
   },

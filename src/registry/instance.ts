@@ -14,7 +14,7 @@ export interface SrvPort {
 }
 
 export interface Instance {
-  /** Unique key of the instance: `config:<name>`, `manual:<id>`, `docker:<id>`. */
+  /** Unique key of the instance, naming its source: see owners.ts. */
   owner: string;
   source: Source;
   /** Fully qualified, lower case, without the trailing dot. The first is the canonical host name. */
@@ -51,13 +51,3 @@ export interface InstanceOrigin {
 
 /** The SRV list of every instance without SRV records: one shared empty list rather than one each. */
 export const NO_SRV: readonly SrvPort[] = Object.freeze([]);
-
-/**
- * An owner key as one flat string. V8 keeps a string built by concatenation
- * as its pieces and, once it is a map key, a flat copy as well: about 40
- * bytes more per instance. (Owners are ASCII, which normalisation leaves as
- * it is.)
- */
-export function ownerKey(prefix: string, id: string): string {
-  return `${prefix}${id}`.normalize();
-}

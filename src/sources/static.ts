@@ -1,13 +1,12 @@
 // Hosts listed in the configuration file: records that live in version control.
 import type { StaticHost } from '../config/schema.js';
-import { NO_SRV, ownerKey, type Instance } from '../registry/instance.js';
-
-export const STATIC_OWNER_PREFIX = 'config:';
+import { NO_SRV, type Instance } from '../registry/instance.js';
+import { staticOwner } from '../registry/owners.js';
 
 /** One instance per configured host, owner `config:<first name>`; names and addresses were normalised by the config loader. */
 export function staticInstances(hosts: readonly StaticHost[]): Instance[] {
   return hosts.map((host) => ({
-    owner: ownerKey(STATIC_OWNER_PREFIX, host.names[0] ?? ''),
+    owner: staticOwner(host.names[0] ?? ''),
     source: 'config',
     names: host.names,
     addresses: host.addresses,

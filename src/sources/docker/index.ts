@@ -6,7 +6,6 @@ import { loadDockerode } from './dockerode.js';
 import { describeEndpoint, dockerOptions } from './endpoint.js';
 import { DockerWatcher } from './watcher.js';
 
-export { DOCKER_OWNER_PREFIX } from './publish.js';
 export { DockerWatcher } from './watcher.js';
 
 /** Starts following Docker unless `docker: off`; undefined when turned off. */

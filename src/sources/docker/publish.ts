@@ -1,12 +1,11 @@
 // One container → one registry instance (or the reason it is not published).
-import { ownerKey, type Instance, type SrvPort } from '../../registry/instance.js';
+import type { Instance, SrvPort } from '../../registry/instance.js';
+import { dockerOwner } from '../../registry/owners.js';
 import { srvNameProblem } from '../../registry/registry.js';
 import { containerAddresses, selectNetworks, type AddressSettings } from './addresses.js';
 import type { ContainerFacts } from './facts.js';
 import { readWishes, type ContainerWishes } from './labels.js';
 import { containerNames, sanitizeLabel } from './naming.js';
-
-export const DOCKER_OWNER_PREFIX = 'docker:';
 
 export interface PublishSettings extends AddressSettings {
   zones: readonly string[];
@@ -25,10 +24,6 @@ export interface PublishSettings extends AddressSettings {
 export type Publication =
   | { instance: Instance; problems: string[] }
   | { skipped: string; problems: string[] };
-
-export function dockerOwner(containerId: string): string {
-  return ownerKey(DOCKER_OWNER_PREFIX, containerId);
-}
 
 /** Applies every rule of the README's Docker section to one container. */
 export function publishContainer(facts: ContainerFacts, settings: PublishSettings): Publication {

@@ -13,7 +13,8 @@ import type { Logger } from 'pino';
 import type { Instance } from '../../registry/instance.js';
 import type { Registry } from '../../registry/registry.js';
 import { factsFromInspect } from './facts.js';
-import { DOCKER_OWNER_PREFIX, dockerOwner, publishContainer, type PublishSettings } from './publish.js';
+import { containerOfOwner, dockerOwner } from '../../registry/owners.js';
+import { publishContainer, type PublishSettings } from './publish.js';
 import { timedCall } from './timed-call.js';
 
 export interface DockerWatcherOptions {
@@ -443,9 +444,8 @@ export class DockerWatcher {
     const gone = (id: string) => !live.has(id) && (this.lastEventOf.get(id) ?? 0) <= sequenceAtList && !this.inFlight.has(id);
     const vanished: string[] = [];
     for (const instance of registry.all()) {
-      if (!instance.owner.startsWith(DOCKER_OWNER_PREFIX)) continue;
-      const id = instance.owner.slice(DOCKER_OWNER_PREFIX.length);
-      if (gone(id)) vanished.push(id);
+      const id = containerOfOwner(instance.owner);
+      if (id !== undefined && gone(id)) vanished.push(id);
     }
     for (const id of vanished) {
       this.apply(id, 'gone');

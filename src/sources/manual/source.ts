@@ -4,7 +4,8 @@
 // the RecordStore contract: a local directory or etcd alike.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { NO_SRV, ownerKey, type Instance } from '../../registry/instance.js';
+import { NO_SRV, type Instance } from '../../registry/instance.js';
+import { MANUAL_OWNER_PREFIX, manualOwner } from '../../registry/owners.js';
 import type { Registry } from '../../registry/registry.js';
 import { describeUnreadable, StoreUnavailableError, type LoadResult, type RecordStore, type UnreadableRecord } from '../../store/store.js';
 import { runHealthCheck, type HealthState } from './health.js';
@@ -21,8 +22,6 @@ import {
   type RecordFields,
   type RecordPatch,
 } from './record.js';
-
-export const MANUAL_OWNER_PREFIX = 'manual:';
 
 /** A renew of a record without a lease. */
 export class NoLeaseError extends Error {}
@@ -297,7 +296,7 @@ export class ManualSource {
     this.health.delete(id);
     this.stopHealthCheck(id);
     this.leases.clear(id);
-    this.options.registry.remove(MANUAL_OWNER_PREFIX + id);
+    this.options.registry.remove(manualOwner(id));
   }
 
   private noteCase(id: string): void {
@@ -341,7 +340,7 @@ export class ManualSource {
   private instanceOf(record: ManualRecord): Instance {
     const ttl = record.ttl ?? (record.dnsdock !== undefined ? this.dnsdockTtl : undefined);
     return {
-      owner: ownerKey(MANUAL_OWNER_PREFIX, record.id),
+      owner: manualOwner(record.id),
       source: 'manual',
       names: record.names,
       addresses: record.addresses,
