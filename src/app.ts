@@ -19,7 +19,7 @@ import type { RecordStore } from './store/store.js';
 import type { Cluster } from './cluster/index.js';
 import { tightenHeapGrowth } from './workers/heap.js';
 import { startSerial, type SerialReservation } from './zone/serial.js';
-import { nsName } from './zone/view.js';
+import { nsName } from './registry/names.js';
 
 export interface Seamark {
   registry: Registry;

@@ -2,10 +2,10 @@
 // Mesos-DNS keep working with only the host name changed.
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import type { Config, StaticHost } from '../config/schema.js';
-import { qualifyName } from '../registry/names.js';
+import { nsName, qualifyName } from '../registry/names.js';
 import type { Registry } from '../registry/registry.js';
 import { RRType, type ResourceRecord } from '../zone/records.js';
-import { lookup, nsName, zoneTransfer, type ZoneSettings } from '../zone/view.js';
+import { lookup, zoneTransfer, type ZoneSettings } from '../zone/view.js';
 import { requireToken } from './auth.js';
 import { jsonBytes, perGeneration, sendJsonBytes } from './per-generation.js';
 

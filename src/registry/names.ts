@@ -35,6 +35,16 @@ export function isInZone(name: string, zone: string): boolean {
   return backslashes % 2 === 0;
 }
 
+/** The zone's own name server, `ns.<zone>`: the apex NS record names it and the zone answers its address. */
+export function nsName(zone: string): string {
+  return `ns.${zone}`;
+}
+
+/** Why no container or hand-made record may take the qualified `name`, `ns.<zone>` of a served zone; undefined when it may. */
+export function reservedNameProblem(name: string, zones: readonly string[]): string | undefined {
+  return zones.some((zone) => nsName(zone) === name) ? "reserved for the zone's name server (the apex NS record)" : undefined;
+}
+
 /** Canonical text of an address (lower case, compressed IPv6), or undefined if it is not one. */
 export function canonicalAddress(address: string): string | undefined {
   // net.isIPv4 takes no leading zeros: what it accepts is already canonical.

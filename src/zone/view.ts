@@ -3,7 +3,7 @@
 import { isIPv4 } from 'node:net';
 import type { Instance } from '../registry/instance.js';
 import { srvName, srvNames, type Registry } from '../registry/registry.js';
-import { addressFromReverseName, isInZone } from '../registry/names.js';
+import { addressFromReverseName, isInZone, nsName } from '../registry/names.js';
 import { RRType, Rcode, a, aaaa, ns, ptr, type ResourceRecord, type ZoneResponse } from './records.js';
 
 export interface ZoneSettings {
@@ -28,10 +28,6 @@ export function zoneOf(settings: ZoneSettings, name: string): string | undefined
     if (isInZone(name, zone) && (best === undefined || zone.length > best.length)) best = zone;
   }
   return best;
-}
-
-export function nsName(zone: string): string {
-  return `ns.${zone}`;
 }
 
 /** The SOA serial of every zone now: it moves with each registry change (zone/serial.ts). */

@@ -1,7 +1,6 @@
 // The names a container is served under (README "Docker" lists the rules with
 // examples). Pure functions: facts and wishes in, names out.
-import { isInZone, qualifyName } from '../../registry/names.js';
-import { nsName } from '../../zone/view.js';
+import { isInZone, qualifyName, reservedNameProblem } from '../../registry/names.js';
 import type { ContainerFacts, ContainerNetwork } from './facts.js';
 import type { ContainerWishes } from './labels.js';
 
@@ -72,8 +71,9 @@ export function containerNames(
       problems.push(`${origin} ${JSON.stringify(raw)} is the zone itself; a container is never served at the zone apex`);
       return;
     }
-    if (zones.some((zone) => nsName(zone) === qualified)) {
-      problems.push(`${origin} ${JSON.stringify(raw)} is ${qualified}, reserved for the zone's name server (the apex NS record)`);
+    const reserved = reservedNameProblem(qualified, zones);
+    if (reserved !== undefined) {
+      problems.push(`${origin} ${JSON.stringify(raw)} is ${qualified}, ${reserved}`);
       return;
     }
     if (qualified.length > 253) {

@@ -4,9 +4,8 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { SrvSchema } from '../../config/schema.js';
 import { describeIssue, pickIssue, validatorOf, type SchemaType } from '../../lib/json-schema.js';
-import { canonicalAddress, isInZone, nameProblem, qualifyName } from '../../registry/names.js';
+import { canonicalAddress, isInZone, nameProblem, qualifyName, reservedNameProblem } from '../../registry/names.js';
 import { srvNameProblem } from '../../registry/registry.js';
-import { nsName } from '../../zone/view.js';
 
 /** A year, leap years included: deadlines wait in one timer queue that re-arms past Node's 24.8-day timer limit. */
 export const MAX_LEASE_SECONDS = 366 * 86400;
@@ -207,9 +206,8 @@ function qualifiedRecordName(name: string, field: string, zones: readonly string
     throw new RecordInputError(field, `"${name}" is outside the served zones (${zones.join(', ')})`);
   }
   if (zones.includes(qualified)) throw new RecordInputError(field, `"${name}" is the zone apex itself; name a host inside it`);
-  if (zones.some((zone) => nsName(zone) === qualified)) {
-    throw new RecordInputError(field, `"${name}" is reserved for the zone's name server (the apex NS record); choose another name`);
-  }
+  const reserved = reservedNameProblem(qualified, zones);
+  if (reserved !== undefined) throw new RecordInputError(field, `"${name}" is ${reserved}; choose another name`);
   const longProblem = nameProblem(qualified);
   if (longProblem !== undefined) throw new RecordInputError(field, `"${qualified}" (qualified) ${longProblem}`);
   return qualified;
