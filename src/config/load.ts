@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { ConfigSchema, type Config } from './schema.js';
 import { parseAllowList, parseEndpoint } from './addresses.js';
-import { dockerOptions } from '../sources/docker/endpoint.js';
+import { dockerOptions } from './docker-endpoint.js';
 import { canonicalAddress, isInZone, nameProblem, normalizeName, qualifyName } from '../registry/names.js';
 import { requireCommonJs } from '../lib/commonjs.js';
 import { describeIssue, pickIssue, validatorOf, type SchemaIssue } from '../lib/json-schema.js';

@@ -1,7 +1,7 @@
 // Unit tests of the Docker naming, address and SRV rules on plain container facts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dockerOptions } from '../../src/sources/docker/endpoint.js';
+import { dockerOptions } from '../../src/config/docker-endpoint.js';
 import type { ContainerFacts } from '../../src/sources/docker/facts.js';
 import { factsFromInspect } from '../../src/sources/docker/facts.js';
 import { imageBaseName } from '../../src/sources/docker/labels.js';

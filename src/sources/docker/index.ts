@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import type { Registry } from '../../registry/registry.js';
 import { loadDockerode } from './dockerode.js';
-import { describeEndpoint, dockerOptions } from './endpoint.js';
+import { describeEndpoint, dockerOptions } from '../../config/docker-endpoint.js';
 import { DockerWatcher } from './watcher.js';
 
 export { DockerWatcher } from './watcher.js';
