@@ -3,11 +3,11 @@
 // plus each alias (relative to the zone, or fully qualified inside it).
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyRequest } from 'fastify';
+import { InputError } from '../lib/input-error.js';
 import type { SchemaType } from '../lib/json-schema.js';
 import {
   fieldsOf,
   RecordIdSchema,
-  RecordInputError,
   type DnsdockOrigin,
   type ManualRecord,
   type ManualRecordView,
@@ -207,7 +207,7 @@ function patchedService(current: ManualRecord, body: ServiceInput): RecordChange
 /** The DNS names a service gets: <name>.<image>, <image> (or <name> without an image), and each alias. */
 function serviceNames(origin: DnsdockOrigin): string[] {
   const names = [...namesOfService(origin), ...origin.aliases];
-  if (names.length === 0) throw new RecordInputError('name', 'give a name, an image or an alias: the service needs a DNS name');
+  if (names.length === 0) throw new InputError('name', 'give a name, an image or an alias: the service needs a DNS name');
   return names;
 }
 
@@ -217,7 +217,7 @@ function namesOfService({ name, image }: DnsdockOrigin): string[] {
 }
 
 function requireAddresses(ips: string[]): string[] {
-  if (ips.length === 0) throw new RecordInputError('ips', 'give at least one address');
+  if (ips.length === 0) throw new InputError('ips', 'give at least one address');
   return ips;
 }
 
@@ -240,7 +240,7 @@ function serviceOf(record: ManualRecordView): Service {
  * aliases[j] it was built from (see serviceNames).
  */
 function inDnsdockTerms(error: unknown, origin: DnsdockOrigin | undefined, body: ServiceInput): unknown {
-  if (!(error instanceof RecordInputError)) return error;
+  if (!(error instanceof InputError)) return error;
   const index = /^(?:names|addresses)\[(\d+)\]$/.exec(error.field)?.[1];
   const at = index === undefined ? -1 : Number(index);
   let field = error.field;
@@ -254,5 +254,5 @@ function inDnsdockTerms(error: unknown, origin: DnsdockOrigin | undefined, body:
     if (at >= built) field = `aliases[${at - built}]`;
     else field = origin.image !== '' && (at === built - 1 || origin.name === '') ? 'image' : 'name';
   }
-  return field === error.field ? error : new RecordInputError(field, error.reason);
+  return field === error.field ? error : new InputError(field, error.reason);
 }

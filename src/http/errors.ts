@@ -2,7 +2,8 @@
 // name the field and the reason; 5xx never reveal paths or internals.
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { NoLeaseError, RecordIdCaseError, RecordInputError, RecordUnreadableError } from '../sources/manual/index.js';
+import { InputError } from '../lib/input-error.js';
+import { NoLeaseError, RecordIdCaseError, RecordUnreadableError } from '../sources/manual/index.js';
 import { StoreFullError, StoreUnavailableError } from '../store/store.js';
 import { describeIssue, pickIssue, type SchemaIssue } from '../lib/json-schema.js';
 
@@ -44,7 +45,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       const part = field === '' ? (error.validationContext ?? 'body') : field;
       return reply.code(400).send(errorBody(400, `${part}: ${reason}`, part));
     }
-    if (error instanceof RecordInputError) return reply.code(400).send(errorBody(400, error.message, error.field));
+    if (error instanceof InputError) return reply.code(400).send(errorBody(400, error.message, error.field));
     if (error instanceof HttpError) return reply.code(error.statusCode).send(errorBody(error.statusCode, error.message, error.field));
     if (error instanceof NoLeaseError || error instanceof RecordUnreadableError || error instanceof RecordIdCaseError) return reply.code(409).send(errorBody(409, error.message));
     if (error instanceof StoreUnavailableError) {

@@ -10,7 +10,7 @@ import { OWNER_FORMS, shortOwner } from '../registry/owners.js';
 import { srvName, type Registry } from '../registry/registry.js';
 import { RRType, Rcode, type ResourceRecord } from '../zone/records.js';
 import { lookup, type ZoneSettings } from '../zone/view.js';
-import { RecordInputError } from '../sources/manual/index.js';
+import { InputError } from '../lib/input-error.js';
 import { requireToken } from './auth.js';
 import { ErrorSchema } from './errors.js';
 
@@ -106,10 +106,10 @@ export const lookupRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: LookupRou
       const address = isIP(asked) === 0 ? undefined : asked;
       const name = address === undefined ? qualifyName(asked, zone.zones) : reverseName(address);
       const problem = nameProblem(name);
-      if (problem !== undefined) throw new RecordInputError('name', `"${asked}" ${problem}`);
+      if (problem !== undefined) throw new InputError('name', `"${asked}" ${problem}`);
       const type = request.query.type === undefined ? (address === undefined ? RRType.A : RRType.PTR) : parseType(request.query.type);
       if (type === undefined) {
-        throw new RecordInputError('type', `"${request.query.type}" is not a record type: use A, AAAA, SRV, PTR, SOA, NS, ANY, TXT, MX…, TYPE<n> or a number`);
+        throw new InputError('type', `"${request.query.type}" is not a record type: use A, AAAA, SRV, PTR, SOA, NS, ANY, TXT, MX…, TYPE<n> or a number`);
       }
       const mayForward = isAllowed(allowList, request.ip);
       const result = answerLookup(registry, zone, normalizeName(name), type, mayForward);

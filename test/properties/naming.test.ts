@@ -1,7 +1,7 @@
 // Property-based tests (fast-check) of the naming rules: the Docker sanitiser
 // and the names of a container (README "Names of a container"), and the
 // validation of hand-made names (README "Hand-made records"), on arbitrary
-// strings. Nothing throws (but a RecordInputError naming the field), every
+// strings. Nothing throws (but a InputError naming the field), every
 // name produced is a valid DNS name, the results are deterministic,
 // idempotent and ASCII-case-insensitive, and every name survives seamark's
 // wire codec.
@@ -12,7 +12,8 @@ import type { ContainerFacts } from '../../src/sources/docker/facts.js';
 import { containerNames, sanitizeLabel, sanitizeName } from '../../src/sources/docker/naming.js';
 import { readWishes } from '../../src/sources/docker/labels.js';
 import { publishContainer, type PublishSettings } from '../../src/sources/docker/publish.js';
-import { normalizeFields, RecordInputError } from '../../src/sources/manual/record.js';
+import { InputError } from '../../src/lib/input-error.js';
+import { normalizeFields } from '../../src/sources/manual/record.js';
 import { srvNames } from '../../src/registry/registry.js';
 import { asciiUpper, invalidName, nameLike, runs, wireRoundTrip } from './arbitraries.js';
 
@@ -136,12 +137,12 @@ describe('naming rules (fast-check)', () => {
     );
   });
 
-  it('hand-made names: a valid name (or a RecordInputError naming the field), in a zone, not the apex or ns, deterministic, idempotent, ASCII-case-insensitive, read back as itself', () => {
+  it('hand-made names: a valid name (or a InputError naming the field), in a zone, not the apex or ns, deterministic, idempotent, ASCII-case-insensitive, read back as itself', () => {
     const outcome = (names: string[], zones: readonly string[]): { names: string[] } | { field: string } => {
       try {
         return { names: normalizeFields({ names, addresses: ['192.0.2.1'], srv: [] }, zones).names };
       } catch (error) {
-        assert.ok(error instanceof RecordInputError, `${JSON.stringify(names)} threw ${String(error)}`);
+        assert.ok(error instanceof InputError, `${JSON.stringify(names)} threw ${String(error)}`);
         assert.match(error.message, /\S/);
         return { field: error.field };
       }
@@ -193,7 +194,7 @@ describe('naming rules (fast-check)', () => {
         try {
           fields = normalizeFields({ names, addresses: ['192.0.2.1'], srv: [{ service, protocol: 'tcp', port: 80, priority: 0, weight: 0 }] }, zones);
         } catch (error) {
-          assert.ok(error instanceof RecordInputError, String(error));
+          assert.ok(error instanceof InputError, String(error));
           assert.match(error.field, /^(names|srv)\[\d\]$/);
           if (error.field.startsWith('srv')) assert.match(error.reason, /253/);
           return;

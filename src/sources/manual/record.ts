@@ -4,6 +4,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { SrvSchema } from '../../config/schema.js';
 import { describeIssue, pickIssue, validatorOf, type SchemaType } from '../../lib/json-schema.js';
+import { InputError } from '../../lib/input-error.js';
 import { canonicalAddress, isInZone, nameProblem, qualifyName, reservedNameProblem } from '../../registry/names.js';
 import { srvNameProblem } from '../../registry/registry.js';
 
@@ -126,16 +127,6 @@ export const RecordViewSchema = {
 } as const;
 export type ManualRecordView = ManualRecord & { healthy: boolean; checkCounts?: CheckCounts };
 
-/** Input that is well-formed JSON but wrong in meaning: which field, and why. */
-export class RecordInputError extends Error {
-  constructor(
-    readonly field: string,
-    readonly reason: string,
-  ) {
-    super(`${field}: ${reason}`);
-  }
-}
-
 // Compiled on the first record loaded or written.
 const validStoredRecord = validatorOf<ManualRecord>(ManualRecordSchema);
 
@@ -151,18 +142,18 @@ export function recordProblem(value: unknown): { field: string; reason: string }
   return { field: field === '' ? 'record' : field, reason };
 }
 
-/** Qualifies names, canonicalises addresses and checks what a JSON schema cannot; throws RecordInputError. */
+/** Qualifies names, canonicalises addresses and checks what a JSON schema cannot; throws InputError. */
 export function normalizeFields(fields: RecordFields, zones: readonly string[]): RecordFields {
   const names = fields.names.map((name, i) => qualifiedRecordName(name, `names[${i}]`, zones));
   const addresses = fields.addresses.map((address, i) => {
     const canonical = recordAddress(address);
-    if (canonical === undefined) throw new RecordInputError(`addresses[${i}]`, `"${address}" is not an IPv4 or IPv6 address`);
+    if (canonical === undefined) throw new InputError(`addresses[${i}]`, `"${address}" is not an IPv4 or IPv6 address`);
     return canonical;
   });
   (fields.srv ?? []).forEach((srv, i) => {
     for (const name of names) {
       const problem = srvNameProblem(srv, name);
-      if (problem !== undefined) throw new RecordInputError(`srv[${i}]`, `${problem}; shorten the service or the name`);
+      if (problem !== undefined) throw new InputError(`srv[${i}]`, `${problem}; shorten the service or the name`);
     }
   });
   const check = fields.check === undefined ? undefined : normalizeCheck(fields.check);
@@ -200,16 +191,16 @@ export function fieldsOf(record: ManualRecord): RecordFields {
 
 function qualifiedRecordName(name: string, field: string, zones: readonly string[]): string {
   const problem = nameProblem(name);
-  if (problem !== undefined) throw new RecordInputError(field, `"${name}" is not a valid DNS name: it ${problem}`);
+  if (problem !== undefined) throw new InputError(field, `"${name}" is not a valid DNS name: it ${problem}`);
   const qualified = qualifyName(name, zones);
   if (!zones.some((zone) => isInZone(qualified, zone))) {
-    throw new RecordInputError(field, `"${name}" is outside the served zones (${zones.join(', ')})`);
+    throw new InputError(field, `"${name}" is outside the served zones (${zones.join(', ')})`);
   }
-  if (zones.includes(qualified)) throw new RecordInputError(field, `"${name}" is the zone apex itself; name a host inside it`);
+  if (zones.includes(qualified)) throw new InputError(field, `"${name}" is the zone apex itself; name a host inside it`);
   const reserved = reservedNameProblem(qualified, zones);
-  if (reserved !== undefined) throw new RecordInputError(field, `"${name}" is ${reserved}; choose another name`);
+  if (reserved !== undefined) throw new InputError(field, `"${name}" is ${reserved}; choose another name`);
   const longProblem = nameProblem(qualified);
-  if (longProblem !== undefined) throw new RecordInputError(field, `"${qualified}" (qualified) ${longProblem}`);
+  if (longProblem !== undefined) throw new InputError(field, `"${qualified}" (qualified) ${longProblem}`);
   return qualified;
 }
 
@@ -245,13 +236,13 @@ function normalizeCheck(given: SchemaType<typeof HealthCheckSchema>): HealthChec
     fall: given.fall ?? DEFAULT_CHECK_FALL,
   };
   if ((check.http === undefined) === (check.tcp === undefined)) {
-    throw new RecordInputError('check', 'give exactly one of "http" (a URL) or "tcp" (host:port)');
+    throw new InputError('check', 'give exactly one of "http" (a URL) or "tcp" (host:port)');
   }
   if (check.http !== undefined) httpCheckProblem(check.http);
   if (check.tcp !== undefined && parseHostPort(check.tcp) === undefined) {
-    throw new RecordInputError('check.tcp', `"${check.tcp}" is not host:port (a host name, an IPv4 address, or an IPv6 address in brackets; port 1-65535)`);
+    throw new InputError('check.tcp', `"${check.tcp}" is not host:port (a host name, an IPv4 address, or an IPv6 address in brackets; port 1-65535)`);
   }
-  if (check.timeout > check.interval) throw new RecordInputError('check.timeout', `${check.timeout} s is longer than the interval (${check.interval} s)`);
+  if (check.timeout > check.interval) throw new InputError('check.timeout', `${check.timeout} s is longer than the interval (${check.interval} s)`);
   return check;
 }
 
@@ -263,10 +254,10 @@ function httpCheckProblem(text: string): void {
     url = undefined;
   }
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new RecordInputError('check.http', `"${text}" is not an http:// or https:// URL`);
+    throw new InputError('check.http', `"${text}" is not an http:// or https:// URL`);
   }
   if (url.username !== '' || url.password !== '') {
-    throw new RecordInputError('check.http', 'a URL with a user name or password is not supported: the check sends no credentials; check an endpoint that needs none');
+    throw new InputError('check.http', 'a URL with a user name or password is not supported: the check sends no credentials; check an endpoint that needs none');
   }
 }
 

@@ -8,13 +8,13 @@ import { NO_SRV, type Instance } from '../../registry/instance.js';
 import { MANUAL_OWNER_PREFIX, manualOwner } from '../../registry/owners.js';
 import type { Registry } from '../../registry/registry.js';
 import { describeUnreadable, StoreUnavailableError, type LoadResult, type RecordStore, type UnreadableRecord } from '../../store/store.js';
+import { InputError } from '../../lib/input-error.js';
 import { runHealthCheck, type HealthState } from './health.js';
 import { LeaseDeadlines, systemClock, type LeaseClock } from './leases.js';
 import {
   mergePatch,
   normalizeFields,
   recordProblem,
-  RecordInputError,
   type DnsdockOrigin,
   type HealthCheck,
   type ManualRecord,
@@ -259,7 +259,7 @@ export class ManualSource {
       ...(dnsdock === undefined ? {} : { dnsdock }),
     };
     const problem = recordProblem(record);
-    if (problem !== undefined) throw new RecordInputError(problem.field, `${problem.reason} (in the record as it would be stored)`);
+    if (problem !== undefined) throw new InputError(problem.field, `${problem.reason} (in the record as it would be stored)`);
     await this.store(record);
     return record;
   }
