@@ -1,7 +1,7 @@
 // DNS wire format, writing: responses with name compression (SRV targets
 // excepted, RFC 2782) and truncation at RRset boundaries.
 import { isIPv6 } from 'node:net';
-import { ipv6ToBytes } from '../../registry/names.js';
+import { ipv6ToBytes } from '../../lib/ipv6.js';
 import { RRType, Rcode, type ResourceRecord } from '../../zone/records.js';
 import { HEADER_SIZE, readQuestionName } from './read.js';
 
