@@ -13,6 +13,7 @@ import type { Endpoint } from '../config/addresses.js';
 import { parseEndpoint } from '../config/addresses.js';
 import { RRType, Rcode } from '../zone/records.js';
 import { HEADER_SIZE, readRecordHeader, skipName, ttlOffsets, type Query } from './wire/read.js';
+import { lowerCaseName } from './wire/write.js';
 import { scrubResponse, type ChainLink } from './scrub.js';
 
 export interface ForwarderOptions {
@@ -344,10 +345,7 @@ function buildUpstreamQuery(message: Buffer, query: Query, payloadSize: number):
   packet.writeUInt32BE(0, 6);
   packet.writeUInt16BE(query.edns ? 1 : 0, 10);
   // Lower-case the question so that answers are shared by clients whatever their 0x20 case.
-  for (let i = HEADER_SIZE; i < query.questionEnd - 4; i++) {
-    const c = packet[i] as number;
-    if (c >= 0x41 && c <= 0x5a) packet[i] = c + 0x20;
-  }
+  lowerCaseName(packet, HEADER_SIZE, query.questionEnd - 4);
   if (query.edns) {
     const o = query.questionEnd;
     packet[o] = 0;

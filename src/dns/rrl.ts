@@ -17,7 +17,7 @@ import type { BlockList } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { isAllowed } from '../config/addresses.js';
 import { RRType } from '../zone/records.js';
-import { HEADER_SIZE, readRecordHeader, skipName } from './wire/read.js';
+import { HEADER_SIZE, lowerCaseByte, readRecordHeader, skipName } from './wire/read.js';
 
 export interface RrlOptions {
   /** Answers per second one (client prefix, answer) pair may receive. */
@@ -240,8 +240,7 @@ function hashName(message: Buffer, offset: number, hash: number, multiplier: num
     hash = Math.imul(hash ^ length, multiplier);
     const end = Math.min(offset + 1 + length, message.length);
     for (let i = offset + 1; i < end; i++) {
-      const byte = message[i] as number;
-      hash = Math.imul(hash ^ (byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte), multiplier);
+      hash = Math.imul(hash ^ lowerCaseByte(message[i] as number), multiplier);
     }
     offset = end;
   }

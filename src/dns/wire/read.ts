@@ -104,17 +104,27 @@ export function readQuestionName(message: Buffer, offset: number): { name: strin
     if (offset + labelLength > message.length) return undefined;
     length += labelLength + 1;
     if (length > 254) return undefined;
-    let label = '';
-    for (let i = 0; i < labelLength; i++) {
-      let code = message[offset + i] as number;
-      if (code >= 0x41 && code <= 0x5a) code += 0x20;
-      // Escape what would change the name's structure when joined with dots.
-      label += code === 0x2e ? '\\.' : code === 0x5c ? '\\\\' : String.fromCharCode(code);
-    }
+    const label = labelText(message, offset, offset + labelLength);
     name += name.length === 0 ? label : '.' + label;
     offset += labelLength;
   }
   return { name, end: offset };
+}
+
+/** An ASCII letter byte in lower case; any other byte as it is (DNS names compare case-insensitively in ASCII only). */
+export function lowerCaseByte(byte: number): number {
+  return byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte;
+}
+
+/** The label `bytes[start, end)` as the query parser writes it: lower case, with dots and backslashes escaped. */
+export function labelText(bytes: Buffer, start: number, end: number): string {
+  let text = '';
+  for (let i = start; i < end; i++) {
+    const code = lowerCaseByte(bytes[i] as number);
+    // Escape what would change the name's structure when joined with dots.
+    text += code === 0x2e ? '\\.' : code === 0x5c ? '\\\\' : String.fromCharCode(code);
+  }
+  return text;
 }
 
 interface RecordHeader {

@@ -3,7 +3,7 @@
 import { isIPv6 } from 'node:net';
 import { ipv6ToBytes } from '../../registry/names.js';
 import { RRType, Rcode, type ResourceRecord } from '../../zone/records.js';
-import { HEADER_SIZE, readQuestionName } from './read.js';
+import { HEADER_SIZE, lowerCaseByte, readQuestionName } from './read.js';
 
 export interface ResponseOptions {
   /** The query being answered: its ID, RD and CD bits and question bytes are echoed. */
@@ -53,6 +53,11 @@ const MAX_RECORD_SIZE = 255 + 10 + MAX_TXT + Math.ceil(MAX_TXT / 255);
  * a record that runs past the limit is an overflow (TC, or SERVFAIL over TCP), never a write past the end.
  */
 export const scratch = Buffer.alloc(MAX_MESSAGE_SIZE + MAX_RECORD_SIZE);
+
+/** Lower-cases the letters of the name bytes `bytes[start, end)` in place (label lengths are below 0x41 and stay as they are). */
+export function lowerCaseName(bytes: Buffer, start: number, end: number): void {
+  for (let i = start; i < end; i++) bytes[i] = lowerCaseByte(bytes[i] as number);
+}
 
 /** Writes a complete response; the result is a fresh Buffer the caller owns. */
 export function encodeResponse(options: ResponseOptions): Buffer {
