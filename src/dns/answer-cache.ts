@@ -12,7 +12,7 @@ import type { LRUCache } from 'lru-cache';
 import { AnswerBlocks, entryGeneration, entryMeta, entryQuestionAt, entryQuestionLength, entrySerialAt, nextRotation } from './answer-blocks.js';
 import { boundedCache, bufferCost } from './bounded-cache.js';
 import { HEADER_SIZE, lowerCaseByte } from './wire/read.js';
-import { lowerCaseName } from './wire/write.js';
+import { echoQueryHeader, lowerCaseName } from './wire/write.js';
 import { ageCachedAnswer, type CachedAnswer } from './forwarder.js';
 
 /** Encoded rotations kept for a name with several addresses. */
@@ -173,12 +173,7 @@ export class AnswerCache {
       entry.answer.message.copy(reply);
       if (!ageCachedAnswer(entry.answer, reply)) return undefined;
     }
-    reply[0] = message[0] as number;
-    reply[1] = message[1] as number;
-    // RD and CD as the client sent them.
-    reply[2] = ((reply[2] as number) & 0xfe) | ((message[2] as number) & 0x01);
-    reply[3] = ((reply[3] as number) & 0xef) | ((message[3] as number) & 0x10);
-    message.copy(reply, HEADER_SIZE, HEADER_SIZE, query.questionEnd - 4);
+    echoQueryHeader(reply, message, query.questionEnd);
     return { reply, type: meta >>> 7, rcode: (meta >>> 3) & 0xf };
   }
 

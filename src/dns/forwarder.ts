@@ -13,7 +13,7 @@ import type { Endpoint } from '../config/addresses.js';
 import { parseEndpoint } from '../config/addresses.js';
 import { RRType, Rcode } from '../zone/records.js';
 import { HEADER_SIZE, readRecordHeader, skipName, ttlOffsets, type Query } from './wire/read.js';
-import { lowerCaseName } from './wire/write.js';
+import { echoQueryHeader, lowerCaseName } from './wire/write.js';
 import { scrubResponse, type ChainLink } from './scrub.js';
 
 export interface ForwarderOptions {
@@ -380,10 +380,7 @@ export function ageCachedAnswer(entry: CachedAnswer, answer: Buffer, now = Date.
 /** A copy of `response` with the client's ID, RD and CD bits (RFC 1035 §4.1.1) and question bytes (its letter case). */
 function withClientHeader(response: Buffer, message: Buffer, query: Query): Buffer {
   const answer = Buffer.from(response);
-  answer.writeUInt16BE(query.id, 0);
-  answer[2] = ((answer[2] as number) & 0xfe) | ((message[2] as number) & 0x01);
-  answer[3] = ((answer[3] as number) & 0xef) | ((message[3] as number) & 0x10);
-  message.copy(answer, HEADER_SIZE, HEADER_SIZE, query.questionEnd - 4);
+  echoQueryHeader(answer, message, query.questionEnd);
   return answer;
 }
 

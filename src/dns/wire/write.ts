@@ -59,6 +59,18 @@ export function lowerCaseName(bytes: Buffer, start: number, end: number): void {
   for (let i = start; i < end; i++) bytes[i] = lowerCaseByte(bytes[i] as number);
 }
 
+/**
+ * Writes into `reply`, a stored answer to the question of `message`, what is the query's own: its ID, RD and CD
+ * bits (RFC 1035 §4.1.1) and its question name's bytes (their letter case). `questionEnd`: the end of the question.
+ */
+export function echoQueryHeader(reply: Buffer, message: Buffer, questionEnd: number): void {
+  reply[0] = message[0] as number;
+  reply[1] = message[1] as number;
+  reply[2] = ((reply[2] as number) & 0xfe) | ((message[2] as number) & 0x01);
+  reply[3] = ((reply[3] as number) & 0xef) | ((message[3] as number) & 0x10);
+  message.copy(reply, HEADER_SIZE, HEADER_SIZE, questionEnd - 4);
+}
+
 /** Writes a complete response; the result is a fresh Buffer the caller owns. */
 export function encodeResponse(options: ResponseOptions): Buffer {
   const writer = new MessageWriter(scratch);
