@@ -2,7 +2,7 @@
 // the client asked over TCP and UDP came back truncated), with a bounded
 // cache that honours the upstream TTLs and serves them counted down.
 import { createSocket } from 'node:dgram';
-import { connect, isIP } from 'node:net';
+import { connect } from 'node:net';
 import { randomId } from './random-ids.js';
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
@@ -15,6 +15,7 @@ import { RRType, Rcode } from '../zone/records.js';
 import { HEADER_SIZE, readRecordHeader, skipName, ttlOffsets, type Query } from './wire/read.js';
 import { echoQueryHeader, lowerCaseName } from './wire/write.js';
 import { scrubResponse, type ChainLink } from './scrub.js';
+import { literalAddress } from './udp.js';
 
 export interface ForwarderOptions {
   upstreams: Endpoint[];
@@ -330,10 +331,6 @@ function isAnswerTo(response: Buffer, id: number, question: Buffer): boolean {
   if (response.length < HEADER_SIZE + question.length || response.readUInt16BE(0) !== id) return false;
   if ((response.readUInt16BE(2) & 0x8000) === 0 || response.readUInt16BE(4) !== 1) return false;
   return response.subarray(HEADER_SIZE, HEADER_SIZE + question.length).equals(question);
-}
-
-function literalAddress(address: string, _options: unknown, callback: (error: null, address: string, family: number) => void): void {
-  callback(null, address, isIP(address));
 }
 
 /** The header and question seamark sends upstream: the client's question, RD set, and an OPT when the client used EDNS. */
