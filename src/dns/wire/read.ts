@@ -127,7 +127,7 @@ export function labelText(bytes: Buffer, start: number, end: number): string {
   return text;
 }
 
-interface RecordHeader {
+export interface RecordHeader {
   type: number;
   class: number;
   ttlOffset: number;
@@ -191,12 +191,18 @@ export function ixfrClientSerial(message: Buffer, questionEnd: number): number |
 
 /** Where the serial of the first SOA record in a message is (any section), or undefined when it has none. */
 export function firstSoaSerialAt(message: Buffer, questionEnd: number): number | undefined {
+  const record = firstRecordOfType(message, questionEnd, RRType.SOA);
+  return record === undefined ? undefined : soaSerialAt(message, record);
+}
+
+/** The first record of `type` in a message (any section, records from `questionEnd`), or undefined when it has none or a record before it runs past the end. */
+export function firstRecordOfType(message: Buffer, questionEnd: number, type: number): RecordHeader | undefined {
   let offset = questionEnd;
   const records = message.readUInt16BE(6) + message.readUInt16BE(8) + message.readUInt16BE(10);
   for (let i = 0; i < records; i++) {
     const record = readRecordHeader(message, offset);
     if (record === undefined) return undefined;
-    if (record.type === RRType.SOA) return soaSerialAt(message, record);
+    if (record.type === type) return record;
     offset = record.end;
   }
   return undefined;
