@@ -11,7 +11,8 @@
 import type { LRUCache } from 'lru-cache';
 import { AnswerBlocks, entryGeneration, entryMeta, entryQuestionAt, entryQuestionLength, entrySerialAt, nextRotation } from './answer-blocks.js';
 import { boundedCache, bufferCost } from './bounded-cache.js';
-import { HEADER_SIZE } from './wire/read.js';
+import { HEADER_SIZE, lowerCaseByte } from './wire/read.js';
+import { echoQueryHeader, lowerCaseName } from './wire/write.js';
 import { ageCachedAnswer, type CachedAnswer } from './forwarder.js';
 
 /** Encoded rotations kept for a name with several addresses. */
@@ -172,12 +173,7 @@ export class AnswerCache {
       entry.answer.message.copy(reply);
       if (!ageCachedAnswer(entry.answer, reply)) return undefined;
     }
-    reply[0] = message[0] as number;
-    reply[1] = message[1] as number;
-    // RD and CD as the client sent them.
-    reply[2] = ((reply[2] as number) & 0xfe) | ((message[2] as number) & 0x01);
-    reply[3] = ((reply[3] as number) & 0xef) | ((message[3] as number) & 0x10);
-    message.copy(reply, HEADER_SIZE, HEADER_SIZE, query.questionEnd - 4);
+    echoQueryHeader(reply, message, query.questionEnd);
     return { reply, type: meta >>> 7, rcode: (meta >>> 3) & 0xf };
   }
 
@@ -285,11 +281,7 @@ function readFastQuery(message: Buffer, udpPayloadMax: number, into: FastQuery):
     if (labelLength === 0) break;
     const end = offset + labelLength;
     if (end > length || end > HEADER_SIZE + 255) return undefined;
-    for (; offset < end; offset++) {
-      let c = message[offset] as number;
-      if (c >= 0x41 && c <= 0x5a) c += 0x20;
-      hash = Math.imul(hash ^ c, 0x01000193);
-    }
+    for (; offset < end; offset++) hash = Math.imul(hash ^ lowerCaseByte(message[offset] as number), 0x01000193);
   }
   const nameHash = hash;
   const questionEnd = offset + 4;
@@ -333,21 +325,13 @@ function zoneEntryAnswers(block: Buffer, at: number, query: FastQuery, validFrom
   );
 }
 
-function lowerCaseName(bytes: Buffer, start: number, end: number): void {
-  for (let i = start; i < end; i++) {
-    const c = bytes[i] as number;
-    if (c >= 0x41 && c <= 0x5a) bytes[i] = c + 0x20;
-  }
-}
-
 /** Whether the question in `message` is the stored one at `stored[at, at + length)`, letter case aside. */
 function sameQuestion(stored: Buffer, at: number, length: number, message: Buffer, questionEnd: number): boolean {
   if (length !== questionEnd - HEADER_SIZE) return false;
   const nameEnd = length - 4;
   for (let i = 0; i < length; i++) {
-    let c = message[HEADER_SIZE + i] as number;
-    if (i < nameEnd && c >= 0x41 && c <= 0x5a) c += 0x20;
-    if (c !== stored[at + i]) return false;
+    const c = message[HEADER_SIZE + i] as number;
+    if ((i < nameEnd ? lowerCaseByte(c) : c) !== stored[at + i]) return false;
   }
   return true;
 }

@@ -2,7 +2,7 @@
 // the client asked over TCP and UDP came back truncated), with a bounded
 // cache that honours the upstream TTLs and serves them counted down.
 import { createSocket } from 'node:dgram';
-import { connect, isIP } from 'node:net';
+import { connect } from 'node:net';
 import { randomId } from './random-ids.js';
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
@@ -13,7 +13,9 @@ import type { Endpoint } from '../config/addresses.js';
 import { parseEndpoint } from '../config/addresses.js';
 import { RRType, Rcode } from '../zone/records.js';
 import { HEADER_SIZE, readRecordHeader, skipName, ttlOffsets, type Query } from './wire/read.js';
+import { echoQueryHeader, lowerCaseName } from './wire/write.js';
 import { scrubResponse, type ChainLink } from './scrub.js';
+import { literalAddress } from './udp.js';
 
 export interface ForwarderOptions {
   upstreams: Endpoint[];
@@ -331,10 +333,6 @@ function isAnswerTo(response: Buffer, id: number, question: Buffer): boolean {
   return response.subarray(HEADER_SIZE, HEADER_SIZE + question.length).equals(question);
 }
 
-function literalAddress(address: string, _options: unknown, callback: (error: null, address: string, family: number) => void): void {
-  callback(null, address, isIP(address));
-}
-
 /** The header and question seamark sends upstream: the client's question, RD set, and an OPT when the client used EDNS. */
 function buildUpstreamQuery(message: Buffer, query: Query, payloadSize: number): Buffer {
   const packet = Buffer.alloc(query.questionEnd + (query.edns ? 11 : 0));
@@ -344,10 +342,7 @@ function buildUpstreamQuery(message: Buffer, query: Query, payloadSize: number):
   packet.writeUInt32BE(0, 6);
   packet.writeUInt16BE(query.edns ? 1 : 0, 10);
   // Lower-case the question so that answers are shared by clients whatever their 0x20 case.
-  for (let i = HEADER_SIZE; i < query.questionEnd - 4; i++) {
-    const c = packet[i] as number;
-    if (c >= 0x41 && c <= 0x5a) packet[i] = c + 0x20;
-  }
+  lowerCaseName(packet, HEADER_SIZE, query.questionEnd - 4);
   if (query.edns) {
     const o = query.questionEnd;
     packet[o] = 0;
@@ -382,10 +377,7 @@ export function ageCachedAnswer(entry: CachedAnswer, answer: Buffer, now = Date.
 /** A copy of `response` with the client's ID, RD and CD bits (RFC 1035 §4.1.1) and question bytes (its letter case). */
 function withClientHeader(response: Buffer, message: Buffer, query: Query): Buffer {
   const answer = Buffer.from(response);
-  answer.writeUInt16BE(query.id, 0);
-  answer[2] = ((answer[2] as number) & 0xfe) | ((message[2] as number) & 0x01);
-  answer[3] = ((answer[3] as number) & 0xef) | ((message[3] as number) & 0x10);
-  message.copy(answer, HEADER_SIZE, HEADER_SIZE, query.questionEnd - 4);
+  echoQueryHeader(answer, message, query.questionEnd);
   return answer;
 }
 

@@ -17,7 +17,7 @@ import type { BlockList } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { isAllowed } from '../config/addresses.js';
 import { RRType } from '../zone/records.js';
-import { HEADER_SIZE, readRecordHeader, skipName } from './wire/read.js';
+import { HEADER_SIZE, firstRecordOfType, lowerCaseByte, skipName, type RecordHeader } from './wire/read.js';
 
 export interface RrlOptions {
   /** Answers per second one (client prefix, answer) pair may receive. */
@@ -205,17 +205,8 @@ export function slipReply(response: Buffer): Buffer {
 }
 
 /** The answer's OPT record, found among its additional records. */
-function optOf(response: Buffer, questionEnd: number): { ttlOffset: number } | undefined {
-  if (response.readUInt16BE(10) === 0) return undefined;
-  let offset = questionEnd;
-  const records = response.readUInt16BE(6) + response.readUInt16BE(8) + response.readUInt16BE(10);
-  for (let i = 0; i < records; i++) {
-    const record = readRecordHeader(response, offset);
-    if (record === undefined) return undefined;
-    if (record.type === RRType.OPT) return record;
-    offset = record.end;
-  }
-  return undefined;
+function optOf(response: Buffer, questionEnd: number): RecordHeader | undefined {
+  return response.readUInt16BE(10) === 0 ? undefined : firstRecordOfType(response, questionEnd, RRType.OPT);
 }
 
 function secondsSinceStart(): number {
@@ -240,8 +231,7 @@ function hashName(message: Buffer, offset: number, hash: number, multiplier: num
     hash = Math.imul(hash ^ length, multiplier);
     const end = Math.min(offset + 1 + length, message.length);
     for (let i = offset + 1; i < end; i++) {
-      const byte = message[i] as number;
-      hash = Math.imul(hash ^ (byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte), multiplier);
+      hash = Math.imul(hash ^ lowerCaseByte(message[i] as number), multiplier);
     }
     offset = end;
   }

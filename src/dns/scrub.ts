@@ -2,7 +2,7 @@
 // chain for the question, authority and additional data in its bailiwick, nothing that speaks for seamark's own
 // zones. The result is a new message seamark wrote itself, with its own OPT.
 import { RRType } from '../zone/records.js';
-import { HEADER_SIZE, readRecordHeader, skipName } from './wire/read.js';
+import { HEADER_SIZE, labelText, readRecordHeader, skipName } from './wire/read.js';
 
 const { CNAME, DNAME, MX, RRSIG, NSEC, NSEC3, DS } = RRType;
 
@@ -191,7 +191,7 @@ function readName(message: Buffer, offset: number): { name: string; wire: Buffer
     if (size === 0) {
       end ??= offset + 1;
       const wire = Buffer.concat([...labels.flatMap((label) => [Buffer.from([label.length]), label]), Buffer.from([0])]);
-      return { name: labels.map(labelText).join('.'), wire, end };
+      return { name: labels.map((label) => labelText(label, 0, label.length)).join('.'), wire, end };
     }
     if (offset + 1 + size > message.length) return undefined;
     length += size + 1;
@@ -200,16 +200,6 @@ function readName(message: Buffer, offset: number): { name: string; wire: Buffer
     offset += size + 1;
   }
   return undefined;
-}
-
-/** A label as the query parser writes it: lower case, with dots and backslashes escaped. */
-function labelText(label: Buffer): string {
-  let text = '';
-  for (const byte of label) {
-    const code = byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte;
-    text += code === 0x2e ? '\\.' : code === 0x5c ? '\\\\' : String.fromCharCode(code);
-  }
-  return text;
 }
 
 /**

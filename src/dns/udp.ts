@@ -40,6 +40,10 @@ export function sendUdp(socket: UdpSocket, response: Buffer, remote: RemoteInfo,
   socket.send(verdict === SLIP ? slipReply(response) : response, remote.port, remote.address);
 }
 
-function literalAddress(address: string, family: number | LookupOptions, callback: (error: null, address: string, family: number) => void): void {
+/**
+ * A socket's `lookup` for an address that is always an IP literal (a client's, an upstream's): it is given back
+ * as it is, with no resolving and none of the deferred callback that would cost per packet.
+ */
+export function literalAddress(address: string, _options: number | LookupOptions, callback: (error: null, address: string, family: number) => void): void {
   callback(null, address, isIP(address));
 }

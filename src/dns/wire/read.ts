@@ -104,20 +104,30 @@ export function readQuestionName(message: Buffer, offset: number): { name: strin
     if (offset + labelLength > message.length) return undefined;
     length += labelLength + 1;
     if (length > 254) return undefined;
-    let label = '';
-    for (let i = 0; i < labelLength; i++) {
-      let code = message[offset + i] as number;
-      if (code >= 0x41 && code <= 0x5a) code += 0x20;
-      // Escape what would change the name's structure when joined with dots.
-      label += code === 0x2e ? '\\.' : code === 0x5c ? '\\\\' : String.fromCharCode(code);
-    }
+    const label = labelText(message, offset, offset + labelLength);
     name += name.length === 0 ? label : '.' + label;
     offset += labelLength;
   }
   return { name, end: offset };
 }
 
-interface RecordHeader {
+/** An ASCII letter byte in lower case; any other byte as it is (DNS names compare case-insensitively in ASCII only). */
+export function lowerCaseByte(byte: number): number {
+  return byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte;
+}
+
+/** The label `bytes[start, end)` as the query parser writes it: lower case, with dots and backslashes escaped. */
+export function labelText(bytes: Buffer, start: number, end: number): string {
+  let text = '';
+  for (let i = start; i < end; i++) {
+    const code = lowerCaseByte(bytes[i] as number);
+    // Escape what would change the name's structure when joined with dots.
+    text += code === 0x2e ? '\\.' : code === 0x5c ? '\\\\' : String.fromCharCode(code);
+  }
+  return text;
+}
+
+export interface RecordHeader {
   type: number;
   class: number;
   ttlOffset: number;
@@ -181,12 +191,18 @@ export function ixfrClientSerial(message: Buffer, questionEnd: number): number |
 
 /** Where the serial of the first SOA record in a message is (any section), or undefined when it has none. */
 export function firstSoaSerialAt(message: Buffer, questionEnd: number): number | undefined {
+  const record = firstRecordOfType(message, questionEnd, RRType.SOA);
+  return record === undefined ? undefined : soaSerialAt(message, record);
+}
+
+/** The first record of `type` in a message (any section, records from `questionEnd`), or undefined when it has none or a record before it runs past the end. */
+export function firstRecordOfType(message: Buffer, questionEnd: number, type: number): RecordHeader | undefined {
   let offset = questionEnd;
   const records = message.readUInt16BE(6) + message.readUInt16BE(8) + message.readUInt16BE(10);
   for (let i = 0; i < records; i++) {
     const record = readRecordHeader(message, offset);
     if (record === undefined) return undefined;
-    if (record.type === RRType.SOA) return soaSerialAt(message, record);
+    if (record.type === type) return record;
     offset = record.end;
   }
   return undefined;

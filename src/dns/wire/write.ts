@@ -3,7 +3,7 @@
 import { isIPv6 } from 'node:net';
 import { ipv6ToBytes } from '../../lib/ipv6.js';
 import { RRType, Rcode, type ResourceRecord } from '../../zone/records.js';
-import { HEADER_SIZE, readQuestionName } from './read.js';
+import { HEADER_SIZE, lowerCaseByte, readQuestionName } from './read.js';
 
 export interface ResponseOptions {
   /** The query being answered: its ID, RD and CD bits and question bytes are echoed. */
@@ -53,6 +53,23 @@ const MAX_RECORD_SIZE = 255 + 10 + MAX_TXT + Math.ceil(MAX_TXT / 255);
  * a record that runs past the limit is an overflow (TC, or SERVFAIL over TCP), never a write past the end.
  */
 export const scratch = Buffer.alloc(MAX_MESSAGE_SIZE + MAX_RECORD_SIZE);
+
+/** Lower-cases the letters of the name bytes `bytes[start, end)` in place (label lengths are below 0x41 and stay as they are). */
+export function lowerCaseName(bytes: Buffer, start: number, end: number): void {
+  for (let i = start; i < end; i++) bytes[i] = lowerCaseByte(bytes[i] as number);
+}
+
+/**
+ * Writes into `reply`, a stored answer to the question of `message`, what is the query's own: its ID, RD and CD
+ * bits (RFC 1035 §4.1.1) and its question name's bytes (their letter case). `questionEnd`: the end of the question.
+ */
+export function echoQueryHeader(reply: Buffer, message: Buffer, questionEnd: number): void {
+  reply[0] = message[0] as number;
+  reply[1] = message[1] as number;
+  reply[2] = ((reply[2] as number) & 0xfe) | ((message[2] as number) & 0x01);
+  reply[3] = ((reply[3] as number) & 0xef) | ((message[3] as number) & 0x10);
+  message.copy(reply, HEADER_SIZE, HEADER_SIZE, questionEnd - 4);
+}
 
 /** Writes a complete response; the result is a fresh Buffer the caller owns. */
 export function encodeResponse(options: ResponseOptions): Buffer {
