@@ -42,4 +42,12 @@ describe('soak: SERVFAIL for the forwarded name', () => {
     const why = outages.judgeServfail(s(18), s(19));
     assert.equal(why, 'SERVFAIL for a query sent at 18.0 s, answered 1000 ms later, with the upstream up all that time (the last upstream outage was 11.3 s–16.4 s)');
   });
+
+  test('a SERVFAIL from the failure cache is right within forwardFailureTtl of a failed exchange, not after', () => {
+    const outages = new UpstreamOutages(1000, 500, RUN_START, 1000);
+    outages.end(outages.begin(s(11.3)), s(16.4));
+    // An exchange begun at 16.3 s failed at 17.3 s; its failure is served until 18.3 s.
+    assert.equal(outages.judgeServfail(s(18.2), s(18.2)), undefined);
+    assert.notEqual(outages.judgeServfail(s(19.5), s(19.5)), undefined);
+  });
 });

@@ -14,11 +14,13 @@ export class UpstreamOutages {
    * @param forwardTimeoutMs seamark's forwardTimeout in the run
    * @param timerSlackMs how late seamark's timeout may fire on a loaded machine
    * @param runStart the run's start, for the times in messages
+   * @param failureTtlMs seamark's forwardFailureTtl: how long a failed lookup is answered SERVFAIL from its failure cache
    */
   constructor(
     private readonly forwardTimeoutMs: number,
     private readonly timerSlackMs: number,
     private readonly runStart: number,
+    private readonly failureTtlMs = 0,
   ) {}
 
   /** Called before the upstream is told to stop: a query it has not answered yet is lost with it. */
@@ -39,10 +41,12 @@ export class UpstreamOutages {
    * SERVFAIL when its upstream did not answer within forwardTimeout. seamark's
    * upstream exchange for the query began at most forwardTimeout before it (the
    * query may have joined an exchange in flight) and ended when the SERVFAIL
-   * left; the SERVFAIL is right only when an outage overlaps that span.
+   * left; or the query was answered from the failure cache, whose entry an
+   * exchange that failed at most forwardFailureTtl earlier left (RFC 9520). The
+   * SERVFAIL is right only when an outage overlaps that span.
    */
   judgeServfail(sentAt: number, answeredAt: number): string | undefined {
-    const exchangeFrom = sentAt - this.forwardTimeoutMs - this.timerSlackMs;
+    const exchangeFrom = sentAt - this.failureTtlMs - this.forwardTimeoutMs - this.timerSlackMs;
     if (this.all.some((outage) => outage.from <= answeredAt && outage.to >= exchangeFrom)) return undefined;
     const before = this.all.filter((outage) => outage.from <= answeredAt).at(-1);
     const last = before === undefined ? 'no upstream outage before it' : `the last upstream outage was ${this.at(before.from)}–${this.at(before.to)}`;

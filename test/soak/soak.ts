@@ -38,6 +38,8 @@ const INTERVAL_MS = Math.min(60_000, DURATION_MS / 4);
 const REMOVAL_DEADLINE_MS = 1000;
 /** seamark's forwardTimeout in this run, and how late a timer may fire on a loaded machine. */
 const FORWARD_TIMEOUT_MS = 1000;
+/** seamark's forwardFailureTtl in this run: a lookup that failed is SERVFAIL from the failure cache this long. */
+const FAILURE_TTL_MS = 1000;
 const TIMER_SLACK_MS = 500;
 const CHECK_TIMEOUT_MS = 3000;
 const STABLE = 20;
@@ -60,7 +62,7 @@ interface Interval {
 }
 
 const startedAt = performance.now();
-const outages = new UpstreamOutages(FORWARD_TIMEOUT_MS, TIMER_SLACK_MS, startedAt);
+const outages = new UpstreamOutages(FORWARD_TIMEOUT_MS, TIMER_SLACK_MS, startedAt, FAILURE_TTL_MS);
 const intervals: Interval[] = [];
 const wrongAnswers: string[] = [];
 const failures: string[] = [];
@@ -479,7 +481,7 @@ async function main(): Promise<number> {
   const upstream = { current: await startDnsmasq({ [UPSTREAM_NAME]: UPSTREAM_ADDRESS }) };
   cleanupSteps.push({ what: 'upstream', step: () => upstream.current.stop() });
   const seamark = await startSeamark({
-    config: { upstreams: [`127.0.0.1:${upstream.current.port}`], forwardTimeout: FORWARD_TIMEOUT_MS / 1000, logLevel: 'info', dockerReconcile: 30 },
+    config: { upstreams: [`127.0.0.1:${upstream.current.port}`], forwardTimeout: FORWARD_TIMEOUT_MS / 1000, forwardFailureTtl: FAILURE_TTL_MS / 1000, logLevel: 'info', dockerReconcile: 30 },
     args: ['--workers', '2'],
   });
   cleanupSteps.push({ what: 'seamark', step: async () => (await seamark.stop(), rmSync(dirname(seamark.dataDir), { recursive: true, force: true })) });
