@@ -69,7 +69,7 @@ function handleStrayFailures(log: Logger): void {
  */
 async function start(argv: string[]): Promise<number | { seamark: Seamark; log: Logger }> {
   const { ConfigError, helpText, loadConfig, parseCommandLine } = await import('./config/load.js');
-  const { createLogger } = await import('./log.js');
+  const { createLogger } = await import('./ops/log.js');
   let loaded;
   try {
     const commandLine = parseCommandLine(argv);

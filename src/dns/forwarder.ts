@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { LRUCache } from 'lru-cache';
 import { ENTRY_OVERHEAD, boundedCache, bufferCost } from './bounded-cache.js';
-import type { Log } from '../log.js';
+import type { Log } from '../ops/log.js';
 import type { Endpoint } from '../config/addresses.js';
 import { parseEndpoint } from '../config/addresses.js';
 import { RRType, Rcode } from '../zone/records.js';

@@ -1,7 +1,7 @@
 // The DNS server: UDP and TCP listeners on each endpoint, wired to the request path (request.ts).
 import type { Socket as UdpSocket } from 'node:dgram';
 import type { BlockList, Server as TcpServer, Socket as TcpSocket } from 'node:net';
-import type { Log } from '../log.js';
+import type { Log } from '../ops/log.js';
 import { formatEndpoint, type Endpoint } from '../config/addresses.js';
 import type { Registry } from '../registry/registry.js';
 import { zoneSerial, type ZoneSettings } from '../zone/view.js';

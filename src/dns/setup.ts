@@ -1,7 +1,7 @@
 // Reading the configuration into a DNS server: what one process, or one DNS worker, runs.
 import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
-import type { Log } from '../log.js';
+import type { Log } from '../ops/log.js';
 import { formatEndpoint, parseAllowList, parseEndpoint } from '../config/addresses.js';
 import type { Config } from '../config/schema.js';
 import type { DnsMetrics } from '../ops/dns-counts.js';

@@ -1,6 +1,6 @@
 // The TCP transport (RFC 7766): length-prefixed messages, pipelined, answered as they are ready, closed when idle.
 import { createServer, type ListenOptions, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
-import type { Log } from '../log.js';
+import type { Log } from '../ops/log.js';
 import type { Endpoint } from '../config/addresses.js';
 import type { Reply, ReplyAll } from './request.js';
 

@@ -2,7 +2,7 @@
 import { createSocket, type RemoteInfo, type SocketOptions, type Socket as UdpSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { LookupOptions } from 'node:dns';
-import type { Log } from '../log.js';
+import type { Log } from '../ops/log.js';
 import type { Endpoint } from '../config/addresses.js';
 import { DROP, SLIP, slipReply, type ResponseRateLimiter } from './rrl.js';
 

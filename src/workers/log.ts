@@ -4,7 +4,7 @@
 // worker, measured). Errors are serialized here the
 // way pino serializes them, with pino's own serializer.
 import { requireCommonJs } from '../lib/commonjs.js';
-import type { Log } from '../log.js';
+import type { Log } from '../ops/log.js';
 import type { Config } from '../config/schema.js';
 import type { FromWorker, LogLevel } from './messages.js';
 

@@ -1,6 +1,6 @@
 // The process logger: pino, JSON lines on stdout.
 import type { Logger } from 'pino';
-import { requireCommonJs } from './lib/commonjs.js';
+import { requireCommonJs } from '../lib/commonjs.js';
 
 const { pino } = requireCommonJs('pino') as typeof import('pino');
 
