@@ -9,6 +9,7 @@ import type { ChainLink } from './scrub.js';
 import { MAX_ROTATIONS, type AnswerCache, type FastQuery } from './answer-cache.js';
 import { answerChaos } from './chaos.js';
 import { answerTransfer } from './transfer.js';
+import { Turns } from './turns.js';
 import { PLAIN_UDP_SIZE, firstSoaSerialAt, parseQuery, type Edns, type Query } from './wire/read.js';
 import { MAX_MESSAGE_SIZE, encodeResponse, type ResponseOptions } from './wire/write.js';
 import type { DnsServerOptions } from './server.js';
@@ -26,7 +27,8 @@ export type Reply = (response: Buffer) => void;
 export type ReplyAll = (responses: Iterator<Buffer>) => void;
 
 export class RequestPath {
-  private rotation = 0;
+  /** The round robin of every zone answer, cached or not. */
+  private readonly turns = new Turns();
   /** UDP queries answered from the cache. */
   answerCacheHits = 0;
   /** Whether a client address may forward, by address: the allow-list is checked once per client. */
@@ -48,7 +50,7 @@ export class RequestPath {
     const cache = viaTcp ? undefined : this.cache;
     const fast = cache?.read(message);
     if (cache !== undefined && fast !== undefined) {
-      const served = cache.serve(message, fast, mayForward);
+      const served = cache.serve(message, fast, mayForward, this.turns);
       if (served !== undefined) {
         this.answerCacheHits++;
         reply(served.reply);
@@ -93,14 +95,15 @@ export class RequestPath {
       return respond(zoneOf(this.options.zone, query.name) === undefined && mayForward ? Rcode.NOTIMP : Rcode.REFUSED, false);
     }
 
-    // A cacheable answer is encoded into the cache in each rotation, rotation 0 first; the cache takes turns from there.
+    // A cacheable answer is encoded into the cache in each rotation, rotation 0 first, and served from there in its turn.
     const cacheable = cache !== undefined && fast !== undefined;
-    const fromZone = lookup(this.options.registry, this.options.zone, query.name, query.type, cacheable ? 0 : this.rotation++);
+    const turn = cacheable ? 0 : this.turns.takeForName(query.name, query.type);
+    const fromZone = lookup(this.options.registry, this.options.zone, query.name, query.type, turn);
     if (fromZone !== undefined) {
       if (cacheable) {
         // Answered from the cache unless it is too big for this client (then TC below, as without the cache).
         this.cacheZoneAnswer(message, query, fast, fromZone, cache);
-        const served = cache.serve(message, fast, mayForward);
+        const served = cache.serve(message, fast, mayForward, this.turns);
         if (served !== undefined) {
           reply(served.reply);
           this.options.onAnswer?.(served.type, served.rcode, startedAt);
@@ -112,7 +115,7 @@ export class RequestPath {
 
     const forwarder = this.options.forwarder;
     if (!mayForward || forwarder === undefined || forwarder.upstreams.length === 0) return respond(Rcode.REFUSED, false);
-    // The generation in which the zone view had no answer: a forwarded answer is cached for that generation only.
+    // The generation in which the zone view had no answer: the forwarded answer is cached until a later change touches its name.
     const generation = this.options.registry.generation;
     // The cache's read of the query is reused by the next query: a copy outlives the wait.
     const kept = fast === undefined ? undefined : { ...fast };
@@ -140,7 +143,7 @@ export class RequestPath {
    */
   private answerChainIntoZone(query: Query, chain: readonly ChainLink[], target: string, respond: Respond): void {
     const cnames: ResourceRecord[] = chain.map((link) => ({ name: link.name, ttl: link.ttl, type: RRType.CNAME, target: link.target }));
-    const fromZone = lookup(this.options.registry, this.options.zone, target, query.type, this.rotation++);
+    const fromZone = lookup(this.options.registry, this.options.zone, target, query.type, this.turns.takeForName(target, query.type));
     if (fromZone === undefined) {
       respond(Rcode.SERVFAIL, false);
       return;

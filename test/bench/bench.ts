@@ -25,7 +25,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildQuery, sendRaw } from '../helpers/raw.js';
-import { MAIN, freePort } from '../helpers/seamark.js';
+import { MAIN, freePort, metric } from '../helpers/seamark.js';
 import type { ManualRecord } from '../../src/sources/manual/record.js';
 import { DiskStore } from '../../src/store/disk.js';
 
@@ -540,12 +540,28 @@ async function dnsPath(upstream: number, rows: Row[], notes: string[]): Promise<
     rows.push({ server: 'seamark', workers: '1', names: SMALL, profile, ...(await drive(seamark, file, lines)) });
     rows.push({ server: 'dnsmasq', workers: '-', names: SMALL, profile, ...(await drive(dnsmasq, file, lines)) });
   }
+  const counts = async () => ({ hits: await metric(seamark, 'seamark_dns_answer_cache_hits_total'), queries: await metric(seamark, 'seamark_dns_queries_total') });
+  const before = await counts();
   const churn = startChurn(seamark);
   const churnProfile = `A, ${CHURN_PER_SECOND} changes/s`;
-  rows.push({ server: 'seamark', workers: '1', names: SMALL, profile: churnProfile, ...(await drive(seamark, files.A as string, SMALL)) });
+  const churnRow: Row = { server: 'seamark', workers: '1', names: SMALL, profile: churnProfile, ...(await drive(seamark, files.A as string, SMALL)) };
+  rows.push(churnRow);
   const made = await churn.stop();
-  notes.push(`churn row: ${made.changes} changes over the HTTP API in ${made.seconds.toFixed(1)} s (${(made.changes / made.seconds).toFixed(1)}/s), ${made.failed} failed`);
+  const after = await counts();
+  // What the churn costs the cache (answers it could not serve) apart from the CPU the changes themselves take.
+  const hitShare = (100 * (after.hits - before.hits)) / Math.max(1, after.queries - before.queries);
+  notes.push(
+    `churn row: ${made.changes} changes over the HTTP API in ${made.seconds.toFixed(1)} s (${(made.changes / made.seconds).toFixed(1)}/s), ${made.failed} failed; ` +
+      `the answer cache served ${hitShare.toFixed(2)} % of its queries` + cpuPerChange(rows, churnRow, after.queries - before.queries, made.changes),
+  );
   await Promise.all([seamark.stop(), dnsmasq.stop()]);
+}
+
+/** The CPU a change took (HTTP, validation, disk, replication to the DNS thread): the churn row's CPU beyond the quiet row's per query. */
+function cpuPerChange(rows: Row[], churnRow: Row, queries: number, changes: number): string {
+  const quiet = rows.find((row) => row.server === 'seamark' && row.names === churnRow.names && row.profile === 'A');
+  if (quiet === undefined || changes === 0) return '';
+  return `; each change took ${(((churnRow.cpuUsPerQuery - quiet.cpuUsPerQuery) * queries) / changes / 1000).toFixed(2)} ms of seamark's CPU`;
 }
 
 /** Creates, changes and deletes hand-made records CHURN_PER_SECOND times a second until stopped. */
