@@ -142,8 +142,8 @@ export class AnswerCache {
    * The header, question and OPT of a plain query, read once and passed to the other methods; undefined when the
    * cache has nothing to do with it. The object is reused by the next `read`: copy it to keep it longer.
    */
-  read(message: Buffer): FastQuery | undefined {
-    return readFastQuery(message, this.udpPayloadMax, this.scratch);
+  read(message: Buffer, viewId = 0): FastQuery | undefined {
+    return readFastQuery(message, this.udpPayloadMax, this.scratch, viewId);
   }
 
   /**
@@ -264,7 +264,7 @@ export function textNameHash(name: string): number {
  * one question, no other records but an OPT of version 0,
  * nothing after it. Anything else is for the slow path (undefined).
  */
-function readFastQuery(message: Buffer, udpPayloadMax: number, into: FastQuery): FastQuery | undefined {
+function readFastQuery(message: Buffer, udpPayloadMax: number, into: FastQuery, viewId: number): FastQuery | undefined {
   const length = message.length;
   if (length < HEADER_SIZE + 5) return undefined;
   // QR clear, opcode 0; exactly one question and no answer or authority records.
@@ -310,8 +310,9 @@ function readFastQuery(message: Buffer, udpPayloadMax: number, into: FastQuery):
     limit = Math.min(Math.max(payload, 512), udpPayloadMax);
     variant |= EDNS_VARIANT | (((message[o + 7] as number) & 0x80) !== 0 ? DO_VARIANT : 0);
   }
-  // A signed 32-bit key: a small integer to V8, never a boxed number.
-  into.hash = hash ^ variant;
+  // A signed 32-bit key: a small integer to V8, never a boxed number. Each view (below 2^29) of one question has its
+  // own key, so one question is never answered from another view's entry.
+  into.hash = hash ^ variant ^ (viewId << 3);
   into.nameHash = nameHash;
   into.type = message.readUInt16BE(questionEnd - 4);
   into.questionEnd = questionEnd;
