@@ -12,7 +12,7 @@ import { answerChaos } from './chaos.js';
 import { answerTransfer } from './transfer.js';
 import { Turns } from './turns.js';
 import { PLAIN_UDP_SIZE, firstSoaSerialAt, parseQuery, type Edns, type Query } from './wire/read.js';
-import { MAX_MESSAGE_SIZE, encodeResponse, type ResponseOptions } from './wire/write.js';
+import { MAX_MESSAGE_SIZE, encodeResponse, rotatedAnswers, type ResponseOptions } from './wire/write.js';
 import type { DnsServerOptions } from './server.js';
 
 /** The record sections of a response, or `truncated` for an answer too big for the client. */
@@ -189,7 +189,10 @@ export class RequestPath {
     }
   }
 
-  /** Encodes the answer in each rotation of its addresses, full size with RA clear, for the fast path. */
+  /**
+   * Encodes the answer in each rotation of its addresses, full size with RA clear, for the fast path: an address
+   * RRset is encoded once and its records' bytes rotated; any other answer is looked up and encoded per rotation.
+   */
   private cacheZoneAnswer(message: Buffer, query: Query, fast: FastQuery, first: ZoneResponse, cache: AnswerCache, view: ClientView): void {
     // Already there (the client's UDP size was too small for it): nothing to encode again.
     if (cache.hasFreshZoneAnswer(message, fast)) return;
@@ -208,6 +211,11 @@ export class RequestPath {
       if (rotation > 0 && at !== serialAt) return;
       serialAt = at;
       encoded.writeUInt16BE(0, 0);
+      const rotated = rotation === 0 && rotations > 1 ? rotatedAnswers(encoded, query.questionEnd, rotations) : undefined;
+      if (rotated !== undefined) {
+        responses.push(...rotated);
+        break;
+      }
       responses.push(encoded);
     }
     cache.storeZone(message, fast, query.type, first.rcode, responses, generation, serialAt);
