@@ -83,6 +83,9 @@ describe('GET /v1/events on a running seamark', () => {
 
     const changes = stream.events.slice(1).map(data);
     assert.deepEqual(changes.map((c) => [c.kind, c.owner]), [['added', 'manual:vm1'], ['changed', 'manual:vm1'], ['removed', 'manual:vm1']]);
+    // What the operator page reads a row by: the source of every change (a removal too) and a hand-made record's id.
+    assert.deepEqual(changes.map((c) => [c.source, c.instance?.record]), [['manual', 'vm1'], ['manual', 'vm1'], ['manual', undefined]]);
+    assert.ok(snapshot.instances.every((instance: Instance & { record?: string }) => instance.record === undefined), 'only hand-made instances carry a record id');
     assert.deepEqual(changes[1].instance.addresses, ['10.80.0.6']);
     assert.equal(changes[2].instance, undefined);
     const generations = changes.map((c) => c.generation as number) as [number, number, number];
