@@ -57,7 +57,7 @@ export class Refresher {
       } finally {
         this.inFlight.delete(id);
         // Event numbers only matter to a sync running now; without one, forget them (reconcile 0 must not grow this).
-        if (state.syncing === undefined) state.lastEventOf.delete(id);
+        if (state.syncing === undefined) state.forgetEvent(id);
       }
     })();
   }

@@ -94,7 +94,7 @@ export class FullSync {
     const { registry, log, endpoint } = state.options;
     const started = performance.now();
     log.debug({ why }, 'Docker sync started');
-    const sequenceAtList = state.eventSequence;
+    const sequenceAtList = state.lastEventNumber;
     const containers = await state.listContainers(signal);
     const stateAtList = state.rememberListed(containers);
     let published = 0;
@@ -112,7 +112,7 @@ export class FullSync {
           continue;
         }
         inspected++;
-        const sequenceAtInspect = state.eventSequence;
+        const sequenceAtInspect = state.lastEventNumber;
         const inspection = await refresher.inspect(id, signal);
         if (signal.aborted) return;
         // An event newer than this inspect decides (its own refresh reads the container again).
@@ -142,7 +142,7 @@ export class FullSync {
       if (++changes % APPLY_BATCH === 0) await yieldToEventLoop();
     }
     refresher.synced(live, gone);
-    for (const [id, sequence] of state.lastEventOf) if (sequence <= sequenceAtList) state.lastEventOf.delete(id);
+    state.forgetEventsUpTo(sequenceAtList);
     for (const id of this.inspectedAs.keys()) if (!live.has(id)) this.inspectedAs.delete(id);
     state.degraded('connection', undefined);
     state.degraded('sync', undefined);

@@ -66,8 +66,8 @@ export class WatchState {
   /** The full sync running now, if any (sync.ts starts and ends it). */
   syncing: RunningSync | undefined;
   /** Events seen so far; each container remembers the number of its last event, so a sync never undoes a newer event. */
-  eventSequence = 0;
-  readonly lastEventOf = new Map<string, number>();
+  private eventSequence = 0;
+  private readonly lastEventOf = new Map<string, number>();
   /** What the daemon's list said per container at the last sync or stream check (undefined: no usable baseline), and which containers had events since. */
   listed: Map<string, string> | undefined;
   touched = new Set<string>();
@@ -90,6 +90,21 @@ export class WatchState {
       this.listed = undefined;
       this.touched.clear();
     }
+  }
+
+  /** The number of the last event seen: a sync compares against it what comes after. */
+  get lastEventNumber(): number {
+    return this.eventSequence;
+  }
+
+  /** Forgets the event number of one container (once no sync can need it). */
+  forgetEvent(id: string): void {
+    this.lastEventOf.delete(id);
+  }
+
+  /** Forgets the event numbers up to `sequence` (a sync has seen a list newer than them). */
+  forgetEventsUpTo(sequence: number): void {
+    for (const [id, number] of this.lastEventOf) if (number <= sequence) this.lastEventOf.delete(id);
   }
 
   /** Whether the container had an event numbered after `sequence`. */
