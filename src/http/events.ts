@@ -12,7 +12,8 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import type { Logger } from 'pino';
-import type { Instance } from '../registry/instance.js';
+import type { Instance, Source } from '../registry/instance.js';
+import { recordOfOwner } from '../registry/owners.js';
 import type { Registry, RegistryChange } from '../registry/registry.js';
 import { requireToken } from './auth.js';
 import { ErrorSchema, errorBody } from './errors.js';
@@ -24,9 +25,14 @@ export interface InstanceEvent {
   generation: number;
   kind: ChangeKind;
   owner: string;
+  /** The instance's source (config, manual or docker), also when it was removed. */
+  source: Source;
   /** The instance as it is now; absent when removed. */
-  instance?: Instance;
+  instance?: SentInstance;
 }
+
+/** An instance as the stream sends it: a hand-made one also carries its record id (for `/v1/records/{id}`). */
+export type SentInstance = Instance & { record?: string };
 
 export interface EventStreamSettings {
   /** Changes kept for clients that reconnect; older ones get a fresh snapshot. */
@@ -229,7 +235,7 @@ export class EventHub {
   private currentSnapshot(): Snapshot {
     const generation = this.registry.generation;
     if (this.latestSnapshot?.generation === generation) return this.latestSnapshot;
-    const data = JSON.stringify({ generation, instances: [...this.registry.all()] });
+    const data = JSON.stringify({ generation, instances: Array.from(this.registry.all(), sentInstance) });
     const snapshot: Snapshot = { generation, bytes: Buffer.from(`id: ${this.eventId(generation)}\nevent: snapshot\ndata: ${data}\n\n`) };
     this.latestSnapshot = snapshot;
     this.limitSnapshotsInFlight(snapshot);
@@ -326,12 +332,14 @@ export class EventHub {
     const before = this.instancesByOwner.get(instance.owner);
     this.instancesByOwner.set(instance.owner, instance);
     const kind: ChangeKind = before === undefined ? 'added' : before.healthy !== instance.healthy ? 'health' : 'changed';
-    return { generation, kind, owner: instance.owner, instance };
+    return { generation, kind, owner: instance.owner, source: instance.source, instance: sentInstance(instance) };
   }
 
   private removed(owner: string, generation: number): InstanceEvent[] {
-    if (!this.instancesByOwner.delete(owner)) return [];
-    return [{ generation, kind: 'removed', owner }];
+    const before = this.instancesByOwner.get(owner);
+    if (before === undefined) return [];
+    this.instancesByOwner.delete(owner);
+    return [{ generation, kind: 'removed', owner, source: before.source }];
   }
 
   /** Queues text for every client; encoded and written once per tick, so a burst of changes is one write per client. */
@@ -405,7 +413,8 @@ export const eventsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: EventsRou
         summary: 'Server-Sent Events of registry changes (text/event-stream); try `curl -N`',
         description: [
           'The stream opens with `event: snapshot` (`{generation, instances: [...]}`) and goes on with one `event: instance`',
-          'per change: `{generation, kind: added|changed|health|removed, owner, instance?}`. Every change carries',
+          'per change: `{generation, kind: added|changed|health|removed, owner, source, instance?}`; a hand-made instance',
+          'also carries `record`, its record id. Every change carries',
           '`id: <epoch>-<generation>`; a client that reconnects with that id in `Last-Event-ID` (or `?lastEventId=`)',
           'gets the changes it missed, or a new snapshot when they are no longer kept or seamark restarted.',
           'A `: heartbeat` comment comes every 15 s. A client that reads too slowly is disconnected (and may reconnect).',
@@ -448,3 +457,9 @@ export const eventsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: EventsRou
     },
   );
 };
+
+/** The instance with its record id when it is a hand-made record; any other as it is (no copy). */
+function sentInstance(instance: Instance): SentInstance {
+  const record = recordOfOwner(instance.owner);
+  return record === undefined ? instance : { ...instance, record };
+}

@@ -8,7 +8,7 @@ import type { Instance } from '../registry/instance.js';
 import { qualifyName } from '../registry/names.js';
 import { srvName, type Registry } from '../registry/registry.js';
 import { requireToken } from './auth.js';
-import { nodeOfOwner, OWNER_FORMS } from '../registry/owners.js';
+import { nodeOfOwner, OWNER_FORMS, recordOfOwner } from '../registry/owners.js';
 import { jsonBytes, perGeneration, sendJsonBytes } from './per-generation.js';
 
 export const NameEntrySchema = {
@@ -26,6 +26,7 @@ export const NameEntrySchema = {
     ttl: { type: 'integer' },
     source: { type: 'string', description: 'config, manual or docker' },
     owner: { type: 'string', description: OWNER_FORMS },
+    record: { type: 'string', description: 'Hand-made records: the record id (for /v1/records/{id})' },
     healthy: { type: 'boolean' },
     node: { type: 'string', description: 'Cluster mode: the node the instance comes from' },
   },
@@ -117,9 +118,11 @@ function byNameThenType(a: NameEntry, b: NameEntry): number {
 
 function entriesOf(instance: Instance, localNode: string | undefined): NameEntry[] {
   const node = localNode === undefined ? undefined : (nodeOfOwner(instance.owner) ?? localNode);
+  const record = recordOfOwner(instance.owner);
   const common = {
     source: instance.source,
     owner: instance.owner,
+    ...(record === undefined ? {} : { record }),
     healthy: instance.healthy,
     ...(instance.ttl === undefined ? {} : { ttl: instance.ttl }),
     ...(node === undefined ? {} : { node }),

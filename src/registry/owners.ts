@@ -48,6 +48,11 @@ export function containerOfOwner(owner: string): string | undefined {
   return owner.startsWith(DOCKER_OWNER_PREFIX) ? owner.slice(DOCKER_OWNER_PREFIX.length) : undefined;
 }
 
+/** The record id of a `manual:<id>` owner. */
+export function recordOfOwner(owner: string): string | undefined {
+  return owner.startsWith(MANUAL_OWNER_PREFIX) ? owner.slice(MANUAL_OWNER_PREFIX.length) : undefined;
+}
+
 /** A `docker:<id>` owner with the id cut to Docker's short form; any other owner as it is. */
 export function shortOwner(owner: string): string {
   return owner.startsWith(DOCKER_OWNER_PREFIX) ? owner.slice(0, DOCKER_OWNER_PREFIX.length + SHORT_CONTAINER_ID) : owner;

@@ -10,6 +10,7 @@ interface InstanceEvent {
   generation: number;
   kind: 'added' | 'changed' | 'health' | 'removed';
   owner: string;
+  source: string;
   instance?: Instance;
 }
 
@@ -44,7 +45,7 @@ function connect(): void {
         generation = event.generation;
         if (event.instance === undefined) table.remove(event.owner);
         else table.upsert(event.instance);
-        if (event.owner.startsWith('manual:')) scheduleRecordsReload();
+        if (event.source === 'manual') scheduleRecordsReload();
       } else if (name === 'generation') {
         generation = (data as { generation: number }).generation;
       }

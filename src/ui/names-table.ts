@@ -15,7 +15,7 @@ export interface NameRow {
   health: 'healthy' | 'unhealthy';
   ttl: string;
   owner: string;
-  /** manual:<id> rows carry their record id, for the actions. */
+  /** Rows of a hand-made record carry its id, for the actions. */
   recordId: string | undefined;
   /** Lower-case text the filter searches. */
   haystack: string;
@@ -162,7 +162,7 @@ export class NamesTable {
     const source = describeSource(instance);
     const health = instance.healthy ? 'healthy' : 'unhealthy';
     const ttl = instance.ttl === undefined ? 'default' : String(instance.ttl);
-    const recordId = instance.owner.startsWith('manual:') ? instance.owner.slice('manual:'.length) : undefined;
+    const recordId = instance.record;
     const v4 = instance.addresses.filter((address) => !address.includes(':')).join(', ');
     const v6 = instance.addresses.filter((address) => address.includes(':')).join(', ');
     const rows: NameRow[] = [];
@@ -186,9 +186,9 @@ export function describeSource(instance: Instance): string {
   let text: string;
   if (instance.source === 'docker') {
     const networks = origin?.networks?.length ? ` on ${origin.networks.join(', ')}` : '';
-    text = `container ${origin?.container ?? instance.owner.slice('docker:'.length, 'docker:'.length + 12)}${networks}`;
+    text = `container ${origin?.container ?? instance.owner}${networks}`;
   } else if (instance.source === 'manual') {
-    text = `hand-made ${instance.owner.slice('manual:'.length)}`;
+    text = `hand-made ${instance.record ?? instance.owner}`;
   } else {
     text = 'configuration';
   }

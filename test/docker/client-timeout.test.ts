@@ -2,21 +2,14 @@
 // tcp:// DOCKER_HOST) must not cut the event stream whenever Docker is quiet.
 import assert from 'node:assert/strict';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { after, before, describe, it } from 'node:test';
-import { freePort, startSeamark, type RunningSeamark } from '../helpers/seamark.js';
-import { addressesOf, containerAddresses, dockerUnavailable, removeByPrefix, runContainer, seamarkResolver, skipLoudly, testPrefix, waitUntil } from './engine.js';
+import { after, it } from 'node:test';
+import { freePort, seamarkForSuite } from '../helpers/seamark.js';
+import { addressesOf, containerAddresses, describeWithDocker, runContainer, seamarkResolver, waitUntil } from './engine.js';
 
-const unavailable = dockerUnavailable();
-if (unavailable !== undefined) skipLoudly(unavailable);
-const prefix = testPrefix('cto');
-
-describe('Docker over tcp:// with DOCKER_CLIENT_TIMEOUT set', { skip: unavailable, timeout: 60000 }, () => {
-  let seamark: RunningSeamark;
+describeWithDocker('Docker over tcp:// with DOCKER_CLIENT_TIMEOUT set', 'cto', { timeout: 60000 }, (prefix) => {
   let forwarder: Server;
   const connections = new Set<Socket>();
-
-  before(async () => {
-    await removeByPrefix(prefix);
+  const seamark = seamarkForSuite(async () => {
     // The daemon's socket on a loopback TCP port, as a remote DOCKER_HOST would be.
     const port = await freePort();
     forwarder = createServer((client) => {
@@ -29,17 +22,15 @@ describe('Docker over tcp:// with DOCKER_CLIENT_TIMEOUT set', { skip: unavailabl
       client.pipe(daemon).pipe(client);
     });
     await new Promise<void>((resolve) => forwarder.listen(port, '127.0.0.1', resolve));
-    seamark = await startSeamark({
+    return {
       config: { zones: ['docker'], docker: '', dockerEventsCheck: 0 },
       env: { DOCKER_HOST: `tcp://127.0.0.1:${port}`, DOCKER_CLIENT_TIMEOUT: '500' },
       waitFor: 'Docker containers synced',
-    });
+    };
   });
-  after(async () => {
-    await seamark?.stop();
+  after(() => {
     for (const socket of connections) socket.destroy();
     forwarder?.close();
-    await removeByPrefix(prefix);
   });
 
   it('keeps one event stream through quiet spells far longer than the timeout, and a new container resolves from its event', async () => {

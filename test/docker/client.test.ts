@@ -1,32 +1,17 @@
 // A real container client: busybox's own resolver, pointed at seamark with
 // `--dns`, finds another container by name.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startSeamark, freePort, type RunningSeamark } from '../helpers/seamark.js';
-import { bridgeGateway, containerAddresses, docker, dockerUnavailable, IMAGE, removeByPrefix, runContainer, skipLoudly, testPrefix } from './engine.js';
+import { it } from 'node:test';
+import { freePort, seamarkForSuite } from '../helpers/seamark.js';
+import { bridgeGateway, containerAddresses, describeWithDocker, docker, IMAGE, runContainer } from './engine.js';
 
-const unavailable = dockerUnavailable();
-if (unavailable !== undefined) skipLoudly(unavailable);
-const prefix = testPrefix('cli');
-
-describe('a container resolves another through seamark', { skip: unavailable, timeout: 120000 }, () => {
-  let seamark: RunningSeamark;
+describeWithDocker('a container resolves another through seamark', 'cli', { timeout: 120000 }, (prefix) => {
   let gateway: string;
-
-  before(async () => {
-    await removeByPrefix(prefix);
+  const seamark = seamarkForSuite(async () => {
     gateway = await bridgeGateway();
     // Port 53 on the bridge gateway: where `--dns <address>` sends a container's queries.
     const dnsPort = await freePort();
-    seamark = await startSeamark({
-      dnsPort,
-      config: { dns: [`127.0.0.1:${dnsPort}`, `${gateway}:53`], zones: ['docker'], http: 'off' },
-      waitFor: 'Docker containers synced',
-    });
-  });
-  after(async () => {
-    await seamark?.stop();
-    await removeByPrefix(prefix);
+    return { dnsPort, config: { dns: [`127.0.0.1:${dnsPort}`, `${gateway}:53`], zones: ['docker'], http: 'off' }, waitFor: 'Docker containers synced' };
   });
 
   it('busybox nslookup in a container started with --dns finds a container by name', async () => {

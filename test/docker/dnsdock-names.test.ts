@@ -1,27 +1,15 @@
 // --dnsdock-names: DNSDock's default names for every container, labelled or not.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { it } from 'node:test';
 import { dig } from '../helpers/dig.js';
-import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
-import { addressesOf, containerAddresses, dockerUnavailable, removeByPrefix, runContainer, sameSet, seamarkResolver, skipLoudly, testPrefix, waitUntil } from './engine.js';
+import { seamarkForSuite, withSeamark } from '../helpers/seamark.js';
+import { addressesOf, containerAddresses, describeWithDocker, runContainer, sameSet, seamarkResolver, waitUntil } from './engine.js';
 
-const unavailable = dockerUnavailable();
-if (unavailable !== undefined) skipLoudly(unavailable);
-const prefix = testPrefix('dnd');
 // IMAGE (seamark-test-busybox:latest) cut as DNSDock cuts it: no registry path, no tag.
 const IMAGE_NAME = 'seamark-test-busybox';
 
-describe('--dnsdock-names', { skip: unavailable, timeout: 120000 }, () => {
-  let seamark: RunningSeamark;
-
-  before(async () => {
-    await removeByPrefix(prefix);
-    seamark = await startSeamark({ config: { zones: ['docker'], http: 'off' }, args: ['--dnsdock-names', 'true'], waitFor: 'Docker containers synced' });
-  });
-  after(async () => {
-    await seamark?.stop();
-    await removeByPrefix(prefix);
-  });
+describeWithDocker('--dnsdock-names', 'dnd', { timeout: 120000 }, (prefix) => {
+  const seamark = seamarkForSuite({ config: { zones: ['docker'], http: 'off' }, args: ['--dnsdock-names', 'true'], waitFor: 'Docker containers synced' });
 
   it('answers <container>.<image>.<zone> for an unlabelled container and <image>.<zone> with every container of the image', async () => {
     const resolver = seamarkResolver(seamark.dnsPort);
@@ -41,19 +29,13 @@ describe('--dnsdock-names', { skip: unavailable, timeout: 120000 }, () => {
   });
 });
 
-describe('without --dnsdock-names', { skip: unavailable, timeout: 120000 }, () => {
+describeWithDocker('without --dnsdock-names', 'dnq', { timeout: 120000 }, (quiet) => {
   it('gives an unlabelled container no DNSDock name', async () => {
-    const quiet = testPrefix('dnq');
-    await removeByPrefix(quiet);
-    const seamark = await startSeamark({ config: { zones: ['docker'], http: 'off' }, waitFor: 'Docker containers synced' });
-    try {
+    await withSeamark({ config: { zones: ['docker'], http: 'off' }, waitFor: 'Docker containers synced' }, async (seamark) => {
       await runContainer(`${quiet}plain`);
       const resolver = seamarkResolver(seamark.dnsPort);
       await waitUntil('the container name', async () => (await addressesOf(resolver, `${quiet}plain.docker`)).length > 0);
       assert.equal((await dig(seamark.dnsPort, `${quiet}plain.${IMAGE_NAME}.docker`)).status, 'NXDOMAIN');
-    } finally {
-      await seamark.stop();
-      await removeByPrefix(quiet);
-    }
+    });
   });
 });

@@ -6,6 +6,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Resolver } from 'node:dns/promises';
+import { after, before, describe } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -96,6 +97,22 @@ export async function waitForDockerPs(httpPort: number, prefix: string, timeoutM
 export async function readyz(httpPort: number): Promise<{ status: number; body: { ready: boolean; pending: string[]; degraded?: Record<string, string> } }> {
   const response = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
   return { status: response.status, body: (await response.json()) as { ready: boolean; pending: string[]; degraded?: Record<string, string> } };
+}
+
+/**
+ * describe() for tests against the real engine: skipped, and said loudly, when there is none; the containers and
+ * networks named with the suite's prefix (from `tag`, unique to the run) are removed before it and after it.
+ * `body` is given the prefix to name what it creates.
+ */
+export function describeWithDocker(name: string, tag: string, options: { timeout?: number }, body: (prefix: string) => void): void {
+  const unavailable = dockerUnavailable();
+  if (unavailable !== undefined) skipLoudly(unavailable);
+  const prefix = testPrefix(tag);
+  describe(name, { skip: unavailable, ...options }, () => {
+    before(() => removeByPrefix(prefix));
+    body(prefix);
+    after(() => removeByPrefix(prefix));
+  });
 }
 
 /** A unique name prefix for one test file, so cleanup removes only what it created. */

@@ -5,24 +5,24 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { promisify } from 'node:util';
 import { dig } from '../helpers/dig.js';
-import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import { seamarkForSuite } from '../helpers/seamark.js';
 import {
-  addressesOf, containerAddresses, DockerSocketProxy, dockerUnavailable, removeByPrefix, runContainer, sameSet, seamarkResolver, skipLoudly, testPrefix, waitForDockerPs, waitUntil,
+  addressesOf, containerAddresses, describeWithDocker, DockerSocketProxy, runContainer, sameSet, seamarkResolver, waitForDockerPs, waitUntil,
 } from './engine.js';
 
 const run = promisify(execFile);
-const unavailable = dockerUnavailable();
-if (unavailable !== undefined) skipLoudly(unavailable);
-const prefix = testPrefix('odd');
 // Opt-in mode: containers of other test runs on the same engine change nothing here.
 const ENABLE = ['--label', 'seamark.enable=true'];
 
-describe('awkward containers', { skip: unavailable, timeout: 300000 }, () => {
-  let seamark: RunningSeamark;
+describeWithDocker('awkward containers', 'odd', { timeout: 300000 }, (prefix) => {
   const proxy = new DockerSocketProxy();
+  const seamark = seamarkForSuite(async () => {
+    await proxy.open();
+    return { config: { zones: ['docker'], publishAll: false, dockerReconcile: 1, docker: `unix://${proxy.path}` }, waitFor: 'Docker containers synced' };
+  });
   let resolver: ReturnType<typeof seamarkResolver>;
   const resolvesTo = (host: string, expected: string[]) =>
     waitUntil(`${host} → ${expected.join(',') || 'nothing'}`, async () => sameSet(await addressesOf(resolver, host), expected));
@@ -30,20 +30,10 @@ describe('awkward containers', { skip: unavailable, timeout: 300000 }, () => {
     waitUntil(`a warning naming ${container}`, async () =>
       seamark.logs.some((l) => l.level === 40 && String(l.msg).includes(`container ${container}`) && pattern.test(((l.problems as string[] | undefined) ?? []).join('; '))), 10000, 50);
 
-  before(async () => {
-    await removeByPrefix(prefix);
-    await proxy.open();
-    seamark = await startSeamark({
-      config: { zones: ['docker'], publishAll: false, dockerReconcile: 1, docker: `unix://${proxy.path}` },
-      waitFor: 'Docker containers synced',
-    });
+  before(() => {
     resolver = seamarkResolver(seamark.dnsPort);
   });
-  after(async () => {
-    await seamark?.stop();
-    await proxy.cut();
-    await removeByPrefix(prefix);
-  });
+  after(() => proxy.cut());
 
   it('registrator ports outside 1–65535 are refused with a warning; SRV queries and AXFR keep answering', async () => {
     const id = await runContainer(`${prefix}ports`, [...ENABLE, '-e', 'SERVICE_99999_NAME=big', '-e', 'SERVICE_0_NAME=zero', '-e', `SERVICE_8080_NAME=${prefix}admin`, '--expose', '8080']);

@@ -1,30 +1,18 @@
 // Opt-in mode, per-container network choice and host-network containers at a configured address.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { it } from 'node:test';
 import { dig } from '../helpers/dig.js';
-import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
-import { addressesOf, docker, dockerUnavailable, removeByPrefix, runContainer, sameSet, seamarkResolver, skipLoudly, testPrefix, waitUntil } from './engine.js';
+import { seamarkForSuite } from '../helpers/seamark.js';
+import { addressesOf, describeWithDocker, docker, runContainer, sameSet, seamarkResolver, waitUntil } from './engine.js';
 
-const unavailable = dockerUnavailable();
-if (unavailable !== undefined) skipLoudly(unavailable);
-const prefix = testPrefix('opt');
 // A documentation address (RFC 5737): only ever put in answers, never contacted.
 const HOST_ADDRESS = '192.0.2.53';
 
-describe('opt-in publishing, seamark.network and host-network containers', { skip: unavailable, timeout: 120000 }, () => {
-  let seamark: RunningSeamark;
-
-  before(async () => {
-    await removeByPrefix(prefix);
-    seamark = await startSeamark({
-      config: { zones: ['docker'], http: 'off' },
-      args: ['--publish-all', 'false', '--docker-host-address', HOST_ADDRESS],
-      waitFor: 'Docker containers synced',
-    });
-  });
-  after(async () => {
-    await seamark?.stop();
-    await removeByPrefix(prefix);
+describeWithDocker('opt-in publishing, seamark.network and host-network containers', 'opt', { timeout: 120000 }, (prefix) => {
+  const seamark = seamarkForSuite({
+    config: { zones: ['docker'], http: 'off' },
+    args: ['--publish-all', 'false', '--docker-host-address', HOST_ADDRESS],
+    waitFor: 'Docker containers synced',
   });
 
   it('publishes only seamark.enable=true containers, on the networks they choose, and host-network ones at the host address', async () => {

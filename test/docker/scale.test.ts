@@ -1,26 +1,14 @@
 // 200 containers started at once: every one resolvable, and how long it took.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
-import { addressesOf, dockerUnavailable, removeByPrefix, runContainer, seamarkResolver, skipLoudly, testPrefix, waitUntil } from './engine.js';
+import { it } from 'node:test';
+import { seamarkForSuite } from '../helpers/seamark.js';
+import { addressesOf, describeWithDocker, runContainer, seamarkResolver, waitUntil } from './engine.js';
 
-const unavailable = dockerUnavailable();
-if (unavailable !== undefined) skipLoudly(unavailable);
-const prefix = testPrefix('many');
 const COUNT = 200;
 const PARALLEL_RUNS = 20;
 
-describe(`${COUNT} containers at once`, { skip: unavailable, timeout: 480000 }, () => {
-  let seamark: RunningSeamark;
-
-  before(async () => {
-    await removeByPrefix(prefix);
-    seamark = await startSeamark({ config: { zones: ['docker'], http: 'off', logLevel: 'info' }, waitFor: 'Docker containers synced' });
-  });
-  after(async () => {
-    await seamark?.stop();
-    await removeByPrefix(prefix);
-  });
+describeWithDocker(`${COUNT} containers at once`, 'many', { timeout: 480000 }, (prefix) => {
+  const seamark = seamarkForSuite({ config: { zones: ['docker'], http: 'off', logLevel: 'info' }, waitFor: 'Docker containers synced' });
 
   it(`all ${COUNT} resolve; prints the time from the last docker run to all resolving`, async () => {
     const names = Array.from({ length: COUNT }, (_, i) => `${prefix}c${i}`);

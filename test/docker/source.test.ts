@@ -1,33 +1,21 @@
 // The Docker source against a real engine: containers started with the
 // docker CLI, answers read with dig and Node's resolver from the real seamark.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, it } from 'node:test';
 import { dig } from '../helpers/dig.js';
-import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
-import {
-  addressesOf, containerAddresses, docker, dockerUnavailable, removeByPrefix, runContainer, sameSet, seamarkResolver, skipLoudly, testPrefix, waitUntil,
-} from './engine.js';
+import { seamarkForSuite } from '../helpers/seamark.js';
+import { addressesOf, containerAddresses, describeWithDocker, docker, runContainer, sameSet, seamarkResolver, waitUntil } from './engine.js';
 
-const unavailable = dockerUnavailable();
-if (unavailable !== undefined) skipLoudly(unavailable);
-const prefix = testPrefix('src');
-
-describe('Docker source against a real engine', { skip: unavailable, timeout: 240000 }, () => {
-  let seamark: RunningSeamark;
+describeWithDocker('Docker source against a real engine', 'src', { timeout: 240000 }, (prefix) => {
+  const seamark = seamarkForSuite({ config: { zones: ['docker'], dockerReconcile: 60, http: 'off' }, waitFor: 'Docker containers synced' });
   let resolver: ReturnType<typeof seamarkResolver>;
   const name = (suffix: string) => `${prefix}${suffix}`;
   const fqdn = (suffix: string) => `${prefix}${suffix}.docker`;
   const resolvesTo = (host: string, expected: string[], family: 4 | 6 = 4) =>
     waitUntil(`${host} → ${expected.join(',') || 'nothing'}`, async () => sameSet(await addressesOf(resolver, host, family), expected));
 
-  before(async () => {
-    await removeByPrefix(prefix);
-    seamark = await startSeamark({ config: { zones: ['docker'], dockerReconcile: 60, http: 'off' }, waitFor: 'Docker containers synced' });
+  before(() => {
     resolver = seamarkResolver(seamark.dnsPort);
-  });
-  after(async () => {
-    await seamark?.stop();
-    await removeByPrefix(prefix);
   });
 
   it('answers a new container within milliseconds of docker run, and NXDOMAIN after docker stop', async () => {

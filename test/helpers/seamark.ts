@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 
@@ -123,6 +124,32 @@ export async function startSeamark(options: StartOptions = {}): Promise<RunningS
       return exited;
     },
   };
+}
+
+/**
+ * The seamark of the tests in the describe() this is called in: started before the first of them, stopped after
+ * the last. Its fields are filled in by then. `options` may be a function, called in that before() (for what has
+ * to exist first: a port, a certificate, a proxy).
+ */
+export function seamarkForSuite(options: StartOptions | (() => StartOptions | Promise<StartOptions>) = {}): RunningSeamark {
+  const seamark = {} as Partial<RunningSeamark>;
+  before(async () => {
+    Object.assign(seamark, await startSeamark(typeof options === 'function' ? await options() : options));
+  });
+  after(async () => {
+    await seamark.stop?.();
+  });
+  return seamark as RunningSeamark;
+}
+
+/** Runs `test` with a seamark of its own, stopped after it whatever it did. */
+export async function withSeamark<T>(options: StartOptions, test: (seamark: RunningSeamark) => Promise<T>): Promise<T> {
+  const seamark = await startSeamark(options);
+  try {
+    return await test(seamark);
+  } finally {
+    await seamark.stop();
+  }
 }
 
 /** A metric's value on seamark's /metrics, summed over its labels; fails when the metric is not exported. */

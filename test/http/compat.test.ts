@@ -1,18 +1,12 @@
 // DNSDock and Mesos-DNS routes answer in their original JSON shapes; operations endpoints; metrics count queries.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { dig } from '../helpers/dig.js';
-import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import { seamarkForSuite } from '../helpers/seamark.js';
 import { api, digAddresses } from './client.js';
 
 describe('compatibility and operations routes', () => {
-  let seamark: RunningSeamark;
-  before(async () => {
-    seamark = await startSeamark({ config: { docker: 'off', ttl: 30, upstreams: ['127.0.0.1:9'], hosts: [{ names: ['Filer'], addresses: ['10.81.0.1'], ttl: 60 }] } });
-  });
-  after(async () => {
-    await seamark.stop();
-  });
+  const seamark = seamarkForSuite({ config: { docker: 'off', ttl: 30, upstreams: ['127.0.0.1:9'], hosts: [{ names: ['Filer'], addresses: ['10.81.0.1'], ttl: 60 }] } });
 
   describe('DNSDock', () => {
     it('adds a service the way DNSDock documents it (curl --data-ascii, any key case) and serves its names', async () => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { dig } from '../helpers/dig.js';
-import { startSeamark } from '../helpers/seamark.js';
+import { startSeamark, withSeamark } from '../helpers/seamark.js';
 import { api, digAddresses } from './client.js';
 
 const config = { docker: 'off' };
@@ -30,22 +30,18 @@ describe('DNSDock writes', () => {
     first.process.kill('SIGKILL');
     await first.stop();
 
-    const second = await startSeamark({ config, dataDir: first.dataDir });
-    try {
+    await withSeamark({ config, dataDir: first.dataDir }, async (second) => {
       const record = (await api(second.httpPort, 'GET', '/v1/records/full')).body;
       assert.equal(record.ttl, 5);
       assert.equal(record.names.length, 64);
       assert.deepEqual(await digAddresses(second.dnsPort, 'alias-63.docker'), ['10.63.0.1']);
       assert.equal((await api(second.httpPort, 'GET', '/v1/records/many')).status, 404);
       assert.deepEqual((await api(second.httpPort, 'GET', '/readyz')).body.problems, []);
-    } finally {
-      await second.stop();
-    }
+    });
   });
 
   it('loses no change when PATCHes race, and a PATCH racing a DELETE never brings the record back', async () => {
-    const seamark = await startSeamark({ config });
-    try {
+    const dataDir = await withSeamark({ config }, async (seamark) => {
       for (let round = 0; round < 20; round++) {
         const id = `race-${round}`;
         assert.equal((await api(seamark.httpPort, 'PUT', `/services/${id}`, { name: 'app', image: `img${round}`, ip: '10.64.0.1' })).status, 200);
@@ -71,21 +67,16 @@ describe('DNSDock writes', () => {
         assert.equal((await api(seamark.httpPort, 'GET', `/services/${id}`)).status, 404, `round ${round}: the deleted service came back`);
         assert.deepEqual((await dig(seamark.dnsPort, `gone-img${round}.docker`, 'A')).answer, []);
       }
-    } finally {
-      await seamark.stop();
-    }
-    const restarted = await startSeamark({ config, dataDir: seamark.dataDir });
-    try {
+      return seamark.dataDir;
+    });
+    await withSeamark({ config, dataDir }, async (restarted) => {
       const ids = Object.keys((await api(restarted.httpPort, 'GET', '/services')).body);
       assert.deepEqual(ids.filter((id) => id.startsWith('gone-')), [], 'a deleted service is back on disk');
-    } finally {
-      await restarted.stop();
-    }
+    });
   });
 
   it('changes only the fields a PATCH names: no renaming, no lease renewal, and no 400 for an id that is not a name', async () => {
-    const seamark = await startSeamark({ config });
-    try {
+    await withSeamark({ config }, async (seamark) => {
       const created = await api(seamark.httpPort, 'PUT', '/v1/records/web-vm', { names: ['web'], addresses: ['10.66.0.1'], srv: [{ service: 'http', port: 80 }], lease: 600 });
       assert.equal(created.status, 201);
       const patched = await api(seamark.httpPort, 'PATCH', '/services/web-vm', { ttl: 9 });
@@ -112,8 +103,6 @@ describe('DNSDock writes', () => {
 
       const missing = await api(seamark.httpPort, 'PATCH', '/services/nobody', { ttl: 4 });
       assert.equal(missing.status, 404);
-    } finally {
-      await seamark.stop();
-    }
+    });
   });
 });

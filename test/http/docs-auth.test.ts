@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { networkInterfaces } from 'node:os';
 import { describe, it } from 'node:test';
-import { freePort, startSeamark } from '../helpers/seamark.js';
+import { freePort, withSeamark } from '../helpers/seamark.js';
 
 /** An address of this machine that is not loopback: a request to it comes from beyond loopback. */
 function outsideAddress(): string | undefined {
@@ -17,8 +17,7 @@ describe('the API documentation beyond loopback', { skip: address === undefined 
   it('needs the token for /docs/json and /docs from beyond loopback, not from loopback', async () => {
     const port = await freePort();
     const token = 'docs-token-0123456789';
-    const seamark = await startSeamark({ config: { docker: 'off', http: `0.0.0.0:${port}`, token } });
-    try {
+    await withSeamark({ config: { docker: 'off', http: `0.0.0.0:${port}`, token } }, async (seamark) => {
       const get = (host: string, path: string, bearer?: string) =>
         fetch(`http://${host}:${port}${path}`, { headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` } });
       assert.equal((await get(address as string, '/v1/records')).status, 401, 'a read of the API beyond loopback needs the token');
@@ -28,8 +27,6 @@ describe('the API documentation beyond loopback', { skip: address === undefined 
       assert.equal(withToken.status, 200);
       assert.equal(((await withToken.json()) as { openapi: string }).openapi.startsWith('3.'), true);
       assert.equal((await get('127.0.0.1', '/docs/json')).status, 200, 'reads from loopback stay open');
-    } finally {
-      await seamark.stop();
-    }
+    });
   });
 });

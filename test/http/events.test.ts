@@ -9,12 +9,12 @@ import { request as httpRequest, type ClientRequest } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { pino } from 'pino';
+
 import { eventsRoutes, type EventStreamSettings } from '../../src/http/events.js';
 import type { Instance } from '../../src/registry/instance.js';
 import { Registry } from '../../src/registry/registry.js';
 import { buildQuery, sendRaw } from '../helpers/raw.js';
-import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import { seamarkForSuite } from '../helpers/seamark.js';
 import { api, waitUntil } from './client.js';
 
 interface SseEvent {
@@ -59,13 +59,7 @@ function subscribe(url: string, headers: Record<string, string> = {}) {
 const data = (event: SseEvent | undefined) => JSON.parse(event?.data ?? 'null');
 
 describe('GET /v1/events on a running seamark', () => {
-  let seamark: RunningSeamark;
-  before(async () => {
-    seamark = await startSeamark({ config: { docker: 'off', hosts: [{ names: ['static'], addresses: ['10.80.0.1'] }] } });
-  });
-  after(async () => {
-    await seamark.stop();
-  });
+  const seamark = seamarkForSuite({ config: { docker: 'off', hosts: [{ names: ['static'], addresses: ['10.80.0.1'] }] } });
   const url = () => `http://127.0.0.1:${seamark.httpPort}/v1/events`;
 
   it('opens with a snapshot, then sends each change with its generation', async () => {
@@ -83,6 +77,9 @@ describe('GET /v1/events on a running seamark', () => {
 
     const changes = stream.events.slice(1).map(data);
     assert.deepEqual(changes.map((c) => [c.kind, c.owner]), [['added', 'manual:vm1'], ['changed', 'manual:vm1'], ['removed', 'manual:vm1']]);
+    // What the operator page reads a row by: the source of every change (a removal too) and a hand-made record's id.
+    assert.deepEqual(changes.map((c) => [c.source, c.instance?.record]), [['manual', 'vm1'], ['manual', 'vm1'], ['manual', undefined]]);
+    assert.ok(snapshot.instances.every((instance: Instance & { record?: string }) => instance.record === undefined), 'only hand-made instances carry a record id');
     assert.deepEqual(changes[1].instance.addresses, ['10.80.0.6']);
     assert.equal(changes[2].instance, undefined);
     const generations = changes.map((c) => c.generation as number) as [number, number, number];
@@ -251,17 +248,13 @@ function countingStream(port: number) {
 }
 
 describe('GET /v1/events, many clients on a large registry (3,000 records × 64 names)', () => {
-  let seamark: RunningSeamark;
   const RECORDS = 3000;
   // Names of about 50 characters: an 11.6 MB snapshot, as in the report this reproduces.
   const nameOf = (i: number, j: number) => `r${i}-n${j}-${'x'.repeat(38)}`;
-  before(async () => {
+  const seamark = seamarkForSuite(() => {
     const hosts = Array.from({ length: RECORDS }, (_, i) => ({ names: Array.from({ length: 64 }, (_, j) => nameOf(i, j)), addresses: [`10.90.${i >> 8}.${i & 255}`] }));
     // The stream limits raised so that every client of these tests gets its stream.
-    seamark = await startSeamark({ config: { docker: 'off', upstreams: [], logLevel: 'info', eventsMaxStreams: 250, eventsMaxStreamsPerClient: 250, httpMaxConnections: 600, hosts } });
-  });
-  after(async () => {
-    await seamark.stop();
+    return { config: { docker: 'off', upstreams: [], logLevel: 'info', eventsMaxStreams: 250, eventsMaxStreamsPerClient: 250, httpMaxConnections: 600, hosts } };
   });
 
   it('answers every DNS query and /healthz while 150 clients open a stream each, and memory stays far below a snapshot per client', { timeout: 240_000 }, async () => {

@@ -2,12 +2,12 @@
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { dig } from '../helpers/dig.js';
 import { runHealthCheck } from '../../src/sources/manual/health.js';
 import type { HealthCheck } from '../../src/sources/manual/record.js';
 import { ManualClock } from '../helpers/clock.js';
-import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import { seamarkForSuite } from '../helpers/seamark.js';
 import { buildTestApi } from './app.js';
 import { api, digAddresses, waitUntil } from './client.js';
 
@@ -68,14 +68,8 @@ async function settled(): Promise<void> {
 }
 
 describe('leases and health checks', () => {
-  let seamark: RunningSeamark;
-  before(async () => {
-    // failOpen off, so an unhealthy only instance leaves the answers rather than being served anyway.
-    seamark = await startSeamark({ config: { docker: 'off', failOpen: false } });
-  });
-  after(async () => {
-    await seamark.stop();
-  });
+  // failOpen off, so an unhealthy only instance leaves the answers rather than being served anyway.
+  const seamark = seamarkForSuite({ config: { docker: 'off', failOpen: false } });
 
   // The one lease test on the real clock, end to end: a 1 s lease lapses in a running seamark.
   it('keeps a year-long lease (past the 24.8-day limit of one Node timer) while a short lease beside it lapses on time', async () => {

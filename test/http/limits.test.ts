@@ -11,7 +11,7 @@ import { connect, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { dig } from '../helpers/dig.js';
 import { buildQuery, sendRaw } from '../helpers/raw.js';
-import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import { type RunningSeamark, withSeamark } from '../helpers/seamark.js';
 import { waitUntil } from './client.js';
 
 function openSocket(port: number): Promise<Socket> {
@@ -64,10 +64,30 @@ async function floodIdle(port: number, count: number): Promise<Socket[]> {
   return sockets;
 }
 
+/** What a test opens against seamark: a kept-alive connection, idle sockets of a flood, event streams held open. */
+interface Opened {
+  agent: Agent;
+  sockets: Socket[];
+  held: ClientRequest[];
+}
+
+/** Runs `test` on a seamark of its own (`config` beside docker: off); what it opened is closed after it, whatever it did. */
+async function withLimitedSeamark(config: Record<string, unknown>, test: (seamark: RunningSeamark, opened: Opened) => Promise<void>): Promise<void> {
+  await withSeamark({ config: { docker: 'off', ...config } }, async (seamark) => {
+    const opened: Opened = { agent: new Agent({ keepAlive: true, maxSockets: 1 }), sockets: [], held: [] };
+    try {
+      await test(seamark, opened);
+    } finally {
+      for (const socket of opened.sockets) socket.destroy();
+      for (const req of opened.held) req.destroy();
+      opened.agent.destroy();
+    }
+  });
+}
+
 describe('HTTP limits', () => {
   it('closes an idle connection and one whose body trickles in, after httpTimeout', async () => {
-    const seamark = await startSeamark({ config: { docker: 'off', httpTimeout: 1 } });
-    try {
+    await withSeamark({ config: { docker: 'off', httpTimeout: 1 } }, async (seamark) => {
       const idle = await openSocket(seamark.httpPort);
       idle.on('error', () => undefined);
       const trickle = await openSocket(seamark.httpPort);
@@ -86,38 +106,26 @@ describe('HTTP limits', () => {
         idle.destroy();
         trickle.destroy();
       }
-    } finally {
-      await seamark.stop();
-    }
+    });
   });
 
   it('keeps serving writes and DNS over TCP while idle sockets flood in beyond httpMaxConnections', async () => {
-    const seamark = await startSeamark({ config: { docker: 'off', httpMaxConnections: 20 } });
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    let sockets: Socket[] = [];
-    try {
+    await withLimitedSeamark({ httpMaxConnections: 20 }, async (seamark, { agent, sockets }) => {
       assert.equal((await put(agent, seamark.httpPort, '/v1/records/before', { names: ['before'], addresses: ['10.93.0.1'] })).status, 201);
       tightenFileLimit(seamark, 60);
-      sockets = await floodIdle(seamark.httpPort, 150);
+      sockets.push(...(await floodIdle(seamark.httpPort, 150)));
       const reply = await put(agent, seamark.httpPort, '/v1/records/during', { names: ['during'], addresses: ['10.93.0.2'] });
       assert.equal(reply.status, 201, reply.text);
       const answer = await dig(seamark.dnsPort, 'during.docker', 'A', '+tcp');
       assert.deepEqual(answer.answer.map((r) => r.data), ['10.93.0.2']);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      agent.destroy();
-      await seamark.stop();
-    }
+    });
   });
 
   it('answers 503 without a path when the store runs out of file descriptors, and writes again once they are back', async () => {
-    const seamark = await startSeamark({ config: { docker: 'off', httpMaxConnections: 100000 } });
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    let sockets: Socket[] = [];
-    try {
+    await withLimitedSeamark({ httpMaxConnections: 100000 }, async (seamark, { agent, sockets }) => {
       assert.equal((await put(agent, seamark.httpPort, '/v1/records/first', { names: ['first'], addresses: ['10.94.0.1'] })).status, 201);
       const limit = tightenFileLimit(seamark, 30);
-      sockets = await floodIdle(seamark.httpPort, 60);
+      sockets.push(...(await floodIdle(seamark.httpPort, 60)));
       // The server accepts the flood at its own pace: the write must come once every descriptor is taken.
       await waitUntil(() => openFiles(seamark) >= limit, 20000, 'the idle sockets to take every file descriptor');
       const refused = await put(agent, seamark.httpPort, '/v1/records/starved', { names: ['starved'], addresses: ['10.94.0.2'] });
@@ -126,20 +134,13 @@ describe('HTTP limits', () => {
       assert.ok(!refused.text.includes('/'), `no path in ${refused.text}`);
       assert.match(refused.text, /EMFILE/);
       assert.equal(refused.headers['retry-after'], '5');
-      for (const socket of sockets) socket.destroy();
-      sockets = [];
+      for (const socket of sockets.splice(0)) socket.destroy();
       await waitUntil(async () => (await put(agent, seamark.httpPort, '/v1/records/starved', { names: ['starved'], addresses: ['10.94.0.2'] })).status === 201, 20000, 'writes to work again');
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      agent.destroy();
-      await seamark.stop();
-    }
+    });
   });
 
   it('holds 600 /v1/events streams to their caps, with 503 or 429 and Retry-After, while /healthz, /readyz and a PUT succeed', { timeout: 120_000 }, async () => {
-    const seamark = await startSeamark({ config: { docker: 'off' } });
-    const held: ClientRequest[] = [];
-    try {
+    await withLimitedSeamark({}, async (seamark, { held }) => {
       // From 40 loopback addresses, 15 each: within the per-address cap (16), beyond the cap on all streams (64).
       // A hundred at a time: 600 connections at once would pass httpMaxConnections (512), whose excess the server
       // closes unanswered, before the refused streams' connections are gone.
@@ -159,16 +160,11 @@ describe('HTTP limits', () => {
       assert.equal(written.status, 201, written.text);
       // And DNS serves it.
       assert.equal((await dig(seamark.dnsPort, 'during-streams.docker', 'A')).answer[0]?.data, '10.95.0.1');
-    } finally {
-      for (const req of held) req.destroy();
-      await seamark.stop();
-    }
+    });
   });
 
   it('refuses a stream beyond eventsMaxStreamsPerClient with 429 and a message naming the limit, and one beyond eventsMaxStreams with 503', { timeout: 60_000 }, async () => {
-    const seamark = await startSeamark({ config: { docker: 'off', eventsMaxStreams: 5, eventsMaxStreamsPerClient: 3 } });
-    const held: ClientRequest[] = [];
-    try {
+    await withLimitedSeamark({ eventsMaxStreams: 5, eventsMaxStreamsPerClient: 3 }, async (seamark, { held }) => {
       for (let i = 0; i < 3; i++) assert.equal((await openStream(seamark.httpPort, '127.0.0.1', held)).status, 200);
       const perClient = await openStream(seamark.httpPort, '127.0.0.1', held);
       assert.equal(perClient.status, 429);
@@ -185,29 +181,26 @@ describe('HTTP limits', () => {
       // A stream that ends frees its place.
       held.shift()?.destroy();
       await waitUntil(async () => (await openStream(seamark.httpPort, '127.0.0.1', held)).status === 200, 10_000, 'a freed place');
-    } finally {
-      for (const req of held) req.destroy();
-      await seamark.stop();
-    }
+    });
   });
 
   it('answers every DNS query through a flood of pipelined large-header requests', { timeout: 60_000 }, async () => {
-    const seamark = await startSeamark({ config: { docker: 'off', upstreams: [], hosts: [{ names: ['web'], addresses: ['10.96.0.1'] }] } });
-    const flood = startFlood(seamark.httpPort, 20);
-    try {
-      await waitUntil(() => flood.answered() > 1000, 20_000, 'the flood to be answered');
-      let unanswered = 0;
-      for (let i = 0; i < 200; i++) {
-        const reply = await sendRaw(seamark.dnsPort, buildQuery('web.docker', 1, { id: i }), 1000);
-        if (reply?.readUInt16BE(6) !== 1) unanswered++;
-        await new Promise((resolve) => setTimeout(resolve, 5));
+    await withSeamark({ config: { docker: 'off', upstreams: [], hosts: [{ names: ['web'], addresses: ['10.96.0.1'] }] } }, async (seamark) => {
+      const flood = startFlood(seamark.httpPort, 20);
+      try {
+        await waitUntil(() => flood.answered() > 1000, 20_000, 'the flood to be answered');
+        let unanswered = 0;
+        for (let i = 0; i < 200; i++) {
+          const reply = await sendRaw(seamark.dnsPort, buildQuery('web.docker', 1, { id: i }), 1000);
+          if (reply?.readUInt16BE(6) !== 1) unanswered++;
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        assert.equal(unanswered, 0, 'every query answered within 1 s during the flood');
+        assert.ok(flood.answered() > 1000);
+      } finally {
+        flood.stop();
       }
-      assert.equal(unanswered, 0, 'every query answered within 1 s during the flood');
-      assert.ok(flood.answered() > 1000);
-    } finally {
-      flood.stop();
-      await seamark.stop();
-    }
+    });
   });
 });
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { freePort, MAIN, startSeamark } from '../helpers/seamark.js';
+import { freePort, MAIN, startSeamark, withSeamark } from '../helpers/seamark.js';
 import { api } from './client.js';
 
 describe('HTTP listener safety', () => {
@@ -24,15 +24,12 @@ describe('HTTP listener safety', () => {
   it('reads the token from --token-file and requires it for writes', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'seamark-token-')), 'token');
     writeFileSync(file, 'from-a-file-0123456789\n');
-    const seamark = await startSeamark({ config: { docker: 'off' }, args: ['--token-file', file] });
-    try {
+    await withSeamark({ config: { docker: 'off' }, args: ['--token-file', file] }, async (seamark) => {
       const body = { names: ['t'], addresses: ['10.0.0.1'] };
       assert.equal((await api(seamark.httpPort, 'PUT', '/v1/records/t', body)).status, 401);
       assert.equal((await api(seamark.httpPort, 'PUT', '/v1/records/t', body, 'from-a-file-0123456789')).status, 201);
       assert.ok(!JSON.stringify(seamark.logs).includes('from-a-file'));
-    } finally {
-      await seamark.stop();
-    }
+    });
   });
 });
 
@@ -65,13 +62,10 @@ describe('token rules', () => {
 
   it('takes a token with white space around it as the token without it, which is what clients send', async () => {
     const token = 'padded-token-0123456789';
-    const seamark = await startSeamark({ config: { docker: 'off' }, env: { SEAMARK_TOKEN: `  ${token}\t` } });
-    try {
+    await withSeamark({ config: { docker: 'off' }, env: { SEAMARK_TOKEN: `  ${token}\t` } }, async (seamark) => {
       const body = { names: ['padded'], addresses: ['10.0.0.2'] };
       assert.equal((await api(seamark.httpPort, 'PUT', '/v1/records/padded', body)).status, 401);
       assert.equal((await api(seamark.httpPort, 'PUT', '/v1/records/padded', body, token)).status, 201);
-    } finally {
-      await seamark.stop();
-    }
+    });
   });
 });

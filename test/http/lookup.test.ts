@@ -3,12 +3,12 @@
 // question, and each record names the instance it comes from.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { dig, type DigRecord } from '../helpers/dig.js';
-import { MAIN, startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import { MAIN, seamarkForSuite } from '../helpers/seamark.js';
 import { api, waitUntil } from './client.js';
-import { docker, dockerUnavailable, removeByPrefix, skipLoudly, testPrefix, IMAGE } from '../docker/engine.js';
+import { describeWithDocker, docker, IMAGE } from '../docker/engine.js';
 
 const run = promisify(execFile);
 
@@ -24,19 +24,15 @@ interface LookupRecord {
 const lines = (records: (DigRecord | LookupRecord)[]) => records.map((r) => `${r.name.toLowerCase()} ${r.ttl} ${r.type} ${r.data}`).sort();
 
 describe('GET /v1/lookup', () => {
-  let seamark: RunningSeamark;
+  const seamark = seamarkForSuite({
+    config: {
+      docker: 'off',
+      hosts: [{ names: ['web', 'www'], addresses: ['10.70.0.5', 'fd00::70:5'], ttl: 45, srv: [{ service: 'http', protocol: 'tcp', port: 80, priority: 0, weight: 0 }] }],
+    },
+  });
   before(async () => {
-    seamark = await startSeamark({
-      config: {
-        docker: 'off',
-        hosts: [{ names: ['web', 'www'], addresses: ['10.70.0.5', 'fd00::70:5'], ttl: 45, srv: [{ service: 'http', protocol: 'tcp', port: 80, priority: 0, weight: 0 }] }],
-      },
-    });
     assert.equal((await api(seamark.httpPort, 'PUT', '/v1/records/db1', { names: ['db', 'pg'], addresses: ['10.70.0.10'], ttl: 60 })).status, 201);
     assert.equal((await api(seamark.httpPort, 'PUT', '/v1/records/db2', { names: ['db'], addresses: ['10.70.0.11'], ttl: 20 })).status, 201);
-  });
-  after(async () => {
-    await seamark.stop();
   });
 
   const questions: [string, string][] = [
@@ -120,21 +116,8 @@ describe('GET /v1/lookup', () => {
   });
 });
 
-describe('GET /v1/lookup with Docker', () => {
-  const unavailable = dockerUnavailable();
-  if (unavailable !== undefined) {
-    skipLoudly(unavailable);
-    return;
-  }
-  const prefix = testPrefix('lookup');
-  let seamark: RunningSeamark;
-  before(async () => {
-    seamark = await startSeamark();
-  });
-  after(async () => {
-    await seamark.stop();
-    await removeByPrefix(prefix);
-  });
+describeWithDocker('GET /v1/lookup with Docker', 'lookup', {}, (prefix) => {
+  const seamark = seamarkForSuite();
 
   it('names the container and its network behind a container’s address', async () => {
     const name = `${prefix}web`;

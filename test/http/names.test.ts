@@ -9,6 +9,7 @@ interface Entry {
   name: string;
   type: string;
   source: string;
+  record?: string;
 }
 
 describe('/v1/names and /v1/axfr', () => {
@@ -51,8 +52,10 @@ describe('/v1/names and /v1/axfr', () => {
   it('filters by source and by name', async () => {
     const docker = (await get('/v1/names?source=docker')).json() as Entry[];
     assert.deepEqual(docker.map((e) => e.name), ['web.docker']);
+    assert.equal(docker[0]?.record, undefined, 'a container has no record id');
     const one = (await get('/v1/names?name=n3')).json() as Entry[];
     assert.deepEqual(one.map((e) => e.type), ['A', 'AAAA']);
+    assert.deepEqual(one.map((e) => e.record), ['n3', 'n3'], 'a hand-made record names its id');
   });
 
   it('shows every change at once, though built once per generation', async () => {

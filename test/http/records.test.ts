@@ -1,18 +1,12 @@
 // /v1/records through real HTTP against the real seamark, each change checked with dig.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { dig } from '../helpers/dig.js';
-import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import { seamarkForSuite } from '../helpers/seamark.js';
 import { api, digAddresses } from './client.js';
 
 describe('/v1/records', () => {
-  let seamark: RunningSeamark;
-  before(async () => {
-    seamark = await startSeamark({ config: { docker: 'off', zones: ['docker', 'lan.example'] } });
-  });
-  after(async () => {
-    await seamark.stop();
-  });
+  const seamark = seamarkForSuite({ config: { docker: 'off', zones: ['docker', 'lan.example'] } });
   const call = (method: string, path: string, body?: unknown) => api(seamark.httpPort, method, path, body);
 
   it('creates with PUT, reads, replaces, patches and deletes, each visible in DNS at once', async () => {

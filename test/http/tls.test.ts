@@ -6,9 +6,9 @@ import { request } from 'node:https';
 import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { freePort, MAIN, startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import { freePort, MAIN, seamarkForSuite, startSeamark } from '../helpers/seamark.js';
 import { digAddresses } from './client.js';
 
 const TOKEN = 'tls-test-token-0123456789';
@@ -66,13 +66,9 @@ function httpsRequest(port: number, method: string, path: string, ca: Buffer, bo
 
 describe('HTTPS for the API', () => {
   let certificate: ReturnType<typeof makeCertificate>;
-  let seamark: RunningSeamark;
-  before(async () => {
+  const seamark = seamarkForSuite(() => {
     certificate = makeCertificate();
-    seamark = await startSeamark({ config: { docker: 'off', token: TOKEN }, args: ['--http-tls-cert', certificate.cert], env: { SEAMARK_HTTP_TLS_KEY: certificate.key } });
-  });
-  after(async () => {
-    await seamark?.stop();
+    return { config: { docker: 'off', token: TOKEN }, args: ['--http-tls-cert', certificate.cert], env: { SEAMARK_HTTP_TLS_KEY: certificate.key } };
   });
 
   it('serves the API over TLS to a client that trusts the certificate: writes with the token change DNS', async () => {

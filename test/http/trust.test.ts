@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { connect } from 'node:net';
 import { request } from 'node:http';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { dig } from '../helpers/dig.js';
-import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import { seamarkForSuite } from '../helpers/seamark.js';
 import { api, digAddresses } from './client.js';
 
 const run = promisify(execFile);
@@ -42,13 +42,7 @@ function send(port: number, method: string, path: string, headers: Record<string
 const record = (name: string, address: string) => ({ names: [name], addresses: [address] });
 
 describe('the Host allow-list', () => {
-  let seamark: RunningSeamark;
-  before(async () => {
-    seamark = await startSeamark({ config: { docker: 'off' } });
-  });
-  after(async () => {
-    await seamark?.stop();
-  });
+  const seamark = seamarkForSuite({ config: { docker: 'off' } });
 
   it('refuses a request under a foreign Host with 421 naming the Host and the setting, and stores nothing', async () => {
     const port = seamark.httpPort;
@@ -99,13 +93,7 @@ describe('the Host allow-list', () => {
 });
 
 describe('names added with httpHosts', () => {
-  let seamark: RunningSeamark;
-  before(async () => {
-    seamark = await startSeamark({ config: { docker: 'off', httpHosts: ['seamark.lan.example'] }, args: ['--http-host', 'Proxy.Example.'] });
-  });
-  after(async () => {
-    await seamark?.stop();
-  });
+  const seamark = seamarkForSuite({ config: { docker: 'off', httpHosts: ['seamark.lan.example'] }, args: ['--http-host', 'Proxy.Example.'] });
 
   it('are answered (the flag wins over the file), with the Origin of the page they serve', async () => {
     const port = seamark.httpPort;
@@ -120,13 +108,7 @@ describe('names added with httpHosts', () => {
 });
 
 describe('writes from a page of another origin', () => {
-  let seamark: RunningSeamark;
-  before(async () => {
-    seamark = await startSeamark({ config: { docker: 'off' } });
-  });
-  after(async () => {
-    await seamark?.stop();
-  });
+  const seamark = seamarkForSuite({ config: { docker: 'off' } });
 
   it('refuses a cross-site renew (a bodiless POST needs no preflight) and leaves the lease as it was', async () => {
     const port = seamark.httpPort;
@@ -177,13 +159,7 @@ describe('writes from a page of another origin', () => {
 });
 
 describe('request bodies and record ids', () => {
-  let seamark: RunningSeamark;
-  before(async () => {
-    seamark = await startSeamark({ config: { docker: 'off' } });
-  });
-  after(async () => {
-    await seamark?.stop();
-  });
+  const seamark = seamarkForSuite({ config: { docker: 'off' } });
 
   it('answers curl -d (form data) with 415 saying to send Content-Type: application/json', async () => {
     const { stdout } = await run('curl', ['-sS', '--max-time', '10', '-X', 'PUT', '-d', JSON.stringify(record('formed', '10.66.6.1')), `http://127.0.0.1:${seamark.httpPort}/v1/records/formed`]);

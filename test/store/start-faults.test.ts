@@ -77,69 +77,81 @@ async function assertRecovers(seamark: RunningSeamark, serials: SerialHistory): 
   assert.ok(moved > held, `the SOA serial moves once the reservation is written again: ${held} -> ${moved} (last PUT ${status})`);
 }
 
+/** The seamark a test runs now, for its finally to stop whatever happened. */
+interface Running {
+  seamark?: RunningSeamark;
+}
+
+/**
+ * What both disk faults go through, on `dataDir`: two records written and seamark stopped; the disk broken; two
+ * starts on it (a restart during the fault must not lower the serial either), each serving what is stored and
+ * refusing writes; the disk repaired under the second, which then takes writes again; a start after it serves
+ * `servedAfter`. The SOA serial never goes back.
+ */
+async function restartThroughFault(
+  dataDir: string,
+  running: Running,
+  fault: { where: string; refused: { status: number; code: RegExp; words: RegExp }; breakDisk: () => void; repairDisk: () => void; servedAfter: Record<string, string> },
+): Promise<void> {
+  const serials = new SerialHistory();
+  let seamark = (running.seamark = await startSeamark({ config, dataDir }));
+  for (const [id, address] of [['alpha', '10.91.0.1'], ['beta', '10.91.0.2']]) assert.equal((await put(seamark, id as string, address as string)).status, 201);
+  await serials.note(seamark, 'before the fault');
+  await seamark.stop();
+
+  fault.breakDisk();
+  for (const start of ['first', 'second']) {
+    seamark = running.seamark = await startSeamark({ config, dataDir });
+    await assertServesAndRefuses(seamark, { alpha: '10.91.0.1', beta: '10.91.0.2' }, { ...fault.refused, path: dataDir });
+    await serials.note(seamark, `at the ${start} start ${fault.where}`);
+    if (start === 'first') await seamark.stop();
+  }
+  fault.repairDisk();
+  await assertRecovers(seamark, serials);
+  await seamark.stop();
+
+  // The write taken after the recovery was durable: it is there after a restart, and the serial is still ahead.
+  seamark = running.seamark = await startSeamark({ config, dataDir });
+  for (const [name, address] of Object.entries(fault.servedAfter)) assert.deepEqual(await digAddresses(seamark.dnsPort, `${name}.docker`), [address]);
+  await serials.note(seamark, 'at a start after the recovery');
+}
+
 describe('starting on a faulty data directory', { skip }, () => {
   it('a full disk: serves what is stored, 507 for writes, writes again once space is freed, and the serial never goes back', async () => {
     const mountPoint = mountTmpfs('256k');
-    const dataDir = join(mountPoint, 'data');
-    const serials = new SerialHistory();
-    let seamark: RunningSeamark | undefined;
+    const running: Running = {};
+    let filler = '';
     try {
-      seamark = await startSeamark({ config, dataDir });
-      for (const [id, address] of [['alpha', '10.91.0.1'], ['beta', '10.91.0.2']]) assert.equal((await put(seamark, id as string, address as string)).status, 201);
-      await serials.note(seamark, 'before the fault');
-      await seamark.stop();
-
-      const filler = fillDisk(mountPoint);
-      // Two starts on the full disk: a restart during the fault must not lower the serial either.
-      for (const start of ['first', 'second']) {
-        seamark = await startSeamark({ config, dataDir });
-        await assertServesAndRefuses(seamark, { alpha: '10.91.0.1', beta: '10.91.0.2' }, { status: 507, code: /ENOSPC/, words: /the disk is full/, path: dataDir });
-        await serials.note(seamark, `at the ${start} start on a full disk`);
-        if (start === 'first') await seamark.stop();
-      }
-      rmSync(filler);
-      await assertRecovers(seamark as RunningSeamark, serials);
-      await seamark?.stop();
-
-      // The write taken after the recovery was durable: it is there after a restart, and the serial is still ahead.
-      seamark = await startSeamark({ config, dataDir });
-      assert.deepEqual(await digAddresses(seamark.dnsPort, 'gamma.docker'), ['10.91.0.3']);
-      await serials.note(seamark, 'at a start after the recovery');
+      await restartThroughFault(join(mountPoint, 'data'), running, {
+        where: 'on a full disk',
+        refused: { status: 507, code: /ENOSPC/, words: /the disk is full/ },
+        breakDisk: () => (filler = fillDisk(mountPoint)),
+        repairDisk: () => rmSync(filler),
+        servedAfter: { gamma: '10.91.0.3' },
+      });
     } finally {
-      await seamark?.stop();
+      await running.seamark?.stop();
       unmount(mountPoint);
     }
   });
 
   it('a read-only data directory: serves what is stored, 503 for writes, writes again once it is read-write', async () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'seamark-ro-')), 'data');
-    const serials = new SerialHistory();
-    let seamark: RunningSeamark | undefined;
+    const running: Running = {};
     let bound = false;
     try {
-      seamark = await startSeamark({ config, dataDir });
-      for (const [id, address] of [['alpha', '10.91.0.1'], ['beta', '10.91.0.2']]) assert.equal((await put(seamark, id as string, address as string)).status, 201);
-      await serials.note(seamark, 'before the fault');
-      await seamark.stop();
-
-      readOnlyBind(dataDir);
-      bound = true;
-      for (const start of ['first', 'second']) {
-        seamark = await startSeamark({ config, dataDir });
-        await assertServesAndRefuses(seamark, { alpha: '10.91.0.1', beta: '10.91.0.2' }, { status: 503, code: /EROFS/, words: /the disk is read-only/, path: dataDir });
-        await serials.note(seamark, `at the ${start} start on a read-only directory`);
-        if (start === 'first') await seamark.stop();
-      }
-      writableBind(dataDir);
-      await assertRecovers(seamark as RunningSeamark, serials);
-      await seamark?.stop();
-
-      seamark = await startSeamark({ config, dataDir });
-      assert.deepEqual(await digAddresses(seamark.dnsPort, 'gamma.docker'), ['10.91.0.3']);
-      assert.deepEqual(await digAddresses(seamark.dnsPort, 'alpha.docker'), ['10.91.0.1']);
-      await serials.note(seamark, 'at a start after the recovery');
+      await restartThroughFault(dataDir, running, {
+        where: 'on a read-only directory',
+        refused: { status: 503, code: /EROFS/, words: /the disk is read-only/ },
+        breakDisk: () => {
+          readOnlyBind(dataDir);
+          bound = true;
+        },
+        repairDisk: () => writableBind(dataDir),
+        servedAfter: { gamma: '10.91.0.3', alpha: '10.91.0.1' },
+      });
     } finally {
-      await seamark?.stop();
+      await running.seamark?.stop();
       if (bound) unmount(dataDir);
       rmSync(join(dataDir, '..'), { recursive: true, force: true });
     }

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { dig } from '../helpers/dig.js';
-import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import { type RunningSeamark, seamarkForSuite } from '../helpers/seamark.js';
 import { api, waitUntil } from '../http/client.js';
 import { launchBrowser, type Browser } from './browser.js';
 
@@ -24,12 +24,11 @@ async function requestsOn(seamark: RunningSeamark, method: string, route: string
 }
 
 describe('pages of other sites in a real browser', () => {
-  let seamark: RunningSeamark;
+  const seamark = seamarkForSuite({ config: { docker: 'off' } });
   let browser: Browser;
   let attacker: Server;
   let attackerPort: number;
   before(async () => {
-    seamark = await startSeamark({ config: { docker: 'off' } });
     // The other site's own server, on loopback like seamark, so no browser rule about local networks stands in for seamark's own.
     attacker = createServer((request, response) => {
       const target = `http://127.0.0.1:${seamark.httpPort}/v1/records/leased/renew`;
@@ -47,7 +46,6 @@ describe('pages of other sites in a real browser', () => {
   after(async () => {
     await browser?.close();
     await new Promise((resolve) => attacker?.close(resolve));
-    await seamark?.stop();
   });
 
   it('a page under a rebound name can neither load the operator page nor list nor write records', async () => {

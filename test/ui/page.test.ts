@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { dig } from '../helpers/dig.js';
-import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import { seamarkForSuite } from '../helpers/seamark.js';
 import { api, digAddresses, waitUntil } from '../http/client.js';
-import { docker, dockerUnavailable, removeByPrefix, skipLoudly, testPrefix, IMAGE } from '../docker/engine.js';
+import { describeWithDocker, docker, IMAGE } from '../docker/engine.js';
 import { launchBrowser, type Browser } from './browser.js';
 
 /** The rows the table shows after filtering on `text`, as arrays of cell texts. */
@@ -30,18 +30,11 @@ function unexpectedErrors(browser: Browser, expected: RegExp[]): string[] {
     .map((error) => `${error.text} (${error.url})`);
 }
 
-describe('the operator page', () => {
-  const unavailable = dockerUnavailable();
-  if (unavailable !== undefined) {
-    skipLoudly(unavailable);
-    return;
-  }
-  const prefix = testPrefix('ui');
-  let seamark: RunningSeamark;
+describeWithDocker('the operator page', 'ui', {}, (prefix) => {
+  const seamark = seamarkForSuite({ config: { hosts: [{ names: ['static-web', 'static-www'], addresses: ['10.90.1.1'] }] } });
   let browser: Browser;
   let page: Page;
   before(async () => {
-    seamark = await startSeamark({ config: { hosts: [{ names: ['static-web', 'static-www'], addresses: ['10.90.1.1'] }] } });
     await api(seamark.httpPort, 'PUT', '/v1/records/made-before', { names: ['made-before'], addresses: ['10.90.1.2'], lease: 600 });
     browser = await launchBrowser();
     page = await browser.newPage();
@@ -49,8 +42,6 @@ describe('the operator page', () => {
   });
   after(async () => {
     await browser?.close();
-    await seamark?.stop();
-    await removeByPrefix(prefix);
   });
 
   it('lists the names that exist, with their source', async () => {
@@ -147,18 +138,16 @@ describe('the operator page', () => {
 
 describe('the operator page with a token', () => {
   const TOKEN = 'page-test-token-0123456789';
-  let seamark: RunningSeamark;
+  const seamark = seamarkForSuite({ config: { docker: 'off' }, env: { SEAMARK_TOKEN: TOKEN } });
   let browser: Browser;
   let page: Page;
   before(async () => {
-    seamark = await startSeamark({ config: { docker: 'off' }, env: { SEAMARK_TOKEN: TOKEN } });
     browser = await launchBrowser();
     page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${seamark.httpPort}/ui/`, { waitUntil: 'domcontentloaded', timeout: 60000 });
   });
   after(async () => {
     await browser?.close();
-    await seamark?.stop();
   });
 
   it('asks for the token on a write, refuses a wrong one, and sends the right one as a bearer header', async () => {
