@@ -12,6 +12,8 @@ export interface Instance {
   srv: { service: string; protocol: string; port: number; priority: number; weight: number }[];
   healthy: boolean;
   origin?: { container?: string; networks?: string[]; node?: string };
+  cname?: string;
+  txt?: string[];
 }
 
 /** A hand-made record as /v1/records answers it. */
