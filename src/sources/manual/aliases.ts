@@ -44,7 +44,8 @@ export function checkAliases(registry: Registry, zones: readonly string[], next:
     return undefined;
   };
 
-  for (const start of aliases.keys()) {
+  // This record's names first: a loop through it is named from there.
+  for (const start of new Set([...next.names, ...aliases.keys()])) {
     const chain = [start];
     for (let target = aliasAt(start); target !== undefined; target = aliasAt(target)) {
       const looped = chain.includes(target);
