@@ -5,13 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
 import { api, waitUntil } from '../http/client.js';
-import { launchBrowser, type Browser } from './browser.js';
-
-async function rowsMatching(page: Page, text: string): Promise<string[][]> {
-  await page.fill('#filter', text);
-  await page.waitForTimeout(50);
-  return page.$$eval('#names-body tr:not(.spacer)', (rows) => rows.map((row) => [...row.children].map((cell) => cell.textContent ?? '')));
-}
+import { openOperatorPage, rowsMatching, type Browser } from './browser.js';
 
 describe('the operator page: wildcard, CNAME and TXT rows', () => {
   let seamark: RunningSeamark;
@@ -27,9 +21,7 @@ describe('the operator page: wildcard, CNAME and TXT rows', () => {
       const put = await api(seamark.httpPort, 'PUT', `/v1/records/${id}`, body);
       assert.ok(put.status < 300, put.text);
     }
-    browser = await launchBrowser();
-    page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${seamark.httpPort}/`, { waitUntil: 'domcontentloaded', timeout: 60000 });
+    ({ browser, page } = await openOperatorPage(seamark.httpPort));
   });
   after(async () => {
     await browser?.close();
