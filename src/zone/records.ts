@@ -76,8 +76,9 @@ export interface ZoneResponse {
   authority: ResourceRecord[];
   additional: ResourceRecord[];
   /**
-   * The answer rests on more than the records at the question name (a wildcard stood for it, or a CNAME chain
-   * was followed): a change touches it without naming the question, so the answer cache does not keep it.
+   * The answer rests on more than the records at the question name (a wildcard stood for a name two or more
+   * labels below it, or a CNAME chain was followed): a change touches it without naming the question, so the
+   * answer cache does not keep it.
    */
   dependsOnOtherNames?: boolean;
   /** The answer's CNAME chain leaves seamark's zones at this name: for a client allowed to forward, its answer is appended. */

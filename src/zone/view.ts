@@ -75,7 +75,10 @@ export function lookup(registry: Registry, settings: ZoneSettings, name: string,
   for (let current = name, currentZone = zone; ; ) {
     const node = nodeAt(registry, currentZone, current);
     if (node === undefined) return withNegative(response, registry, settings, currentZone, Rcode.NXDOMAIN);
-    if (node.wildcard || current !== name) response.dependsOnOtherNames = true;
+    // A wildcard's answer for a child of its parent changes only with the wildcard's instances (every name is then
+    // touched) or with the name itself or below it (the name is then touched); any deeper one also with the names
+    // in between, which nobody lists.
+    if (current !== name || (node.wildcard && node.source !== `*.${parentOf(name)}`)) response.dependsOnOtherNames = true;
     const hosts = answering(registry.byName(node.source), settings);
     const alias = aliasOf(hosts, current, settings);
     if (alias === undefined) {
@@ -104,6 +107,11 @@ export function lookup(registry: Registry, settings: ZoneSettings, name: string,
 export function dataSourceOf(registry: Registry, settings: ZoneSettings, name: string): string | undefined {
   const zone = zoneOf(settings, name);
   return zone === undefined ? undefined : nodeAt(registry, zone, name)?.source;
+}
+
+/** `name` without its first label. */
+function parentOf(name: string): string {
+  return name.slice(name.indexOf('.') + 1);
 }
 
 /** Where the data of `name` sits: at `name` itself when it exists, or at the wildcard that stands for it (RFC 4592 §3.3.1). */

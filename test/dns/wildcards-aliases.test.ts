@@ -109,6 +109,18 @@ describe('wildcards, CNAME and TXT over DNS', () => {
     const put = await api(seamark.httpPort, 'PUT', '/v1/records/late', { names: ['*.late'], addresses: ['10.5.0.77'] });
     assert.equal(put.status, 201, put.text);
     assert.deepEqual(lines((await dig(port, 'x.late.docker', 'A')).answer), ['x.late.docker. A 10.5.0.77']);
+    assert.deepEqual(lines((await dig(port, 'x.late.docker', 'A')).answer), ['x.late.docker. A 10.5.0.77'], 'again, from the answer cache');
+    // A name made below x.late makes it an empty non-terminal: NODATA, though its wildcard answer was cached.
+    assert.equal((await api(seamark.httpPort, 'PUT', '/v1/records/below', { names: ['y.x.late'], addresses: ['10.5.0.78'] })).status, 201);
+    const ent = await dig(port, 'x.late.docker', 'A');
+    assert.equal(ent.status, 'NOERROR');
+    assert.deepEqual(ent.answer, []);
+    assert.equal((await api(seamark.httpPort, 'DELETE', '/v1/records/below')).status, 204);
+    assert.deepEqual(lines((await dig(port, 'x.late.docker', 'A')).answer), ['x.late.docker. A 10.5.0.77']);
+    // Deeper names are not cached: a name made between them and the wildcard is seen at once.
+    assert.deepEqual(lines((await dig(port, 'a.b.late.docker', 'A')).answer), ['a.b.late.docker. A 10.5.0.77']);
+    assert.equal((await api(seamark.httpPort, 'PUT', '/v1/records/between', { names: ['b.late'], addresses: ['10.5.0.79'] })).status, 201);
+    assert.equal((await dig(port, 'a.b.late.docker', 'A')).status, 'NXDOMAIN', 'b.late exists now and has no wildcard');
     assert.equal((await api(seamark.httpPort, 'DELETE', '/v1/records/late')).status, 204);
     assert.equal((await dig(port, 'x.late.docker', 'A')).status, 'NXDOMAIN');
   });
