@@ -14,8 +14,9 @@ import { canonicalAddress, isWildcard, reverseName } from '../registry/names.js'
  * - the reverse names of its addresses (PTR answers, and names seamark starts or stops being authoritative for,
  *   which were forwarded before).
  * A wildcard name stands for names nobody can list (NXDOMAIN answers below its parent become answers): a change
- * of an instance with one touches every name, `EVERY_NAME`. Answers that follow a wildcard or a CNAME chain are
- * never cached (`ZoneResponse.dependsOnOtherNames`). Nothing else in the zone view depends on an instance.
+ * of an instance with one touches every name, `EVERY_NAME`. Answers a wildcard gives two or more labels below its
+ * parent, and answers that follow a CNAME chain, are never cached (`ZoneResponse.dependsOnOtherNames`). Nothing
+ * else in the zone view depends on an instance.
  */
 export function touchedNames(change: RegistryChange, previous: readonly Instance[], registry: Registry): Set<string> {
   const names = new Set<string>();
