@@ -71,7 +71,8 @@ export function lookup(registry: Registry, settings: ZoneSettings, name: string,
   if (zone === undefined) return type === RRType.PTR || type === RRType.ANY ? reverseLookup(registry, settings, name, view) : undefined;
 
   const response: ZoneResponse = { rcode: Rcode.NOERROR, answers: [], authority: [], additional: [] };
-  const followed = new Set<string>([name]);
+  // The names a CNAME chain went through; made only when there is one (most answers have none).
+  let followed: Set<string> | undefined;
   for (let current = name, currentZone = zone; ; ) {
     const node = nodeAt(registry, currentZone, current);
     if (node === undefined) return withNegative(response, registry, settings, currentZone, Rcode.NXDOMAIN);
@@ -96,6 +97,7 @@ export function lookup(registry: Registry, settings: ZoneSettings, name: string,
       response.leavesZonesAt = target;
       return response;
     }
+    followed ??= new Set([name]);
     if (followed.has(target) || followed.size > MAX_CNAME_CHAIN) return response;
     followed.add(target);
     current = target;
