@@ -15,7 +15,8 @@ describe('wildcards, CNAME and TXT over DNS', () => {
   let upstream: RunningDnsmasq;
   let port: number;
   before(async () => {
-    upstream = await startDnsmasq({ 'db1.prod.example.com': '192.0.2.10' });
+    // hop.example.com is an alias of back.docker upstream: a chain that comes back into seamark's zone.
+    upstream = await startDnsmasq({ 'db1.prod.example.com': '192.0.2.10', 'back.docker': '192.0.2.99' }, ['--cname=hop.example.com,back.docker']);
     seamark = await startSeamark({
       config: { docker: 'off', zones: ['docker'], upstreams: [`127.0.0.1:${upstream.port}`], forwardAllow: ['127.0.0.1/32'], axfrAllow: ['127.0.0.1/32'] },
     });
@@ -28,6 +29,8 @@ describe('wildcards, CNAME and TXT over DNS', () => {
       ['db', { names: ['db'], cname: 'db1' }],
       ['gone', { names: ['gone'], cname: 'nothere.docker' }],
       ['ext', { names: ['legacy'], cname: 'db1.prod.example.com' }],
+      ['back', { names: ['back'], addresses: ['10.5.0.99'] }],
+      ['hop', { names: ['hop'], cname: 'hop.example.com' }],
     ];
     for (const [id, body] of records) {
       const put = await api(seamark.httpPort, 'PUT', `/v1/records/${id}`, body);
@@ -97,11 +100,18 @@ describe('wildcards, CNAME and TXT over DNS', () => {
     assert.equal(allowed.status, 'NOERROR');
     assert.deepEqual(lines(allowed.answer), ['legacy.docker. CNAME db1.prod.example.com.', 'db1.prod.example.com. A 192.0.2.10']);
     assert.ok(upstream.queries.includes('db1.prod.example.com'));
+    assert.deepEqual(lines((await dig(port, '+tcp', 'legacy.docker', 'A')).answer), lines(allowed.answer), 'over TCP the same');
     // From 127.0.0.2, outside forwardAllow: seamark answers what is its own and forwards nothing.
     const other = await dig(port, '-b', '127.0.0.2', 'legacy.docker', 'A');
     assert.equal(other.status, 'NOERROR');
     assert.deepEqual(lines(other.answer), ['legacy.docker. CNAME db1.prod.example.com.']);
     assert.ok(!other.flags.includes('ra'));
+  });
+
+  test('a CNAME out of the zones whose upstream chain comes back in: seamark answers its own name, never the upstream', async () => {
+    const answer = await dig(port, 'hop.docker', 'A');
+    assert.equal(answer.status, 'NOERROR');
+    assert.deepEqual(lines(answer.answer), ['hop.docker. CNAME hop.example.com.', 'hop.example.com. CNAME back.docker.', 'back.docker. A 10.5.0.99']);
   });
 
   test('a wildcard added later takes over names that were NXDOMAIN, and one removed gives them back', async () => {
