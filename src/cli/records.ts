@@ -19,6 +19,7 @@ interface RecordView {
   addresses: string[];
   ttl?: number;
   srv: { service: string; protocol: string; port: number }[];
+  cname?: string;
   healthy: boolean;
   expiresAt?: string;
 }
@@ -26,7 +27,9 @@ interface RecordView {
 const USAGE = `Usage:
   seamark records list [--name <name>] [--json]
   seamark records add --name <name>... --address <addr>... [--id <id>] [--ttl <s>] [--lease <s>]
-                      [--srv <service>:<port>[/<proto>]]... [--json]
+                      [--srv <service>:<port>[/<proto>]]... [--txt <text>]... [--json]
+  seamark records add --name <name>... --cname <target> [--id <id>] [--ttl <s>] [--lease <s>] [--json]
+                      (an alias; a name of the form *.app is a wildcard; --txt alone needs no --address)
   seamark records rm <id>
   seamark records renew <id> [--json]
 
@@ -55,6 +58,8 @@ export async function runRecordsCommand(argv: string[], env: NodeJS.ProcessEnv, 
         help: { type: 'boolean', short: 'h' },
         name: { type: 'string', multiple: true },
         address: { type: 'string', multiple: true },
+        cname: { type: 'string' },
+        txt: { type: 'string', multiple: true },
         id: { type: 'string' },
         ttl: { type: 'string' },
         lease: { type: 'string' },
@@ -116,9 +121,13 @@ function onlyId(rest: string[], subcommand: string): string {
   return rest[0];
 }
 
-function recordBody(values: { name?: string[]; address?: string[]; ttl?: string; lease?: string; srv?: string[] }): Record<string, unknown> {
-  if (values.name === undefined || values.address === undefined) throw new UsageError('add needs at least one --name and one --address');
-  const body: Record<string, unknown> = { names: values.name, addresses: values.address };
+function recordBody(values: { name?: string[]; address?: string[]; ttl?: string; lease?: string; srv?: string[]; cname?: string; txt?: string[] }): Record<string, unknown> {
+  if (values.name === undefined || (values.address === undefined && values.cname === undefined && values.txt === undefined)) {
+    throw new UsageError('add needs at least one --name and one --address (or a --cname, or --txt)');
+  }
+  const body: Record<string, unknown> = { names: values.name, ...(values.address === undefined ? {} : { addresses: values.address }) };
+  if (values.cname !== undefined) body.cname = values.cname;
+  if (values.txt !== undefined) body.txt = values.txt;
   if (values.ttl !== undefined) body.ttl = wholeNumber('--ttl', values.ttl);
   if (values.lease !== undefined) body.lease = wholeNumber('--lease', values.lease);
   if (values.srv !== undefined) {
@@ -214,7 +223,7 @@ function recordTable(records: RecordView[]): string {
     ...records.map((record) => [
       record.id,
       record.names.join(','),
-      record.addresses.join(','),
+      record.cname === undefined ? record.addresses.join(',') : `→ ${record.cname}`,
       record.ttl === undefined ? '-' : String(record.ttl),
       record.srv.length === 0 ? '-' : record.srv.map((srv) => `${srv.service}:${srv.port}/${srv.protocol}`).join(','),
       record.healthy ? 'healthy' : 'failing',

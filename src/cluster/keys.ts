@@ -69,6 +69,9 @@ export const InstanceValueSchema = {
     healthy: { type: 'boolean' },
     /** The container's name on its node, for readers (the operator page, /v1/lookup). */
     container: { type: 'string' },
+    /** An alias (CNAME) and TXT strings, as the registry's Instance has them. */
+    cname: { type: 'string', minLength: 1 },
+    txt: { type: 'array', items: { type: 'string' } },
   },
 } as const;
 export type InstanceValue = SchemaType<typeof InstanceValueSchema>;
@@ -102,6 +105,8 @@ export function encodeInstance(instance: Instance): string {
     srv: instance.srv.map(({ service, protocol, port, priority, weight }) => ({ service, protocol, port, priority, weight })),
     healthy: instance.healthy,
     ...(instance.origin?.container === undefined ? {} : { container: instance.origin.container }),
+    ...(instance.cname === undefined ? {} : { cname: instance.cname }),
+    ...(instance.txt === undefined ? {} : { txt: instance.txt }),
   };
   return JSON.stringify(value);
 }

@@ -14,6 +14,7 @@ import { boundedCache, bufferCost } from './bounded-cache.js';
 import { HEADER_SIZE, lowerCaseByte } from './wire/read.js';
 import { echoQueryHeader, lowerCaseName } from './wire/write.js';
 import { ageCachedAnswer, type CachedAnswer } from './forwarder.js';
+import { EVERY_NAME } from './touched-names.js';
 import type { Turns } from './turns.js';
 
 /** Encoded rotations kept for a name with several addresses. */
@@ -114,7 +115,7 @@ export class AnswerCache {
 
   /** A change made `generation`: the answers for `names` (normalised question names) made before it are stale. */
   touch(names: ReadonlySet<string>, generation: number): void {
-    if (names.size > TOUCH_ALL) {
+    if (names.size > TOUCH_ALL || names.has(EVERY_NAME)) {
       this.touchedAll = generation;
       return;
     }

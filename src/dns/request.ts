@@ -9,6 +9,7 @@ import type { CachedAnswer } from './forwarder.js';
 import type { ChainLink } from './scrub.js';
 import { MAX_ROTATIONS, type AnswerCache, type FastQuery } from './answer-cache.js';
 import { answerChaos } from './chaos.js';
+import { relayedSections, targetQuestion } from './chain-out.js';
 import { answerTransfer } from './transfer.js';
 import { Turns } from './turns.js';
 import { PLAIN_UDP_SIZE, firstSoaSerialAt, parseQuery, type Edns, type Query } from './wire/read.js';
@@ -113,9 +114,16 @@ export class RequestPath {
     // A cacheable answer is encoded into the cache in each rotation, rotation 0 first, and served from there in its turn.
     const cacheable = cache !== undefined && fast !== undefined;
     const turn = cacheable ? 0 : this.turns.takeForName(query.name, query.type);
-    const fromZone = lookup(this.options.registry, this.options.zone, query.name, query.type, turn, view);
+    let fromZone = lookup(this.options.registry, this.options.zone, query.name, query.type, turn, view);
+    // An answer the cache cannot keep (a wildcard's, a CNAME chain's) takes its turn of the rotation here.
+    if (cacheable && fromZone?.dependsOnOtherNames === true) {
+      fromZone = lookup(this.options.registry, this.options.zone, query.name, query.type, this.turns.takeForName(query.name, query.type), view);
+    }
     if (fromZone !== undefined) {
-      if (cacheable) {
+      if (fromZone.leavesZonesAt !== undefined && mayForward && (this.options.forwarder?.upstreams.length ?? 0) > 0) {
+        return this.answerChainOutOfZone(query, viaTcp, fromZone, fromZone.leavesZonesAt, view, respond, settled);
+      }
+      if (cacheable && fromZone.dependsOnOtherNames !== true) {
         // Answered from the cache unless it is too big for this client (then TC below, as without the cache).
         this.cacheZoneAnswer(message, query, fast, fromZone, cache, view);
         const served = cache.serve(message, fast, mayForward, this.turns);
@@ -155,15 +163,45 @@ export class RequestPath {
   /**
    * An upstream CNAME chain that ends in seamark's own zone: the chain, then seamark's own answer for its target,
    * with that answer's rcode (RFC 1034 §4.3.2, RFC 6604). Nothing the upstream said about the target is used.
+   * `before`: the zone's own chain that led out to the upstream's (a hand-made alias of an outside name).
    */
-  private answerChainIntoZone(query: Query, chain: readonly ChainLink[], target: string, view: ClientView, respond: Respond): void {
+  private answerChainIntoZone(query: Query, chain: readonly ChainLink[], target: string, view: ClientView, respond: Respond, before: readonly ResourceRecord[] = []): void {
     const cnames: ResourceRecord[] = chain.map((link) => ({ name: link.name, ttl: link.ttl, type: RRType.CNAME, target: link.target }));
     const fromZone = lookup(this.options.registry, this.options.zone, target, query.type, this.turns.takeForName(target, query.type), view);
     if (fromZone === undefined) {
       respond(Rcode.SERVFAIL, false);
       return;
     }
-    respond(fromZone.rcode, false, { answers: [...cnames, ...fromZone.answers], authority: fromZone.authority, additional: fromZone.additional });
+    respond(fromZone.rcode, before.length > 0, { answers: [...before, ...cnames, ...fromZone.answers], authority: fromZone.authority, additional: fromZone.additional });
+  }
+
+  /**
+   * A zone answer whose CNAME chain leaves the zones at `target`, for a client allowed to forward: the chain, then
+   * the forwarded answer for `target` with its rcode (RFC 6604), as a recursive resolver answers. When `target`
+   * cannot be resolved, the chain alone, as an authoritative server answers; the client's resolver may try.
+   */
+  private answerChainOutOfZone(query: Query, viaTcp: boolean, fromZone: ZoneResponse, target: string, view: ClientView, respond: Respond, settled?: () => void): true {
+    const asked = targetQuestion(query, target);
+    const chainAlone = () => respond(fromZone.rcode, true, fromZone);
+    (this.options.forwarder as NonNullable<DnsServerOptions['forwarder']>).resolve(asked.message, asked.query, viaTcp).then(
+      (result) => {
+        if (result.kind === 'into-zone') this.answerChainIntoZone(query, result.chain, result.target, view, respond, fromZone.answers);
+        else if (result.kind !== 'answer') chainAlone();
+        else if ((result.response.readUInt16BE(2) & 0x0200) !== 0) respond(fromZone.rcode, true, { truncated: true });
+        else {
+          const relayed = relayedSections(result.response, target);
+          if (relayed === undefined) chainAlone();
+          else respond(relayed.rcode, true, { answers: [...fromZone.answers, ...relayed.answers], authority: relayed.authority, additional: fromZone.additional });
+        }
+        settled?.();
+      },
+      (error: unknown) => {
+        this.options.log.error({ err: error, name: target }, 'forwarding the target of a CNAME failed');
+        chainAlone();
+        settled?.();
+      },
+    );
+    return true;
   }
 
   /** Sends a forwarded answer, or TC when it is too big for the client's UDP size; keeps it for the fast path. */

@@ -1,8 +1,8 @@
 // Which question names a registry change may answer differently: what the
 // answer cache drops on a change, so that everything else survives it.
-import type { Instance } from '../registry/instance.js';
+import { canonicalName, type Instance } from '../registry/instance.js';
 import { srvNames, type Registry, type RegistryChange } from '../registry/registry.js';
-import { canonicalAddress, reverseName } from '../registry/names.js';
+import { canonicalAddress, isWildcard, reverseName } from '../registry/names.js';
 
 /**
  * The names whose answers `change` may have changed, given the instances it replaced or removed (`previous`) and
@@ -13,7 +13,10 @@ import { canonicalAddress, reverseName } from '../registry/names.js';
  * - the SRV owners whose target is one of its names (the target's addresses are in their additional section),
  * - the reverse names of its addresses (PTR answers, and names seamark starts or stops being authoritative for,
  *   which were forwarded before).
- * Nothing else in the zone view depends on an instance.
+ * A wildcard name stands for names nobody can list (NXDOMAIN answers below its parent become answers): a change
+ * of an instance with one touches every name, `EVERY_NAME`. Answers a wildcard gives two or more labels below its
+ * parent, and answers that follow a CNAME chain, are never cached (`ZoneResponse.dependsOnOtherNames`). Nothing
+ * else in the zone view depends on an instance.
  */
 export function touchedNames(change: RegistryChange, previous: readonly Instance[], registry: Registry): Set<string> {
   const names = new Set<string>();
@@ -23,11 +26,15 @@ export function touchedNames(change: RegistryChange, previous: readonly Instance
   return names;
 }
 
+/** In a set of touched names: every answer is touched. */
+export const EVERY_NAME = '*';
+
 function addInstance(names: Set<string>, instance: Instance, registry: Registry): void {
   for (const name of instance.names) {
+    if (isWildcard(name)) names.add(EVERY_NAME);
     addWithAncestors(names, name);
-    // SRV owners listing `name` as their target: the instances whose first name it is.
-    for (const holder of registry.byName(name)) if (holder.names[0] === name) for (const owner of srvNames(holder)) names.add(owner);
+    // SRV owners listing `name` as their target: the instances whose canonical name it is.
+    for (const holder of registry.byName(name)) if (canonicalName(holder) === name) for (const owner of srvNames(holder)) names.add(owner);
   }
   for (const owner of srvNames(instance)) addWithAncestors(names, owner);
   for (const address of instance.addresses) if (canonicalAddress(address) !== undefined) names.add(reverseName(address));

@@ -4,12 +4,12 @@ import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-js
 import type { SchemaType } from '../lib/json-schema.js';
 import { isIP } from 'node:net';
 import { isAllowed, parseAllowList } from '../config/addresses.js';
-import type { Instance } from '../registry/instance.js';
-import { addressFromReverseName, canonicalAddress, nameProblem, normalizeName, qualifyName, reverseName } from '../registry/names.js';
+import { canonicalName, type Instance } from '../registry/instance.js';
+import { addressFromReverseName, canonicalAddress, normalizeName, qualifyName, reverseName, servedNameProblem } from '../registry/names.js';
 import { OWNER_FORMS, shortOwner } from '../registry/owners.js';
 import { srvName, type Registry } from '../registry/registry.js';
-import { RRType, Rcode, type ResourceRecord } from '../zone/records.js';
-import { lookup, type ZoneSettings } from '../zone/view.js';
+import { RELAYED, RRType, Rcode, type ResourceRecord } from '../zone/records.js';
+import { dataSourceOf, lookup, type ZoneSettings } from '../zone/view.js';
 import { clientView } from '../zone/client-view.js';
 import { InputError } from '../lib/input-error.js';
 import { requireToken } from './auth.js';
@@ -66,6 +66,10 @@ export const LookupSchema = {
     answer: { type: 'array', items: RecordSchema },
     authority: { type: 'array', items: RecordSchema },
     additional: { type: 'array', items: RecordSchema },
+    leavesZonesAt: {
+      type: 'string',
+      description: 'The answer’s CNAME chain leaves seamark’s zones at this name: for a client allowed to forward, the DNS server appends the upstream answer for it (not shown here)',
+    },
     generation: { type: 'integer', description: 'The registry generation the answer was read at' },
     client: {
       type: 'object',
@@ -117,7 +121,7 @@ export const lookupRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: LookupRou
       const asked = request.query.name.trim();
       const address = isIP(asked) === 0 ? undefined : asked;
       const name = address === undefined ? qualifyName(asked, zone.zones) : reverseName(address);
-      const problem = nameProblem(name);
+      const problem = servedNameProblem(name);
       if (problem !== undefined) throw new InputError('name', `"${asked}" ${problem}`);
       const type = request.query.type === undefined ? (address === undefined ? RRType.A : RRType.PTR) : parseType(request.query.type);
       if (type === undefined) {
@@ -153,9 +157,10 @@ export function answerLookup(registry: Registry, zone: ZoneSettings, name: strin
     forwarded: false,
     rcode: rcodeNames.get(response.rcode) ?? String(response.rcode),
     flags: mayForward ? ['qr', 'aa', 'rd', 'ra'] : ['qr', 'aa', 'rd'],
-    answer: response.answers.map((record) => describe(registry, record)),
-    authority: response.authority.map((record) => describe(registry, record)),
-    additional: response.additional.map((record) => describe(registry, record)),
+    answer: response.answers.map((record) => describe(registry, zone, record)),
+    authority: response.authority.map((record) => describe(registry, zone, record)),
+    additional: response.additional.map((record) => describe(registry, zone, record)),
+    ...(response.leavesZonesAt === undefined ? {} : { leavesZonesAt: `${response.leavesZonesAt}.` }),
     generation,
   };
 }
@@ -178,6 +183,9 @@ export function digText(result: Omit<LookupResult, 'text'>): string {
     if (records.length === 0) continue;
     lines.push('', `;; ${title} SECTION:`);
     for (const record of records) lines.push(record.from.length === 0 ? record.text : `${record.text}\t; ${record.from.map(originText).join('; ')}`);
+  }
+  if (result.leavesZonesAt !== undefined) {
+    lines.push('', `;; the CNAME chain leaves seamark's zones at ${result.leavesZonesAt}: a client allowed to forward gets the upstream answer for it appended`);
   }
   return lines.join('\n');
 }
@@ -204,17 +212,18 @@ function typeName(type: number): string {
   return typeNames.get(type) ?? `TYPE${type}`;
 }
 
-function describe(registry: Registry, record: ResourceRecord): RecordEntry {
+function describe(registry: Registry, zone: ZoneSettings, record: ResourceRecord): RecordEntry {
   const name = `${record.name}.`;
   const data = recordData(record);
+  const type = typeName(record.type === RELAYED ? record.wireType : record.type);
   return {
     name,
     ttl: record.ttl,
     class: 'IN',
-    type: typeName(record.type),
+    type,
     data,
-    text: `${name}\t${record.ttl}\tIN\t${typeName(record.type)}\t${data}`,
-    from: originsOf(registry, record).map(({ owner, source, healthy, names, origin }) => ({ owner, source, healthy, names, ...(origin === undefined ? {} : { origin }) })),
+    text: `${name}\t${record.ttl}\tIN\t${type}\t${data}`,
+    from: originsOf(registry, zone, record).map(({ owner, source, healthy, names, origin }) => ({ owner, source, healthy, names, ...(origin === undefined ? {} : { origin }) })),
   };
 }
 
@@ -233,22 +242,33 @@ function recordData(record: ResourceRecord): string {
       return `${record.mname}. ${record.rname}. ${record.serial} ${record.refresh} ${record.retry} ${record.expire} ${record.minimum}`;
     case RRType.TXT:
       return JSON.stringify(record.text);
+    case RELAYED:
+      // RFC 3597's form for data of any type.
+      return `\\# ${record.rdata.length} ${record.rdata.toString('hex')}`;
   }
 }
 
-/** The instances behind a record: those holding the address, the SRV port or the PTR target; none for SOA and NS. */
-function originsOf(registry: Registry, record: ResourceRecord): Instance[] {
+/**
+ * The instances behind a record: those holding the address, the alias, the TXT string, the SRV port or the PTR
+ * target (at the record's name, or at the wildcard that answers it); none for SOA and NS.
+ */
+function originsOf(registry: Registry, zone: ZoneSettings, record: ResourceRecord): Instance[] {
+  const atNode = () => registry.byName(dataSourceOf(registry, zone, record.name) ?? record.name);
   switch (record.type) {
     case RRType.A:
     case RRType.AAAA:
-      return registry.byName(record.name).filter((instance) => instance.addresses.includes(record.address));
+      return atNode().filter((instance) => instance.addresses.includes(record.address));
+    case RRType.CNAME:
+      return atNode().filter((instance) => instance.cname === record.target);
+    case RRType.TXT:
+      return atNode().filter((instance) => instance.txt?.includes(record.text) === true);
     case RRType.SRV:
       return registry
         .bySrvName(record.name)
-        .filter((instance) => instance.names[0] === record.target && instance.srv.some((srv) => srv.port === record.port && instance.names.some((host) => srvName(srv, host) === record.name)));
+        .filter((instance) => canonicalName(instance) === record.target && instance.srv.some((srv) => srv.port === record.port && instance.names.some((host) => srvName(srv, host) === record.name)));
     case RRType.PTR: {
       const address = addressFromReverseName(record.name);
-      return address === undefined ? [] : registry.byAddress(address).filter((instance) => instance.names[0] === record.target);
+      return address === undefined ? [] : registry.byAddress(address).filter((instance) => canonicalName(instance) === record.target);
     }
     default:
       return [];

@@ -4,8 +4,8 @@
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import type { SchemaType } from '../lib/json-schema.js';
 import { isIPv4 } from 'node:net';
-import type { Instance } from '../registry/instance.js';
-import { qualifyName } from '../registry/names.js';
+import { canonicalName, type Instance } from '../registry/instance.js';
+import { isWildcard, qualifyName } from '../registry/names.js';
 import { srvName, type Registry } from '../registry/registry.js';
 import { requireToken } from './auth.js';
 import { nodeOfOwner, OWNER_FORMS, recordOfOwner } from '../registry/owners.js';
@@ -16,8 +16,18 @@ export const NameEntrySchema = {
   required: ['name', 'type', 'addresses', 'source', 'owner', 'healthy'],
   properties: {
     name: { type: 'string', description: 'Fully qualified, without the trailing dot' },
-    type: { anyOf: [{ type: 'string', const: 'A' }, { type: 'string', const: 'AAAA' }, { type: 'string', const: 'SRV' }] },
-    addresses: { type: 'array', items: { type: 'string' }, description: 'A/AAAA: the addresses; SRV: those of the target' },
+    type: {
+      anyOf: [
+        { type: 'string', const: 'A' },
+        { type: 'string', const: 'AAAA' },
+        { type: 'string', const: 'SRV' },
+        { type: 'string', const: 'CNAME' },
+        { type: 'string', const: 'TXT' },
+      ],
+    },
+    addresses: { type: 'array', items: { type: 'string' }, description: 'A/AAAA: the addresses; SRV: those of the target; CNAME, TXT: none' },
+    cname: { type: 'string', description: 'CNAME: the name this one is an alias of' },
+    txt: { type: 'array', items: { type: 'string' }, description: 'TXT: the strings, one record each' },
     srv: {
       type: 'object',
       required: ['target', 'port', 'priority', 'weight'],
@@ -67,7 +77,7 @@ export const namesRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: NamesRoute
     {
       schema: {
         tags: ['names'],
-        summary: 'Every name served (A, AAAA, SRV) with its addresses, source, owner and health; filter by name or source, page with limit and after',
+        summary: 'Every name served (A, AAAA, SRV, CNAME, TXT; wildcards as *.name) with its addresses, source, owner and health; filter by name or source, page with limit and after',
         querystring: NamesQuery,
         response: { 200: { type: 'array', items: NameEntrySchema } },
       },
@@ -130,13 +140,16 @@ function entriesOf(instance: Instance, localNode: string | undefined): NameEntry
   const v4 = instance.addresses.filter((address) => isIPv4(address));
   const v6 = instance.addresses.filter((address) => !isIPv4(address));
   const entries: NameEntry[] = [];
+  const target = canonicalName(instance);
   for (const name of instance.names) {
+    if (instance.cname !== undefined) entries.push({ name, type: 'CNAME', addresses: [], cname: instance.cname, ...common });
     if (v4.length > 0) entries.push({ name, type: 'A', addresses: v4, ...common });
     if (v6.length > 0) entries.push({ name, type: 'AAAA', addresses: v6, ...common });
+    if (instance.txt !== undefined && instance.txt.length > 0) entries.push({ name, type: 'TXT', addresses: [], txt: instance.txt, ...common });
+    if (target === undefined || isWildcard(name)) continue;
     for (const srv of instance.srv) {
       const owner = srvName(srv, name);
       if (owner === undefined) continue;
-      const target = instance.names[0] ?? name;
       entries.push({
         name: owner,
         type: 'SRV',

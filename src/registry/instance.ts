@@ -1,5 +1,6 @@
 // What every source produces and the registry holds: one container or one
 // hand-made host, with the names and addresses it is served under.
+import { isWildcard } from './names.js';
 
 export type Source = 'config' | 'manual' | 'docker';
 
@@ -37,6 +38,10 @@ export interface Instance {
   publishedPorts?: PublishedPort[];
   /** The container's own choice (label `seamark.cluster-addresses`) of what other nodes answer for it. */
   clusterAddresses?: 'published' | 'container';
+  /** Hand-made: the name this instance's names are an alias of (a CNAME, RFC 1034 §3.6.2); it then has no addresses, SRV or TXT. */
+  cname?: string;
+  /** Hand-made: TXT strings, one TXT record each (split into 255-octet character-strings on the wire). */
+  txt?: string[];
 }
 
 export interface PublishedPort {
@@ -52,6 +57,21 @@ export interface InstanceOrigin {
   networks?: string[];
   /** Cluster mode: the node that publishes it. */
   node?: string;
+}
+
+/** Longest chain of aliases (CNAMEs) one answer follows and a hand-made record may make. */
+export const MAX_CNAME_CHAIN = 8;
+
+/** Longest TXT string, UTF-8 octets: what one TXT record carries in 255-octet character-strings (the wire encoder's limit). */
+export const MAX_TXT_OCTETS = 4096;
+
+/**
+ * The name PTR and SRV records point at: the first of the instance's names that is not a wildcard
+ * (`*.app` is an owner that answers other names, never a host name); undefined when it has none.
+ */
+export function canonicalName(instance: Pick<Instance, 'names'>): string | undefined {
+  for (const name of instance.names) if (!isWildcard(name)) return name;
+  return undefined;
 }
 
 /** The SRV list of every instance without SRV records: one shared empty list rather than one each. */

@@ -23,6 +23,27 @@ export function nameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/** The leftmost label of a wildcard name (RFC 4592 §2.1.1): `*.app.docker` answers names below `app.docker` that do not exist. */
+export const WILDCARD_LABEL = '*';
+
+/** Whether `name` (normalised) is a wildcard owner, `*.<parent>`. */
+export function isWildcard(name: string): boolean {
+  return name.charCodeAt(0) === 0x2a && name.charCodeAt(1) === 0x2e;
+}
+
+/**
+ * Why `name` is not a valid name for a container or a hand-made record, or undefined when it is: a host name,
+ * or a wildcard `*.<host name>` (the `*` a whole leftmost label; anywhere else it is refused).
+ */
+export function servedNameProblem(name: string): string | undefined {
+  const bare = name.endsWith('.') ? name.slice(0, -1) : name;
+  if (bare === WILDCARD_LABEL) return undefined;
+  if (bare.length > 253) return `is ${bare.length} characters long (at most 253)`;
+  const rest = bare.startsWith('*.') ? bare.slice(2) : bare;
+  if (rest.includes('*')) return 'has a "*" that is not the whole leftmost label (a wildcard is written "*.app")';
+  return nameProblem(rest);
+}
+
 /**
  * Whether `name` is `zone` or below it (both normalised), label by label: a
  * query name is escaped text, and in `web\.docker` (one label holding a dot)

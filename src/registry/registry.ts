@@ -8,7 +8,7 @@
 // key cost about 200 bytes more per name. Address keys are the instance's own
 // address strings whenever those are already canonical.
 import type { Instance, SrvPort } from './instance.js';
-import { canonicalAddress } from './names.js';
+import { canonicalAddress, isWildcard } from './names.js';
 
 export type ChangeListener = (generation: number) => void;
 
@@ -39,6 +39,8 @@ export class Registry {
   private readonly ownersByAddress = new Map<string, Owners>();
   /** Every ancestor of a served name, with how many served names sit below it. */
   private readonly descendantCounts = new Map<string, number>();
+  /** How many wildcard names (`*.<parent>`) are served: with none, a name that does not exist is NXDOMAIN without a walk up its ancestors. */
+  private wildcardNames = 0;
   private readonly listeners = new Map<ChangeListener, string>();
   private readonly mutationListeners = new Map<MutationListener, string>();
   private readonly onListenerError: ListenerErrorHandler;
@@ -122,6 +124,28 @@ export class Registry {
     return this.descendantCounts.has(name);
   }
 
+  /** Whether `name` exists (RFC 4592 §2.2.2): something is served at it or below it. */
+  exists(name: string): boolean {
+    return this.ownersByName.has(name) || this.ownersBySrvName.has(name) || this.descendantCounts.has(name);
+  }
+
+  /**
+   * The wildcard that answers `name`, a name that does not exist (RFC 4592 §3.3.1): `*.<closest encloser>`, where
+   * the closest encloser is the nearest ancestor that exists, no higher than `apex`; undefined when that ancestor
+   * has no wildcard child. A name below an existing name is never answered by a wildcard further up.
+   */
+  wildcardFor(name: string, apex: string): string | undefined {
+    if (this.wildcardNames === 0) return undefined;
+    for (let dot = name.indexOf('.'); dot >= 0; dot = name.indexOf('.', dot + 1)) {
+      const ancestor = name.slice(dot + 1);
+      if (ancestor === apex || this.exists(ancestor)) {
+        const source = `*.${ancestor}`;
+        return this.ownersByName.has(source) ? source : undefined;
+      }
+    }
+    return undefined;
+  }
+
   all(): IterableIterator<Instance> {
     return this.instancesByOwner.values();
   }
@@ -178,6 +202,7 @@ export class Registry {
   private addToIndexes(instance: Instance): void {
     this.instancesByOwner.set(instance.owner, instance);
     for (const name of distinct(instance.names)) {
+      if (isWildcard(name) && !this.ownersByName.has(name)) this.wildcardNames++;
       addToIndex(this.ownersByName, name, instance.owner);
       this.countAncestors(name, 1);
     }
@@ -194,6 +219,7 @@ export class Registry {
     this.instancesByOwner.delete(owner);
     for (const name of distinct(instance.names)) {
       removeFromIndex(this.ownersByName, name, owner);
+      if (isWildcard(name) && !this.ownersByName.has(name)) this.wildcardNames--;
       this.countAncestors(name, -1);
     }
     for (const name of srvNames(instance)) {
@@ -214,12 +240,17 @@ export class Registry {
   }
 }
 
-/** The SRV owner names of an instance: `_<service>._<protocol>.<name>` for each of its names where that fits in a DNS name. */
+/**
+ * The SRV owner names of an instance: `_<service>._<protocol>.<name>` for each of its names where that fits in a
+ * DNS name. Wildcard names have none: `_http._tcp.*.app` is answered only when asked literally, never for a name
+ * the wildcard stands for (RFC 4592 §2.2.1), and it would make `*.app` a non-terminal.
+ */
 export function srvNames(instance: Instance): ReadonlySet<string> {
   if (instance.srv.length === 0) return NO_NAMES;
   const names = new Set<string>();
   for (const srv of instance.srv) {
     for (const name of instance.names) {
+      if (isWildcard(name)) continue;
       const owner = srvName(srv, name);
       if (owner !== undefined) names.add(owner);
     }

@@ -14,6 +14,8 @@ export interface Instance {
   origin?: { container?: string; networks?: string[]; node?: string };
   /** Hand-made records: the record id. */
   record?: string;
+  cname?: string;
+  txt?: string[];
 }
 
 /** A hand-made record as /v1/records answers it. */

@@ -9,7 +9,7 @@ import { byId, type Instance, type RecordView } from './api.js';
 export interface NameRow {
   key: string;
   name: string;
-  type: 'A' | 'AAAA' | 'SRV';
+  type: 'A' | 'AAAA' | 'SRV' | 'CNAME' | 'TXT';
   addresses: string;
   source: string;
   health: 'healthy' | 'unhealthy';
@@ -166,15 +166,20 @@ export class NamesTable {
     const v4 = instance.addresses.filter((address) => !address.includes(':')).join(', ');
     const v6 = instance.addresses.filter((address) => address.includes(':')).join(', ');
     const rows: NameRow[] = [];
-    const add = (name: string, type: NameRow['type'], addresses: string) => {
+    const add = (name: string, type: NameRow['type'], addresses: string, nth = '') => {
       // SRV rows sort under their host: web.docker A, AAAA, then _http._tcp.web.docker.
-      const key = `${name.replace(/^_[^.]*\._[^.]*\./, '')}\u0000${type === 'SRV' ? `~${name}` : type}\u0000${instance.owner}`;
-      rows.push({ key, name, type, addresses, source, health, ttl, owner: instance.owner, recordId, haystack: `${name} ${type} ${addresses} ${source} ${health} ${instance.owner}`.toLowerCase() });
+      const key = `${name.replace(/^_[^.]*\._[^.]*\./, '')}\u0000${type === 'SRV' ? `~${name}` : type}${nth}\u0000${instance.owner}`;
+      // A wildcard (*.app) answers every name below app that does not exist: the filter finds it by the word too.
+      const wildcard = name.startsWith('*.') ? ' wildcard' : '';
+      rows.push({ key, name, type, addresses, source, health, ttl, owner: instance.owner, recordId, haystack: `${name} ${type} ${addresses} ${source} ${health} ${instance.owner}${wildcard}`.toLowerCase() });
     };
+    const canonical = instance.names.find((name) => !name.startsWith('*.'));
     for (const name of instance.names) {
+      if (instance.cname !== undefined) add(name, 'CNAME', `→ ${instance.cname}`);
       if (v4 !== '') add(name, 'A', v4);
       if (v6 !== '') add(name, 'AAAA', v6);
-      for (const srv of instance.srv) add(`_${srv.service}._${srv.protocol}.${name}`, 'SRV', `${instance.names[0] ?? name}:${srv.port}`);
+      (instance.txt ?? []).forEach((text, i) => add(name, 'TXT', JSON.stringify(text), String(i)));
+      if (canonical !== undefined && !name.startsWith('*.')) for (const srv of instance.srv) add(`_${srv.service}._${srv.protocol}.${name}`, 'SRV', `${canonical}:${srv.port}`);
     }
     return rows;
   }

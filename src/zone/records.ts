@@ -21,6 +21,12 @@ export const RRType = {
   ANY: 255,
 } as const;
 
+/**
+ * The `type` of a record relayed from a forwarded answer as it came (`wireType`, `rdata` with every name in it
+ * written whole): what a CNAME chain leaving the zones ends with. Never a wire type itself.
+ */
+export const RELAYED = -1;
+
 export const RRClass = { IN: 1, CH: 3, ANY: 255 } as const;
 
 export const Rcode = {
@@ -47,10 +53,11 @@ export type ResourceRecord =
   | (Base & { type: typeof RRType.AAAA; address: string })
   | (Base & { type: typeof RRType.PTR; target: string })
   | (Base & { type: typeof RRType.NS; target: string })
-  /** Only in a forwarded answer whose CNAME chain leads into a zone: the zones hold none of their own. */
+  /** A hand-made alias, or a link of a forwarded answer's chain that leads into a zone. */
   | (Base & { type: typeof RRType.CNAME; target: string })
   | (Base & { type: typeof RRType.TXT; text: string })
   | (Base & { type: typeof RRType.SRV; priority: number; weight: number; port: number; target: string })
+  | (Base & { type: typeof RELAYED; wireType: number; rdata: Buffer })
   | (Base & {
       type: typeof RRType.SOA;
       mname: string;
@@ -68,9 +75,20 @@ export interface ZoneResponse {
   answers: ResourceRecord[];
   authority: ResourceRecord[];
   additional: ResourceRecord[];
+  /**
+   * The answer rests on more than the records at the question name (a wildcard stood for a name two or more
+   * labels below it, or a CNAME chain was followed): a change touches it without naming the question, so the
+   * answer cache does not keep it.
+   */
+  dependsOnOtherNames?: boolean;
+  /** The answer's CNAME chain leaves seamark's zones at this name: for a client allowed to forward, its answer is appended. */
+  leavesZonesAt?: string;
 }
 
 export const a = (name: string, ttl: number, address: string): ResourceRecord => ({ name, ttl, type: RRType.A, address });
 export const aaaa = (name: string, ttl: number, address: string): ResourceRecord => ({ name, ttl, type: RRType.AAAA, address });
 export const ptr = (name: string, ttl: number, target: string): ResourceRecord => ({ name, ttl, type: RRType.PTR, target });
+export type CnameRecord = Extract<ResourceRecord, { type: typeof RRType.CNAME }>;
+export const cname = (name: string, ttl: number, target: string): CnameRecord => ({ name, ttl, type: RRType.CNAME, target });
+export const txt = (name: string, ttl: number, text: string): ResourceRecord => ({ name, ttl, type: RRType.TXT, text });
 export const ns = (name: string, ttl: number, target: string): ResourceRecord => ({ name, ttl, type: RRType.NS, target });

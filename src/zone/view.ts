@@ -1,10 +1,10 @@
 // The zone view: pure functions from (registry, name, type) to an
 // authoritative answer, per the contract in DESIGN.md.
 import { isIPv4 } from 'node:net';
-import type { Instance } from '../registry/instance.js';
+import { MAX_CNAME_CHAIN, canonicalName, type Instance } from '../registry/instance.js';
 import { srvName, srvNames, type Registry } from '../registry/registry.js';
 import { addressFromReverseName, isInZone, nsName } from '../registry/names.js';
-import { RRType, Rcode, a, aaaa, ns, ptr, type ResourceRecord, type ZoneResponse } from './records.js';
+import { RRType, Rcode, a, aaaa, cname, ns, ptr, txt, type CnameRecord, type ResourceRecord, type ZoneResponse } from './records.js';
 import { visibleAddresses, type ClientView, type NetworkSettings } from './client-view.js';
 
 const DEFAULT_NETWORKS: NetworkSettings = { unshared: 'addresses', preferred: [] };
@@ -61,32 +61,110 @@ export function soaRecord(settings: ZoneSettings, registry: Registry, zone: stri
  * a reverse name of an address seamark does not serve): the caller forwards it.
  * `rotation` picks which address comes first when a name has several; `view` is the asking client's (undefined:
  * a client that is not a container seamark knows).
+ *
+ * A CNAME is followed through seamark's own zones in the same answer (RFC 1034 §4.3.2), the rcode and the
+ * negative SOA those of the last name (RFC 6604); a chain that loops or runs past MAX_CNAME_CHAIN stops there
+ * with what it has; a chain that leaves the zones ends with its CNAME and `leavesZonesAt`.
  */
 export function lookup(registry: Registry, settings: ZoneSettings, name: string, type: number, rotation = 0, view?: ClientView): ZoneResponse | undefined {
   const zone = zoneOf(settings, name);
   if (zone === undefined) return type === RRType.PTR || type === RRType.ANY ? reverseLookup(registry, settings, name, view) : undefined;
 
   const response: ZoneResponse = { rcode: Rcode.NOERROR, answers: [], authority: [], additional: [] };
-  const hosts = answering(registry.byName(name), settings);
-  const services = answering(registry.bySrvName(name), settings);
-  const exists =
-    name === zone || hosts.length > 0 || services.length > 0 || registry.byName(name).length > 0 || registry.bySrvName(name).length > 0 || registry.hasDescendants(name);
-  if (!exists) return negative(registry, settings, zone, Rcode.NXDOMAIN);
+  // The names a CNAME chain went through; made only when there is one (most answers have none).
+  let followed: Set<string> | undefined;
+  for (let current = name, currentZone = zone; ; ) {
+    const node = nodeAt(registry, currentZone, current);
+    if (node === undefined) return withNegative(response, registry, settings, currentZone, Rcode.NXDOMAIN);
+    // A wildcard's answer for a child of its parent changes only with the wildcard's instances (every name is then
+    // touched) or with the name itself or below it (the name is then touched); any deeper one also with the names
+    // in between, which nobody lists.
+    if (current !== name || (node.wildcard && node.source !== `*.${parentOf(name)}`)) response.dependsOnOtherNames = true;
+    const hosts = answering(registry.byName(node.source), settings);
+    const alias = aliasOf(hosts, current, settings);
+    if (alias === undefined) {
+      const before = response.answers.length;
+      answerAtNode(registry, settings, currentZone, current, node.source, hosts, type, rotation, view, response);
+      return response.answers.length === before ? withNegative(response, registry, settings, currentZone, Rcode.NOERROR) : response;
+    }
+    response.answers.push(alias);
+    // QTYPE CNAME or ANY matches the CNAME itself: nothing to follow (RFC 1034 §4.3.2 step 3a).
+    if (type === RRType.CNAME || type === RRType.ANY) return response;
+    const target = alias.target;
+    const targetZone = zoneOf(settings, target);
+    if (targetZone === undefined) {
+      response.dependsOnOtherNames = true;
+      response.leavesZonesAt = target;
+      return response;
+    }
+    followed ??= new Set([name]);
+    if (followed.has(target) || followed.size > MAX_CNAME_CHAIN) return response;
+    followed.add(target);
+    current = target;
+    currentZone = targetZone;
+  }
+}
 
+/** The name whose instances answer `name` in its zone: `name` itself, or the wildcard that stands for it; undefined when nothing does. */
+export function dataSourceOf(registry: Registry, settings: ZoneSettings, name: string): string | undefined {
+  const zone = zoneOf(settings, name);
+  return zone === undefined ? undefined : nodeAt(registry, zone, name)?.source;
+}
+
+/** `name` without its first label. */
+function parentOf(name: string): string {
+  return name.slice(name.indexOf('.') + 1);
+}
+
+/** Where the data of `name` sits: at `name` itself when it exists, or at the wildcard that stands for it (RFC 4592 §3.3.1). */
+interface Node {
+  source: string;
+  wildcard: boolean;
+}
+
+/** The node answering `name` in `zone`; undefined when nothing does (NXDOMAIN). */
+function nodeAt(registry: Registry, zone: string, name: string): Node | undefined {
+  if (name === zone || registry.exists(name)) return { source: name, wildcard: false };
+  const source = registry.wildcardFor(name, zone);
+  return source === undefined ? undefined : { source, wildcard: true };
+}
+
+/**
+ * The CNAME at `owner` when one of the instances there is an alias: it is then the node's only data (RFC 1034
+ * §3.6.2), whatever else claims the name. Hand-made records refuse such a clash when written; a container that
+ * takes the name later is not served at it.
+ */
+function aliasOf(hosts: readonly Instance[], owner: string, settings: ZoneSettings): CnameRecord | undefined {
+  for (const instance of hosts) if (instance.cname !== undefined) return cname(owner, instance.ttl ?? settings.ttl, instance.cname);
+  return undefined;
+}
+
+/** The records of `type` at a node without a CNAME, owned by `owner` (the question name, also where a wildcard answers). */
+function answerAtNode(
+  registry: Registry,
+  settings: ZoneSettings,
+  zone: string,
+  owner: string,
+  source: string,
+  hosts: Instance[],
+  type: number,
+  rotation: number,
+  view: ClientView,
+  response: ZoneResponse,
+): void {
   const wants = (t: number) => type === t || type === RRType.ANY;
-  if (name === zone && wants(RRType.SOA)) response.answers.push(soaRecord(settings, registry, zone, settings.ttl));
-  if (name === zone && wants(RRType.NS)) {
+  if (owner === zone && wants(RRType.SOA)) response.answers.push(soaRecord(settings, registry, zone, settings.ttl));
+  if (owner === zone && wants(RRType.NS)) {
     response.answers.push(ns(zone, settings.ttl, nsName(zone)));
     response.additional.push(...addressRecords(answering(registry.byName(nsName(zone)), settings), nsName(zone), settings, RRType.ANY, 0, view));
   }
-  if (wants(RRType.A) || wants(RRType.AAAA)) response.answers.push(...addressRecords(hosts, name, settings, type, rotation, view));
+  if (wants(RRType.A) || wants(RRType.AAAA)) response.answers.push(...addressRecords(hosts, owner, settings, type, rotation, view));
+  if (wants(RRType.TXT)) response.answers.push(...txtRecords(hosts, owner, settings));
   if (wants(RRType.SRV)) {
-    const [answers, additional] = srvRecords(registry, services, name, settings, rotation, view);
+    const [answers, additional] = srvRecords(registry, answering(registry.bySrvName(source), settings), owner, settings, rotation, view);
     response.answers.push(...answers);
     response.additional.push(...additional);
   }
-  if (response.answers.length === 0) return negative(registry, settings, zone, Rcode.NOERROR);
-  return response;
 }
 
 /**
@@ -105,7 +183,10 @@ export function zoneTransfer(registry: Registry, settings: ZoneSettings, zone: s
     for (const name of srvNames(instance)) if (inThisZone(name)) srvOwners.add(name);
   }
   for (const name of [...names].sort()) {
-    records.push(...addressRecords(answering(registry.byName(name), settings), name, settings, RRType.ANY, 0));
+    const hosts = answering(registry.byName(name), settings);
+    const alias = aliasOf(hosts, name, settings);
+    if (alias !== undefined) records.push(alias);
+    else records.push(...addressRecords(hosts, name, settings, RRType.ANY, 0), ...txtRecords(hosts, name, settings));
   }
   for (const name of [...srvOwners].sort()) records.push(...srvRecords(registry, answering(registry.bySrvName(name), settings), name, settings, 0)[0]);
   for (const child of childZones(settings, zone)) {
@@ -129,7 +210,8 @@ function reverseLookup(registry: Registry, settings: ZoneSettings, name: string,
   if (address === undefined) return undefined;
   const instances = answering(registry.byAddress(address), settings).filter((instance) => visibleAddresses(instance, view, settings.networks ?? DEFAULT_NETWORKS).includes(address));
   if (instances.length === 0) return undefined;
-  const targets = new Set(instances.map((instance) => instance.names[0]).filter((n): n is string => n !== undefined));
+  const targets = new Set(instances.map(canonicalName).filter((n): n is string => n !== undefined));
+  if (targets.size === 0) return undefined;
   return {
     rcode: Rcode.NOERROR,
     answers: [...targets].map((target) => ptr(name, rrsetTtl(instances, settings), target)),
@@ -138,8 +220,11 @@ function reverseLookup(registry: Registry, settings: ZoneSettings, name: string,
   };
 }
 
-function negative(registry: Registry, settings: ZoneSettings, zone: string, rcode: number): ZoneResponse {
-  return { rcode, answers: [], authority: [soaRecord(settings, registry, zone, settings.negativeTtl)], additional: [] };
+/** `response` made negative: `rcode`, and the zone's SOA with the negative TTL in the authority section (RFC 2308). */
+function withNegative(response: ZoneResponse, registry: Registry, settings: ZoneSettings, zone: string, rcode: number): ZoneResponse {
+  response.rcode = rcode;
+  response.authority.push(soaRecord(settings, registry, zone, settings.negativeTtl));
+  return response;
 }
 
 /** The instances that answer: the healthy ones, or all of them when none is healthy and failing open. */
@@ -182,6 +267,15 @@ function addressRecords(instances: Instance[], name: string, settings: ZoneSetti
   return records;
 }
 
+/** The TXT RRset of `name`: each distinct string of the instances once, one record each. */
+function txtRecords(instances: Instance[], name: string, settings: ZoneSettings): ResourceRecord[] {
+  const holders = instances.filter((instance) => instance.txt !== undefined && instance.txt.length > 0);
+  if (holders.length === 0) return [];
+  const ttl = rrsetTtl(holders, settings);
+  const texts = new Set(holders.flatMap((instance) => instance.txt ?? []));
+  return [...texts].map((text) => txt(name, ttl, text));
+}
+
 /** The SRV RRset of `name` (each distinct record once, RFC 2181 §5) and the whole address RRsets of its targets for the additional section. */
 function srvRecords(
   registry: Registry,
@@ -194,13 +288,13 @@ function srvRecords(
   const answers: ResourceRecord[] = [];
   const additional: ResourceRecord[] = [];
   const ttl = rrsetTtl(
-    instances.filter((instance) => instance.names[0] !== undefined && instance.srv.some((srv) => instance.names.some((host) => srvName(srv, host) === name))),
+    instances.filter((instance) => canonicalName(instance) !== undefined && instance.srv.some((srv) => instance.names.some((host) => srvName(srv, host) === name))),
     settings,
   );
   const seenRecords = new Set<string>();
   const seenTargets = new Set<string>();
   for (const instance of rotate(instances, rotation)) {
-    const target = instance.names[0];
+    const target = canonicalName(instance);
     if (target === undefined) continue;
     for (const srv of instance.srv) {
       if (!instance.names.some((host) => srvName(srv, host) === name)) continue;

@@ -42,6 +42,17 @@ describe('seamark records', () => {
     assert.equal((await dig(seamark.dnsPort, 'postgres.docker', 'A')).status, 'NXDOMAIN');
   });
 
+  it('adds an alias and a wildcard with TXT, each answered by dig', async () => {
+    await cli(['add', '--id', 'target', '--name', 'target', '--address', '10.90.0.7']);
+    const alias = await cli(['add', '--id', 'alias', '--name', 'alias', '--cname', 'target']);
+    assert.match(alias.stdout, /alias\s+alias\.docker\s+→ target\.docker/);
+    assert.deepEqual((await dig(seamark.dnsPort, 'alias.docker', 'A')).answer.map((r) => `${r.type} ${r.data}`), ['CNAME target.docker.', 'A 10.90.0.7']);
+    await cli(['add', '--id', 'wild', '--name', '*.wild', '--address', '10.90.0.8', '--txt', 'v=spf1 -all']);
+    assert.deepEqual(await digAddresses(seamark.dnsPort, 'any.wild.docker'), ['10.90.0.8']);
+    assert.deepEqual((await dig(seamark.dnsPort, 'any.wild.docker', 'TXT')).answer.map((r) => r.data), ['"v=spf1 -all"']);
+    for (const id of ['alias', 'target', 'wild']) await cli(['rm', id]);
+  });
+
   it('generates an id when none is given', async () => {
     const added = await cli(['add', '--name', 'anon', '--address', '10.90.0.2', '--json']);
     const record = JSON.parse(added.stdout) as { id: string };

@@ -108,11 +108,12 @@ describe('container names', () => {
     const dnsdock = published(container({ name: 'db', env: { DNSDOCK_IMAGE: 'docker' } }));
     assert.deepEqual(dnsdock.names, ['db.docker', 'db.docker.docker']);
   });
-  it('refuses wildcard names with a problem', () => {
-    const result = publishContainer(container({ labels: { 'seamark.name': '*.wild,ok' } }), settings);
+  it('serves a wildcard *.name (sanitised after the *) and refuses a * anywhere else with a problem', () => {
+    const result = publishContainer(container({ labels: { 'seamark.name': '*.Wild_App,ok,a.*.b,x*,*' } }), settings);
     assert.ok('instance' in result);
-    assert.deepEqual(result.instance.names, ['web.docker', 'ok.docker']);
-    assert.match(result.problems.join(), /"\*\.wild" is a wildcard/);
+    assert.deepEqual(result.instance.names, ['web.docker', '*.wild-app.docker', 'ok.docker', '*.docker']);
+    assert.match(result.problems.join(), /"a\.\*\.b" has a "\*" that is not the whole leftmost label/);
+    assert.match(result.problems.join(), /"x\*" has a "\*" that is not the whole leftmost label/);
   });
 });
 

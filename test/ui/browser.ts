@@ -54,3 +54,18 @@ export async function launchBrowser(options: { args?: string[] } = {}): Promise<
     },
   };
 }
+
+/** A browser with the operator page of the seamark on `httpPort` open in a new page. */
+export async function openOperatorPage(httpPort: number): Promise<{ browser: Browser; page: Page }> {
+  const browser = await launchBrowser();
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${httpPort}/`, { waitUntil: 'domcontentloaded', timeout: 60000 });
+  return { browser, page };
+}
+
+/** The rows the names table shows after filtering on `text`, as arrays of cell texts. */
+export async function rowsMatching(page: Page, text: string): Promise<string[][]> {
+  await page.fill('#filter', text);
+  await page.waitForTimeout(50);
+  return page.$$eval('#names-body tr:not(.spacer)', (rows) => rows.map((row) => [...row.children].map((cell) => cell.textContent ?? '')));
+}

@@ -2,7 +2,7 @@
 // excepted, RFC 2782) and truncation at RRset boundaries.
 import { isIPv6 } from 'node:net';
 import { ipv6ToBytes } from '../../lib/ipv6.js';
-import { RRType, Rcode, type ResourceRecord } from '../../zone/records.js';
+import { RELAYED, RRType, Rcode, type ResourceRecord } from '../../zone/records.js';
 import { HEADER_SIZE, lowerCaseByte, readQuestionName } from './read.js';
 
 export interface ResponseOptions {
@@ -206,7 +206,7 @@ export class MessageWriter {
   private record(record: ResourceRecord): void {
     const b = this.buffer;
     this.name(record.name, true);
-    b.writeUInt16BE(record.type, this.offset);
+    b.writeUInt16BE(record.type === RELAYED ? record.wireType : record.type, this.offset);
     b.writeUInt16BE(record.class ?? 1, this.offset + 2);
     // RFC 2181 §8: a TTL is 0 to 2^31 - 1.
     b.writeUInt32BE(Math.min(Math.max(record.ttl, 0), 0x7fffffff) >>> 0, this.offset + 4);
@@ -249,6 +249,11 @@ export class MessageWriter {
         b.writeUInt16BE(uint(record.port, 0xffff, 'SRV port'), this.offset + 4);
         this.offset += 6;
         this.name(record.target, false);
+        break;
+      case RELAYED:
+        if (record.rdata.length > MAX_TXT) throw new RangeError(`relayed record data of ${record.rdata.length} bytes is longer than ${MAX_TXT}`);
+        record.rdata.copy(b, this.offset);
+        this.offset += record.rdata.length;
         break;
       case RRType.SOA:
         this.name(record.mname, true);

@@ -27,6 +27,20 @@ export function sanitizeName(text: string): string | undefined {
   return labels.join('.') + (absolute ? '.' : '');
 }
 
+/**
+ * A name a container asked for, sanitised: a wildcard `*.<name>` keeps its `*` label; undefined when nothing is
+ * left, '' when it has a `*` anywhere but as the whole leftmost label.
+ */
+function servedName(raw: string): string | undefined {
+  const wildcard = raw === '*' || raw.startsWith('*.');
+  const rest = wildcard ? raw.slice(2) : raw;
+  if (rest.includes('*')) return '';
+  if (!wildcard) return sanitizeName(rest);
+  if (rest === '' || rest === '.') return `*${rest}`;
+  const clean = sanitizeName(rest);
+  return clean === undefined ? undefined : `*.${clean}`;
+}
+
 export interface NamingResult {
   /** Fully qualified, normalised, de-duplicated; the first is the container's host name. */
   names: string[];
@@ -41,8 +55,9 @@ export interface NamingResult {
  * and `<tag>.<service>`. Relative names go under the first zone; a name
  * ending in a served zone stays there; a name outside every zone is dropped.
  * Compose, DNSDock and registrator parts are always relative (project
- * `docker` gives `web.docker.docker`). The zone apex, its name server
- * `ns.<zone>` and wildcards are refused.
+ * `docker` gives `web.docker.docker`). A name whose leftmost label is `*`
+ * (`*.app`) is a wildcard (RFC 4592); a `*` anywhere else is refused, as are
+ * the zone apex and its name server `ns.<zone>`.
  */
 export function containerNames(
   facts: ContainerFacts,
@@ -53,11 +68,11 @@ export function containerNames(
   const names: string[] = [];
   const problems: string[] = [];
   const add = (raw: string, origin: string, alwaysRelative = false) => {
-    if (raw.includes('*')) {
-      problems.push(`${origin} ${JSON.stringify(raw)} is a wildcard; wildcard names are not served`);
+    const clean = servedName(raw);
+    if (clean === '') {
+      problems.push(`${origin} ${JSON.stringify(raw)} has a "*" that is not the whole leftmost label (a wildcard is written "*.app")`);
       return;
     }
-    const clean = sanitizeName(raw);
     if (clean === undefined) {
       problems.push(`${origin} ${JSON.stringify(raw)} has no usable characters`);
       return;

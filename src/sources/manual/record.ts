@@ -5,7 +5,8 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { SrvSchema } from '../../config/schema.js';
 import { describeIssue, pickIssue, validatorOf, type SchemaType } from '../../lib/json-schema.js';
 import { InputError } from '../../lib/input-error.js';
-import { canonicalAddress, isInZone, nameProblem, qualifyName, reservedNameProblem } from '../../registry/names.js';
+import { canonicalAddress, isInZone, isWildcard, nameProblem, normalizeName, qualifyName, reservedNameProblem, servedNameProblem } from '../../registry/names.js';
+import { MAX_TXT_OCTETS } from '../../registry/instance.js';
 import { srvNameProblem } from '../../registry/registry.js';
 
 /** A year, leap years included: deadlines wait in one timer queue that re-arms past Node's 24.8-day timer limit. */
@@ -13,6 +14,8 @@ export const MAX_LEASE_SECONDS = 366 * 86400;
 export const MAX_RECORD_ID_LENGTH = 128;
 /** The most names, addresses or SRV entries one record holds, whichever route made it. */
 export const MAX_ITEMS = 64;
+/** The most TXT octets one record holds, all strings together: its TXT answer stays well inside a DNS message. */
+export const MAX_TXT_TOTAL_OCTETS = 16384;
 const DEFAULT_CHECK_INTERVAL = 10;
 const DEFAULT_CHECK_TIMEOUT = 2;
 /** HAProxy's defaults: one good or bad answer alone does not flip a host. */
@@ -47,18 +50,44 @@ const recordFields = {
     items: { type: 'string', minLength: 1, maxLength: 254 },
     minItems: 1,
     maxItems: MAX_ITEMS,
-    description: 'Host names, relative to the first zone or fully qualified inside a served zone; the first is canonical',
+    description:
+      'Host names, relative to the first zone or fully qualified inside a served zone; the first that is not a wildcard is canonical. ' +
+      '`*.app` is a wildcard (RFC 4592): it answers every name below `app` that does not exist',
   },
-  addresses: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, minItems: 1, maxItems: MAX_ITEMS, description: 'IPv4 and IPv6 addresses' },
+  addresses: {
+    type: 'array',
+    items: { type: 'string', minLength: 1, maxLength: 64 },
+    maxItems: MAX_ITEMS,
+    description: 'IPv4 and IPv6 addresses; at least one unless the record is a `cname` or carries `txt`',
+  },
   ttl: { type: 'integer', minimum: 0, maximum: 2147483647, description: 'Answer TTL, seconds; the server default when absent' },
   srv: { type: 'array', items: SrvSchema, default: [], maxItems: MAX_ITEMS, description: 'SRV entries: _<service>._<protocol>.<name>' },
   check: HealthCheckSchema,
   lease: { type: 'integer', minimum: 1, maximum: MAX_LEASE_SECONDS, description: 'Seconds the record lives unless renewed with POST /v1/records/{id}/renew' },
+  cname: {
+    type: 'string',
+    minLength: 1,
+    maxLength: 254,
+    description:
+      'The names are an alias of this name (a CNAME, RFC 1034 §3.6.2): no addresses, srv or txt with it, and no other record at its names. ' +
+      'A name in a served zone or a single label (relative to the first zone) is followed in the same answer; a name with dots outside the zones is taken as fully qualified',
+  },
+  txt: {
+    type: 'array',
+    items: { type: 'string', maxLength: MAX_TXT_OCTETS },
+    maxItems: MAX_ITEMS,
+    description: `TXT strings, one TXT record each; a string longer than 255 octets is sent as several 255-octet character-strings of one record (at most ${MAX_TXT_OCTETS} octets a string, ${MAX_TXT_TOTAL_OCTETS} a record)`,
+  },
 } as const;
 const REQUIRED_RECORD_FIELDS = ['names', 'addresses', 'srv'] as const;
 
 /** What a client sends to create or replace a record. */
-export const RecordFieldsSchema = { type: 'object', required: REQUIRED_RECORD_FIELDS, properties: recordFields, ...Strict } as const;
+export const RecordFieldsSchema = {
+  type: 'object',
+  required: ['names', 'srv'],
+  properties: { ...recordFields, addresses: { ...recordFields.addresses, default: [] } },
+  ...Strict,
+} as const;
 export type RecordFields = SchemaType<typeof RecordFieldsSchema>;
 
 /** A partial update: fields present replace, `null` removes an optional field. */
@@ -71,6 +100,8 @@ export const RecordPatchSchema = {
     srv: { type: 'array', items: SrvSchema, maxItems: MAX_ITEMS },
     check: { anyOf: [HealthCheckSchema, { type: 'null' }] },
     lease: { anyOf: [recordFields.lease, { type: 'null' }] },
+    cname: { anyOf: [recordFields.cname, { type: 'null' }] },
+    txt: { anyOf: [recordFields.txt, { type: 'null' }] },
   },
   ...Strict,
   minProperties: 1,
@@ -145,12 +176,24 @@ export function recordProblem(value: unknown): { field: string; reason: string }
 /** Qualifies names, canonicalises addresses and checks what a JSON schema cannot; throws InputError. */
 export function normalizeFields(fields: RecordFields, zones: readonly string[]): RecordFields {
   const names = fields.names.map((name, i) => qualifiedRecordName(name, `names[${i}]`, zones));
-  const addresses = fields.addresses.map((address, i) => {
+  const given = fields.addresses ?? [];
+  const cname = fields.cname === undefined ? undefined : aliasTarget(fields.cname, zones);
+  const txt = fields.txt === undefined ? undefined : textStrings(fields.txt);
+  if (cname !== undefined) {
+    const others = (['addresses', 'srv', 'txt'] as const).filter((field) => (fields[field] ?? []).length > 0);
+    if (others.length > 0) {
+      throw new InputError('cname', `a CNAME owner has no other data (RFC 1034 §3.6.2): leave out ${others.join(', ')}, or make it a record of its own under another name`);
+    }
+  } else if (given.length === 0 && (txt === undefined || txt.length === 0)) {
+    throw new InputError('addresses', 'at least one address is required, unless the record is a "cname" or carries "txt"');
+  }
+  const addresses = given.map((address, i) => {
     const canonical = recordAddress(address);
     if (canonical === undefined) throw new InputError(`addresses[${i}]`, `"${address}" is not an IPv4 or IPv6 address`);
     return canonical;
   });
   (fields.srv ?? []).forEach((srv, i) => {
+    if (names.every(isWildcard)) throw new InputError(`srv[${i}]`, 'SRV records need a name that is not a wildcard: their target is the canonical name');
     for (const name of names) {
       const problem = srvNameProblem(srv, name);
       if (problem !== undefined) throw new InputError(`srv[${i}]`, `${problem}; shorten the service or the name`);
@@ -164,7 +207,35 @@ export function normalizeFields(fields: RecordFields, zones: readonly string[]):
     srv: uniqueSrv(fields.srv ?? []),
     ...(check === undefined ? {} : { check }),
     ...(fields.lease === undefined ? {} : { lease: fields.lease }),
+    ...(cname === undefined ? {} : { cname }),
+    ...(txt === undefined || txt.length === 0 ? {} : { txt }),
   };
+}
+
+/**
+ * The fully qualified target of a `cname`: a name in a served zone (with or without the trailing dot) or a single
+ * label (under the first zone) as for names; any other name with dots is taken as fully qualified.
+ */
+function aliasTarget(target: string, zones: readonly string[]): string {
+  const problem = nameProblem(target);
+  if (problem !== undefined) throw new InputError('cname', `"${target}" is not a valid DNS name: it ${problem}`);
+  const normal = normalizeName(target);
+  const qualified = zones.some((zone) => isInZone(normal, zone)) || normal.includes('.') ? normal : `${normal}.${zones[0] ?? ''}`;
+  const longProblem = nameProblem(qualified);
+  if (longProblem !== undefined) throw new InputError('cname', `"${qualified}" (qualified) ${longProblem}`);
+  return qualified;
+}
+
+/** TXT strings as given, each at most MAX_TXT_OCTETS and all together MAX_TXT_TOTAL_OCTETS in UTF-8, each distinct one once. */
+function textStrings(strings: readonly string[]): string[] {
+  let total = 0;
+  strings.forEach((text, i) => {
+    const octets = Buffer.byteLength(text, 'utf8');
+    if (octets > MAX_TXT_OCTETS) throw new InputError(`txt[${i}]`, `is ${octets} octets long in UTF-8 (at most ${MAX_TXT_OCTETS}); split it into several strings`);
+    total += octets;
+  });
+  if (total > MAX_TXT_TOTAL_OCTETS) throw new InputError('txt', `holds ${total} octets in all (at most ${MAX_TXT_TOTAL_OCTETS} a record)`);
+  return [...new Set(strings)];
 }
 
 /** Applies a /v1/records PATCH to a stored record's fields: present fields replace, null removes. */
@@ -177,20 +248,33 @@ export function mergePatch(previous: ManualRecord, patch: RecordPatch): RecordFi
   const ttl = patch.ttl === undefined ? previous.ttl : patch.ttl;
   const check = patch.check === undefined ? previous.check : patch.check;
   const lease = patch.lease === undefined ? previous.lease : patch.lease;
+  const cname = patch.cname === undefined ? previous.cname : patch.cname;
+  const txt = patch.txt === undefined ? previous.txt : patch.txt;
   if (ttl !== null && ttl !== undefined) merged.ttl = ttl;
   if (check !== null && check !== undefined) merged.check = check;
   if (lease !== null && lease !== undefined) merged.lease = lease;
+  if (cname !== null && cname !== undefined) merged.cname = cname;
+  if (txt !== null && txt !== undefined) merged.txt = txt;
   return merged;
 }
 
 /** The fields a record was made from, as a client would send them again. */
 export function fieldsOf(record: ManualRecord): RecordFields {
-  const { names, addresses, ttl, srv, check, lease } = record;
-  return { names, addresses, srv, ...(ttl === undefined ? {} : { ttl }), ...(check === undefined ? {} : { check }), ...(lease === undefined ? {} : { lease }) };
+  const { names, addresses, ttl, srv, check, lease, cname, txt } = record;
+  return {
+    names,
+    addresses,
+    srv,
+    ...(ttl === undefined ? {} : { ttl }),
+    ...(check === undefined ? {} : { check }),
+    ...(lease === undefined ? {} : { lease }),
+    ...(cname === undefined ? {} : { cname }),
+    ...(txt === undefined ? {} : { txt }),
+  };
 }
 
 function qualifiedRecordName(name: string, field: string, zones: readonly string[]): string {
-  const problem = nameProblem(name);
+  const problem = servedNameProblem(name);
   if (problem !== undefined) throw new InputError(field, `"${name}" is not a valid DNS name: it ${problem}`);
   const qualified = qualifyName(name, zones);
   if (!zones.some((zone) => isInZone(qualified, zone))) {
@@ -199,7 +283,7 @@ function qualifiedRecordName(name: string, field: string, zones: readonly string
   if (zones.includes(qualified)) throw new InputError(field, `"${name}" is the zone apex itself; name a host inside it`);
   const reserved = reservedNameProblem(qualified, zones);
   if (reserved !== undefined) throw new InputError(field, `"${name}" is ${reserved}; choose another name`);
-  const longProblem = nameProblem(qualified);
+  const longProblem = servedNameProblem(qualified);
   if (longProblem !== undefined) throw new InputError(field, `"${qualified}" (qualified) ${longProblem}`);
   return qualified;
 }

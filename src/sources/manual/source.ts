@@ -9,6 +9,7 @@ import { MANUAL_OWNER_PREFIX, manualOwner } from '../../registry/owners.js';
 import type { Registry } from '../../registry/registry.js';
 import { describeUnreadable, StoreUnavailableError, type LoadResult, type RecordStore, type UnreadableRecord } from '../../store/store.js';
 import { InputError } from '../../lib/input-error.js';
+import { checkAliases } from './aliases.js';
 import { runHealthCheck, type HealthState } from './health.js';
 import { LeaseDeadlines, systemClock, type LeaseClock } from './leases.js';
 import {
@@ -260,6 +261,7 @@ export class ManualSource {
     };
     const problem = recordProblem(record);
     if (problem !== undefined) throw new InputError(problem.field, `${problem.reason} (in the record as it would be stored)`);
+    checkAliases(this.options.registry, this.options.zones, this.instanceOf(record));
     await this.store(record);
     return record;
   }
@@ -347,6 +349,8 @@ export class ManualSource {
       ...(ttl === undefined ? {} : { ttl }),
       srv: record.srv.length === 0 ? NO_SRV : record.srv,
       healthy: this.health.get(record.id)?.healthy ?? true,
+      ...(record.cname === undefined ? {} : { cname: record.cname }),
+      ...(record.txt === undefined ? {} : { txt: record.txt }),
     };
   }
 
