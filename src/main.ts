@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// The `seamark` command: read the configuration, start, stop on SIGINT/SIGTERM.
+// The `seamark` command: read the configuration, start, reload on SIGHUP, stop on SIGINT/SIGTERM.
 // The V8 heap settings first; everything else is imported in main(), after them (heap.ts says why).
 import './workers/heap.js';
 import { readFileSync } from 'node:fs';
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Seamark } from './app.js';
+import type { CommandLine, LoadedConfig } from './config/load.js';
 
 async function main(argv: string[]): Promise<number> {
   const io = { out: (text: string) => process.stdout.write(text + '\n'), err: (text: string) => process.stderr.write(text + '\n') };
@@ -19,7 +20,8 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'lookup') return (await import('./cli/lookup.js')).runLookupCommand(argv.slice(1), process.env, io);
   const started = await start(argv);
   if (typeof started === 'number') return started;
-  const { seamark, log } = started;
+  const { seamark, log, reload } = started;
+  process.on('SIGHUP', reload);
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
       log.info({ signal }, 'shutting down');
@@ -67,12 +69,13 @@ function handleStrayFailures(log: Logger): void {
  * function of its own so that nothing running holds the configuration: its
  * hosts live on in the registry alone.
  */
-async function start(argv: string[]): Promise<number | { seamark: Seamark; log: Logger }> {
+async function start(argv: string[]): Promise<number | { seamark: Seamark; log: Logger; reload: () => void }> {
   const { ConfigError, helpText, loadConfig, parseCommandLine } = await import('./config/load.js');
   const { createLogger } = await import('./ops/log.js');
-  let loaded;
+  let loaded: LoadedConfig;
+  let commandLine: CommandLine;
   try {
-    const commandLine = parseCommandLine(argv);
+    commandLine = parseCommandLine(argv);
     if (commandLine.help) {
       process.stdout.write(helpText() + '\n');
       return 0;
@@ -82,6 +85,7 @@ async function start(argv: string[]): Promise<number | { seamark: Seamark; log: 
       return 0;
     }
     loaded = loadConfig(commandLine, process.env);
+    if (commandLine.checkConfig) return await checkConfig(loaded);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`seamark: ${error.message}\n`);
@@ -92,6 +96,10 @@ async function start(argv: string[]): Promise<number | { seamark: Seamark; log: 
 
   const log = createLogger(loaded.config.logLevel);
   handleStrayFailures(log);
+  // A SIGHUP before seamark runs would end the process (the default action): it is remembered and done once started.
+  let reloadAsked = false;
+  const askedEarly = () => (reloadAsked = true);
+  process.on('SIGHUP', askedEarly);
   const { startSeamark } = await import('./app.js');
   let seamark;
   try {
@@ -104,7 +112,34 @@ async function start(argv: string[]): Promise<number | { seamark: Seamark; log: 
     process.stderr.write(`seamark: ${message}\n`);
     return 1;
   }
-  return { seamark, log };
+  const reload = () => {
+    let next;
+    try {
+      next = loadConfig(commandLine, process.env);
+      seamark.reload(next.config, next.file);
+    } catch (error) {
+      log.error(
+        { file: next?.file ?? loaded.file },
+        `configuration not reloaded, seamark runs on with the configuration it had: ${(error as Error).message}`,
+      );
+    }
+  };
+  process.off('SIGHUP', askedEarly);
+  if (reloadAsked) reload();
+  return { seamark, log, reload };
+}
+
+/** `--check-config`: the configuration is good (exit 0), or the ConfigError thrown says why (exit 2). */
+async function checkConfig(loaded: LoadedConfig): Promise<number> {
+  const { readToken } = await import('./http/server.js');
+  try {
+    readToken(loaded.config);
+  } catch (error) {
+    process.stderr.write(`seamark: ${(error as Error).message}\n`);
+    return 2;
+  }
+  process.stdout.write(`configuration OK${loaded.file === undefined ? ' (no file: environment, flags and defaults)' : `: ${loaded.file}`}\n`);
+  return 0;
 }
 
 function version(): string {

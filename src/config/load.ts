@@ -96,6 +96,8 @@ export interface LoadedConfig {
 export interface CommandLine {
   help: boolean;
   version: boolean;
+  /** Validate the configuration and exit: 0 when it is good, 2 when not; nothing starts. */
+  checkConfig?: boolean;
   configFile?: string;
   /** Values given as flags, by config key. */
   flags: Partial<Record<keyof Config, string | string[]>>;
@@ -105,6 +107,7 @@ export function parseCommandLine(argv: string[]): CommandLine {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean', short: 'v' },
+    'check-config': { type: 'boolean' },
     config: { type: 'string', short: 'c' },
   };
   for (const option of OPTIONS) options[option.flag] = { type: 'string', multiple: option.list === true };
@@ -122,6 +125,7 @@ export function parseCommandLine(argv: string[]): CommandLine {
   return {
     help: values.help === true,
     version: values.version === true,
+    checkConfig: values['check-config'] === true,
     configFile: typeof values.config === 'string' ? values.config : undefined,
     flags,
   };
@@ -156,15 +160,21 @@ export function helpText(): string {
     'Usage: seamark [options]',
     '       seamark records list|add|rm|renew ...   (manage hand-made records over the HTTP API; seamark records --help)',
     '       seamark lookup <name> [type]            (what seamark answers, and from which instance; seamark lookup --help)',
+    '       seamark --check-config [--config <file>] (check a configuration without starting: exit 0 good, 2 bad)',
     '',
     'Options (each also settable in the config file and as the environment variable shown):',
     line('--config <file>', 'YAML (or JSON) configuration file; env SEAMARK_CONFIG'),
     ...OPTIONS.map((o) => line(`--${o.flag} <${o.value}>`, `${o.help}; env ${o.env}${o.list ? ' (comma-separated)' : ''}`)),
+    line('--check-config', 'read and check the configuration (file, environment, flags), say whether it is good and exit 0, or 2 naming the problem; starts nothing'),
     line('-h, --help', 'show this help'),
     line('-v, --version', 'print the version'),
     '',
     'Precedence: flags over environment over file over defaults. A bad value stops seamark with exit status 2',
     'and a message naming the setting, the value, the reason and where it came from.',
+    'Reload: SIGHUP (systemctl reload seamark) reads the file again and applies hosts, upstreams, TTLs, log level,',
+    'allow-lists, RRL and the token without closing a socket; a bad file is refused with a log line and the running',
+    'configuration stays. Listen addresses, zones, workers, stores, Docker and cluster settings need a restart: the',
+    'reload\'s log line names those that changed.',
     'With a token, every HTTP write needs it, and so does every read from beyond loopback but /healthz, /readyz',
     'and /metrics; without one, the HTTP API listens on loopback only. A token has at least 16 characters.',
     'The HTTP API answers requests whose Host is an IP address, localhost or a name of --http-host (others get 421;',

@@ -44,8 +44,8 @@ export class DnsServer {
   private readonly udpSockets: UdpSocket[] = [];
   private readonly tcpServers: TcpServer[] = [];
   private readonly tcpConnections = new Set<TcpSocket>();
-  private readonly cache: AnswerCache | undefined;
-  private readonly requests: RequestPath;
+  private cache: AnswerCache | undefined;
+  private requests: RequestPath;
 
   /** The answer cache, for the forwarder to tell of the answers it lets go of (setup.ts). */
   dropForwarded(answer: CachedAnswer): void {
@@ -53,25 +53,43 @@ export class DnsServer {
   }
 
   /** Stops the answer cache hearing of registry changes. */
-  private readonly unsubscribe: () => void = () => undefined;
+  private unsubscribe: () => void = () => undefined;
 
   constructor(private readonly options: DnsServerOptions) {
-    const { registry, zone } = options;
-    if (options.answerCacheSize > 0) {
-      const cache = new AnswerCache(options.answerCacheSize, options.answerCacheBytes, options.udpPayloadMax, () => zoneSerial(zone, registry));
-      this.cache = cache;
-      // A change drops the cached answers for the names it touches, and no others.
-      this.unsubscribe = registry.onMutation((change, generation, previous) => cache.touch(touchedNames(change, previous, registry), generation));
-    }
+    this.cache = this.startAnswerCache();
     this.requests = new RequestPath(options, this.cache);
   }
 
+  private startAnswerCache(): AnswerCache | undefined {
+    const { registry, zone } = this.options;
+    if (this.options.answerCacheSize === 0) return undefined;
+    const cache = new AnswerCache(this.options.answerCacheSize, this.options.answerCacheBytes, this.options.udpPayloadMax, () => zoneSerial(zone, registry));
+    // A change drops the cached answers for the names it touches, and no others.
+    this.unsubscribe = registry.onMutation((change, generation, previous) => cache.touch(touchedNames(change, previous, registry), generation));
+    return cache;
+  }
+
+  /**
+   * Settings changed while serving (a reload): the queries that arrive from now on take them, on the same sockets
+   * and connections; a query already waiting for an upstream finishes with the forwarder it went to. The answer
+   * cache starts empty, as its answers were encoded under the old TTLs, upstreams and allow-lists.
+   */
+  reconfigure(changed: Pick<DnsServerOptions, 'forwarder' | 'forwardAllow' | 'axfrAllow' | 'rateLimiter'>): void {
+    Object.assign(this.options, changed);
+    this.unsubscribe();
+    this.unsubscribe = () => undefined;
+    const hits = this.requests.answerCacheHits;
+    this.cache = this.startAnswerCache();
+    this.requests = new RequestPath(this.options, this.cache);
+    this.requests.answerCacheHits = hits;
+  }
+
   async start(): Promise<void> {
-    const { log, rateLimiter, tcpIdleTimeoutMs } = this.options;
+    const { log, tcpIdleTimeoutMs } = this.options;
     const reusePort = this.options.reusePort === true;
     for (const endpoint of this.options.listen) {
       const socket = await listenUdp(endpoint, reusePort, log, (message, remote, socket) =>
-        this.requests.answer(message, remote.address, false, (response) => sendUdp(socket, response, remote, rateLimiter)),
+        this.requests.answer(message, remote.address, false, (response) => sendUdp(socket, response, remote, this.options.rateLimiter)),
       );
       this.udpSockets.push(socket);
       const server = await listenTcp(endpoint, reusePort, log, (connection) => {

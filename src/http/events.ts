@@ -14,7 +14,7 @@ import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-js
 import type { Logger } from 'pino';
 import type { Instance } from '../registry/instance.js';
 import type { Registry, RegistryChange } from '../registry/registry.js';
-import { requireToken } from './auth.js';
+import { requireToken, type ApiToken } from './auth.js';
 import { ErrorSchema, errorBody } from './errors.js';
 
 export type ChangeKind = 'added' | 'changed' | 'health' | 'removed';
@@ -388,7 +388,7 @@ const RETRY_HINT = Buffer.from('retry: 1000\n\n');
 
 export interface EventsRoutesOptions {
   registry: Registry;
-  token: string | undefined;
+  token: ApiToken;
   settings?: Partial<EventStreamSettings>;
 }
 

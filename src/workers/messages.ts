@@ -10,6 +10,8 @@ export type ToWorker =
   /** `serialCeiling`: the highest SOA serial that may be served as of this change (zone/serial.ts). */
   | { type: 'change'; sequence: number; generation: number; serialCeiling: number; change: RegistryChange }
   | { type: 'metrics'; request: number }
+  /** A reloaded configuration: the worker applies its DNS settings and log level (app.ts reload) on the sockets it has. */
+  | { type: 'reconfigure'; config: Config; dnsChanged: boolean }
   /** A thread's way of being let go (a process is disconnected instead): stop serving and end. */
   | { type: 'stop' };
 
