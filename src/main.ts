@@ -7,6 +7,7 @@ import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Seamark } from './app.js';
 import type { CommandLine, LoadedConfig } from './config/load.js';
+import type { LogFormat } from './ops/log.js';
 
 async function main(argv: string[]): Promise<number> {
   const io = { out: (text: string) => process.stdout.write(text + '\n'), err: (text: string) => process.stderr.write(text + '\n') };
@@ -71,7 +72,7 @@ function handleStrayFailures(log: Logger): void {
  */
 async function start(argv: string[]): Promise<number | { seamark: Seamark; log: Logger; reload: () => void }> {
   const { ConfigError, helpText, loadConfig, parseCommandLine } = await import('./config/load.js');
-  const { createLogger } = await import('./ops/log.js');
+  const { createLogger, logFormatOf } = await import('./ops/log.js');
   let loaded: LoadedConfig;
   let commandLine: CommandLine;
   try {
@@ -94,22 +95,19 @@ async function start(argv: string[]): Promise<number | { seamark: Seamark; log: 
     throw error;
   }
 
-  const log = createLogger(loaded.config.logLevel);
+  const format = logFormatOf(loaded.config.logFormat);
+  const log = createLogger(loaded.config.logLevel, format);
   handleStrayFailures(log);
   // A SIGHUP before seamark runs would end the process (the default action): it is remembered and done once started.
   let reloadAsked = false;
   const askedEarly = () => (reloadAsked = true);
   process.on('SIGHUP', askedEarly);
   const { startSeamark } = await import('./app.js');
-  let seamark;
+  let seamark: Seamark;
   try {
     seamark = await startSeamark(loaded.config, log);
   } catch (error) {
-    const message = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' || (error as NodeJS.ErrnoException).code === 'EACCES'
-      ? `cannot listen: ${(error as Error).message}`
-      : (error as Error).message;
-    log.fatal({ err: error }, message);
-    process.stderr.write(`seamark: ${message}\n`);
+    reportStartFailure(error, log, format);
     return 1;
   }
   const reload = () => {
@@ -128,6 +126,24 @@ async function start(argv: string[]): Promise<number | { seamark: Seamark; log: 
   if (reloadAsked) reload();
   return { seamark, log, reload };
 }
+
+/**
+ * Why seamark could not start, said once and readably: the fatal log line (in pretty form on a terminal). A
+ * system error (a port in use, a permission) or a plain Error (seamark's own refusals) is its message, without a
+ * stack; anything else is a bug and keeps its stack. With JSON logs the message is also one line on stderr, the
+ * line a terminal or `systemctl status` shows.
+ */
+function reportStartFailure(error: unknown, log: Logger, format: LogFormat): void {
+  const failure = error as NodeJS.ErrnoException & { address?: string; port?: number };
+  const systemError = typeof failure.code === 'string' && typeof failure.syscall === 'string';
+  const message = systemError && LISTEN_ERRORS.has(failure.code as string) ? `cannot listen: ${failure.message}` : String(failure.message ?? error);
+  if (systemError) log.fatal({ code: failure.code, syscall: failure.syscall, address: failure.address, port: failure.port }, message);
+  else if (error instanceof Error && error.constructor === Error) log.fatal(message);
+  else log.fatal({ err: error }, message);
+  if (format === 'json') process.stderr.write(`seamark: ${message}\n`);
+}
+
+const LISTEN_ERRORS = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL']);
 
 /** `--check-config`: the configuration is good (exit 0), or the ConfigError thrown says why (exit 2). */
 async function checkConfig(loaded: LoadedConfig): Promise<number> {

@@ -54,6 +54,7 @@ export const OPTIONS: readonly Option[] = [
   { key: 'answerCacheMemory', flag: 'answer-cache-memory', env: 'SEAMARK_ANSWER_CACHE_MEMORY', value: 'MB', help: 'heap the cache of encoded answers may hold, per DNS process; the least recently asked go first [64]' },
   { key: 'forwardCacheMemory', flag: 'forward-cache-memory', env: 'SEAMARK_FORWARD_CACHE_MEMORY', value: 'MB', help: 'heap the cache of forwarded answers may hold, per DNS process [8]' },
   { key: 'logLevel', flag: 'log-level', env: 'SEAMARK_LOG_LEVEL', value: 'level', help: 'fatal, error, warn, info, debug, trace or silent [info]' },
+  { key: 'logFormat', flag: 'log-format', env: 'SEAMARK_LOG_FORMAT', value: 'pretty|json|auto', help: 'log lines for people (pretty) or one JSON object a line (json) [auto: pretty on a terminal, else json]' },
   { key: 'ttl', flag: 'ttl', env: 'SEAMARK_TTL', value: 'seconds', help: 'default TTL of answers [30]' },
   { key: 'negativeTtl', flag: 'negative-ttl', env: 'SEAMARK_NEGATIVE_TTL', value: 'seconds', help: 'TTL of NXDOMAIN/NODATA answers (SOA minimum) [5]' },
   { key: 'forwardAllow', flag: 'forward-allow', env: 'SEAMARK_FORWARD_ALLOW', list: true, value: 'cidr', help: 'clients allowed to have names forwarded (repeatable) [loopback, RFC 1918, RFC 4193, link-local]' },

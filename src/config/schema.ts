@@ -56,6 +56,8 @@ export const ConfigSchema = {
     dataDir: { type: 'string', default: './data', minLength: 1 },
     upstreams: { type: 'array', items: { type: 'string' }, default: [] },
     logLevel: { type: 'string', enum: LOG_LEVELS, default: 'info' },
+    /** Log lines for people (`pretty`: time, level, message, fields) or machines (`json`: one pino JSON object a line); `auto`: pretty when stdout is a terminal. */
+    logFormat: { type: 'string', enum: ['auto', 'pretty', 'json'], default: 'auto' },
     /** Default answer TTL, seconds. */
     ttl: { type: 'integer', default: 30, minimum: 0, maximum: 2147483647 },
     /** Negative-answer TTL (SOA MINIMUM), seconds. */

@@ -19,6 +19,8 @@ export type FromWorker =
   /** The worker listens for messages: it can take the snapshot. */
   | { type: 'hello' }
   | { type: 'listening' }
+  /** The worker cannot listen (a port in use, a permission): the error, for the primary to report once, and the worker ends. */
+  | { type: 'cannot-listen'; message: string; code?: string; syscall?: string; address?: string; port?: number }
   /** Every change up to `sequence` is applied and served. */
   | { type: 'ack'; sequence: number }
   | { type: 'metrics'; request: number; counts: DnsCountsSnapshot }

@@ -150,6 +150,10 @@ export async function startDnsWorkers(startConfig: Config, count: number, kind: 
           acknowledged.set(worker, applied.get(worker) ?? 0);
           settleWaiters();
           resolve(worker);
+        } else if (message.type === 'cannot-listen') {
+          // The start fails with the worker's own error (a port in use, a permission), said once by whoever reports it.
+          const { type: _, message: text, ...facts } = message;
+          reject(Object.assign(new Error(text), facts));
         } else if (message.type === 'ack') {
           applied.set(worker, message.sequence);
           if (acknowledged.has(worker)) acknowledged.set(worker, message.sequence);

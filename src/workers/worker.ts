@@ -66,8 +66,8 @@ export function runDnsWorker(channel: PrimaryChannel): Promise<void> {
           send({ type: 'listening' });
         },
         (error: unknown) => {
-          workerLog.fatal({ err: error }, 'DNS worker cannot listen');
-          workerLog.flush(() => channel.exit(1));
+          const { message, code, syscall, address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
+          workerLog.flush(() => channel.send({ type: 'cannot-listen', message, code, syscall, address, port }, () => channel.exit(1)));
         },
       );
     } else if (message.type === 'change') {
