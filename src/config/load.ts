@@ -34,6 +34,8 @@ interface Option {
   env: string;
   /** Repeatable flag; comma-separated in the environment. */
   list?: boolean;
+  /** A flag without a value that turns the setting on (`--query-log`); true or false in the environment. */
+  switch?: boolean;
   value: string;
   help: string;
 }
@@ -55,6 +57,8 @@ export const OPTIONS: readonly Option[] = [
   { key: 'forwardCacheMemory', flag: 'forward-cache-memory', env: 'SEAMARK_FORWARD_CACHE_MEMORY', value: 'MB', help: 'heap the cache of forwarded answers may hold, per DNS process [8]' },
   { key: 'logLevel', flag: 'log-level', env: 'SEAMARK_LOG_LEVEL', value: 'level', help: 'fatal, error, warn, info, debug, trace or silent [info]' },
   { key: 'logFormat', flag: 'log-format', env: 'SEAMARK_LOG_FORMAT', value: 'pretty|json|auto', help: 'log lines for people (pretty) or one JSON object a line (json) [auto: pretty on a terminal, else json]' },
+  { key: 'queryLog', flag: 'query-log', env: 'SEAMARK_QUERY_LOG', switch: true, value: '', help: 'log every answer: client, name, type, rcode, where it came from (zone, cache, forward), latency [off]' },
+  { key: 'queryLogRate', flag: 'query-log-rate', env: 'SEAMARK_QUERY_LOG_RATE', value: 'n', help: 'most query log lines a second per DNS process; the rest are counted and the count logged [100]' },
   { key: 'ttl', flag: 'ttl', env: 'SEAMARK_TTL', value: 'seconds', help: 'default TTL of answers [30]' },
   { key: 'negativeTtl', flag: 'negative-ttl', env: 'SEAMARK_NEGATIVE_TTL', value: 'seconds', help: 'TTL of NXDOMAIN/NODATA answers (SOA minimum) [5]' },
   { key: 'forwardAllow', flag: 'forward-allow', env: 'SEAMARK_FORWARD_ALLOW', list: true, value: 'cidr', help: 'clients allowed to have names forwarded (repeatable) [loopback, RFC 1918, RFC 4193, link-local]' },
@@ -111,7 +115,7 @@ export function parseCommandLine(argv: string[]): CommandLine {
     'check-config': { type: 'boolean' },
     config: { type: 'string', short: 'c' },
   };
-  for (const option of OPTIONS) options[option.flag] = { type: 'string', multiple: option.list === true };
+  for (const option of OPTIONS) options[option.flag] = option.switch ? { type: 'boolean' } : { type: 'string', multiple: option.list === true };
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     ({ values } = parseArgs({ args: joinDashValues(argv, options), options, allowPositionals: false, strict: true }));
@@ -121,7 +125,7 @@ export function parseCommandLine(argv: string[]): CommandLine {
   const flags: CommandLine['flags'] = {};
   for (const option of OPTIONS) {
     const value = values[option.flag];
-    if (value !== undefined) flags[option.key] = value as string | string[];
+    if (value !== undefined) flags[option.key] = typeof value === 'boolean' ? String(value) : (value as string | string[]);
   }
   return {
     help: values.help === true,
@@ -153,7 +157,8 @@ function joinDashValues(argv: string[], options: Record<string, { type: 'string'
 }
 
 export function helpText(): string {
-  const width = Math.max(...OPTIONS.map((o) => `--${o.flag} <${o.value}>`.length), '--config <file>'.length) + 2;
+  const usage = (o: Option) => (o.switch ? `--${o.flag}` : `--${o.flag} <${o.value}>`);
+  const width = Math.max(...OPTIONS.map((o) => usage(o).length), '--config <file>'.length) + 2;
   const line = (left: string, right: string) => `  ${left.padEnd(width)}${right}`;
   return [
     'seamark — service-discovery DNS server for container hosts',
@@ -165,7 +170,7 @@ export function helpText(): string {
     '',
     'Options (each also settable in the config file and as the environment variable shown):',
     line('--config <file>', 'YAML (or JSON) configuration file; env SEAMARK_CONFIG'),
-    ...OPTIONS.map((o) => line(`--${o.flag} <${o.value}>`, `${o.help}; env ${o.env}${o.list ? ' (comma-separated)' : ''}`)),
+    ...OPTIONS.map((o) => line(usage(o), `${o.help}; env ${o.env}${o.list ? ' (comma-separated)' : o.switch ? ' (true or false)' : ''}`)),
     line('--check-config', 'read and check the configuration (file, environment, flags), say whether it is good and exit 0, or 2 naming the problem; starts nothing'),
     line('-h, --help', 'show this help'),
     line('-v, --version', 'print the version'),

@@ -20,6 +20,8 @@ export const DNS_RELOADABLE: ReadonlySet<keyof Config> = new Set<keyof Config>([
   'rrlIpv6Prefix',
   'rrlExempt',
   'rrlTableSize',
+  'queryLog',
+  'queryLogRate',
 ]);
 
 /** Every setting a reload applies; any other (listen addresses, zones, workers, stores, Docker, cluster) needs a restart. */

@@ -9,7 +9,9 @@ import type { CachedAnswer, Forwarder } from './forwarder.js';
 import { AnswerCache } from './answer-cache.js';
 import type { ResponseRateLimiter } from './rrl.js';
 import { touchedNames } from './touched-names.js';
-import { RequestPath } from './request.js';
+import { RequestPath, type Reply, type ReplyAll } from './request.js';
+import type { QueryLog } from './query-log.js';
+import { performance } from 'node:perf_hooks';
 import { listenUdp, sendUdp } from './udp.js';
 import { listenTcp, serveTcp } from './tcp.js';
 
@@ -38,6 +40,8 @@ export interface DnsServerOptions {
   reusePort?: boolean;
   /** Counts each answered query (type, rcode, performance.now() when it arrived). */
   onAnswer?: (type: number, rcode: number, startedAt: number) => void;
+  /** The query log (--query-log); undefined: off, which costs each query one check. */
+  queryLog?: QueryLog;
 }
 
 export class DnsServer {
@@ -74,7 +78,7 @@ export class DnsServer {
    * and connections; a query already waiting for an upstream finishes with the forwarder it went to. The answer
    * cache starts empty, as its answers were encoded under the old TTLs, upstreams and allow-lists.
    */
-  reconfigure(changed: Pick<DnsServerOptions, 'forwarder' | 'forwardAllow' | 'axfrAllow' | 'rateLimiter'>): void {
+  reconfigure(changed: Pick<DnsServerOptions, 'forwarder' | 'forwardAllow' | 'axfrAllow' | 'rateLimiter' | 'queryLog'>): void {
     Object.assign(this.options, changed);
     this.unsubscribe();
     this.unsubscribe = () => undefined;
@@ -88,18 +92,38 @@ export class DnsServer {
     const { log, tcpIdleTimeoutMs } = this.options;
     const reusePort = this.options.reusePort === true;
     for (const endpoint of this.options.listen) {
-      const socket = await listenUdp(endpoint, reusePort, log, (message, remote, socket) =>
-        this.requests.answer(message, remote.address, false, (response) => sendUdp(socket, response, remote, this.options.rateLimiter)),
-      );
+      const socket = await listenUdp(endpoint, reusePort, log, (message, remote, socket) => {
+        const queryLog = this.options.queryLog;
+        if (queryLog === undefined) return this.requests.answer(message, remote.address, false, (response) => sendUdp(socket, response, remote, this.options.rateLimiter));
+        return this.answerLogged(queryLog, message, remote.address, 'udp', (response) => sendUdp(socket, response, remote, this.options.rateLimiter));
+      });
       this.udpSockets.push(socket);
       const server = await listenTcp(endpoint, reusePort, log, (connection) => {
         this.tcpConnections.add(connection);
         connection.on('close', () => this.tcpConnections.delete(connection));
-        serveTcp(connection, tcpIdleTimeoutMs, log, (message, client, reply, settled, replyAll) => this.requests.answer(message, client, true, reply, settled, replyAll));
+        serveTcp(connection, tcpIdleTimeoutMs, log, (message, client, reply, settled, replyAll) => {
+          const queryLog = this.options.queryLog;
+          if (queryLog === undefined) return this.requests.answer(message, client, true, reply, settled, replyAll);
+          return this.answerLogged(queryLog, message, client, 'tcp', reply, settled, replyAll);
+        });
       });
       this.tcpServers.push(server);
       log.info({ listen: formatEndpoint(endpoint) }, 'DNS listening on UDP and TCP');
     }
+  }
+
+  /** The request path with each reply also written to the query log: from the answer cache when it counted a hit, from the forwarder when it came later. */
+  private answerLogged(queryLog: QueryLog, message: Buffer, client: string, transport: 'udp' | 'tcp', reply: Reply, settled?: () => void, replyAll?: ReplyAll): boolean {
+    const startedAt = performance.now();
+    const requests = this.requests;
+    const hits = requests.answerCacheHits;
+    let later = false;
+    const logged: Reply = (response) => {
+      reply(response);
+      queryLog.answered(client, transport, response, startedAt, requests.answerCacheHits !== hits ? 'cache' : later ? 'forward' : undefined);
+    };
+    later = requests.answer(message, client, transport === 'tcp', logged, settled, replyAll);
+    return later;
   }
 
   async stop(): Promise<void> {

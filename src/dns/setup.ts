@@ -11,6 +11,7 @@ import { RRType } from '../zone/records.js';
 import type { SerialLimits } from '../zone/serial.js';
 import { Forwarder, upstreamsFromResolvConf, type CachedAnswer } from './forwarder.js';
 import { ResponseRateLimiter } from './rrl.js';
+import { createQueryLog } from './query-log.js';
 import { DnsServer, type DnsServerOptions } from './server.js';
 
 const MB = 1024 * 1024;
@@ -79,7 +80,7 @@ function reloadableParts(
   log: Log,
   metrics: DnsMetrics,
   onDropped: (answer: CachedAnswer) => void,
-): Pick<DnsServerOptions, 'forwarder' | 'forwardAllow' | 'axfrAllow' | 'rateLimiter'> {
+): Pick<DnsServerOptions, 'forwarder' | 'forwardAllow' | 'axfrAllow' | 'rateLimiter' | 'queryLog'> {
   const listen = config.dns.map((text) => parseEndpoint(text));
   const upstreams = config.upstreams.length > 0 ? config.upstreams.map((text) => parseEndpoint(text, 53)) : upstreamsFromResolvConf(listen);
   if (upstreams.length === 0) log.warn('no upstream resolvers (none configured, none usable in /etc/resolv.conf): names outside the zones get REFUSED');
@@ -103,6 +104,7 @@ function reloadableParts(
     forwardAllow: parseAllowList(config.forwardAllow),
     axfrAllow: parseAllowList(config.axfrAllow),
     rateLimiter: createRateLimiter(config, metrics),
+    queryLog: config.queryLog ? createQueryLog(log, config.queryLogRate) : undefined,
   };
 }
 

@@ -17,6 +17,8 @@
 //                                 --dns-on-api-thread runs them with dnsThread: false)
 //   npm run bench -- --dns-path   only the 1,000-name rows of one seamark worker (A, mix, forwarded, and A
 //                                 under 20 changes/s) beside dnsmasq; --main runs another build for them
+//   npm run bench -- --query-log  only the cost of the query log: one worker, 1,000 names, A and mix, with the
+//                                 log off, on at its default cap (queryLogRate 100 lines/s) and on for every answer
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
@@ -39,6 +41,7 @@ const { values: flags } = parseArgs({
     main: { type: 'string' },
     'dns-on-api-thread': { type: 'boolean', default: false },
     'dns-path': { type: 'boolean', default: false },
+    'query-log': { type: 'boolean', default: false },
   },
 });
 const SMOKE = flags.smoke === true;
@@ -56,6 +59,8 @@ const API_LOAD_ONLY = flags['api-load'] === true;
 const API_LOAD_MAIN = flags.main ?? MAIN;
 /** --dns-path: only the 1,000-name rows of one worker and the churn row, beside dnsmasq. */
 const DNS_PATH_ONLY = flags['dns-path'] === true;
+/** --query-log: only the rows of the query log's cost. */
+const QUERY_LOG_ONLY = flags['query-log'] === true;
 /** Registry changes per second of the churn row (containers starting and stopping), made over the HTTP API. */
 const CHURN_PER_SECOND = 20;
 /** --dns-on-api-thread: the API-load rows with dnsThread: false, DNS on the API's event loop. */
@@ -333,7 +338,7 @@ async function startUpWithStoredRecords(count: number, upstream: number): Promis
   return { seconds, rssMb };
 }
 
-async function startSeamark(names: number, upstream: number, workers: number, main = MAIN): Promise<Server & { httpPort: number }> {
+async function startSeamark(names: number, upstream: number, workers: number, main = MAIN, settings: Record<string, unknown> = {}): Promise<Server & { httpPort: number }> {
   const port = await freePort();
   const httpPort = await freePort();
   const config = {
@@ -345,6 +350,7 @@ async function startSeamark(names: number, upstream: number, workers: number, ma
     workers,
     upstreams: [`127.0.0.1:${upstream}`],
     hosts: Array.from({ length: names }, (_, i) => ({ names: [`host-${i}`], addresses: [address4(i), address6(i)], srv: names <= SMALL ? [{ service: 'http', port: 80 }] : [] })),
+    ...settings,
   };
   const file = join(work, `seamark-${names}-${workers}.json`);
   writeFileSync(file, JSON.stringify(config));
@@ -436,6 +442,10 @@ async function main(): Promise<void> {
   }
   if (DNS_PATH_ONLY) {
     await dnsPath(upstream, rows, notes);
+    return print(rows, notes);
+  }
+  if (QUERY_LOG_ONLY) {
+    await queryLogCost(upstream, rows, notes);
     return print(rows, notes);
   }
   const files = writeQueryFiles(SMALL);
@@ -546,6 +556,31 @@ async function dnsPath(upstream: number, rows: Row[], notes: string[]): Promise<
   const made = await churn.stop();
   notes.push(`churn row: ${made.changes} changes over the HTTP API in ${made.seconds.toFixed(1)} s (${(made.changes / made.seconds).toFixed(1)}/s), ${made.failed} failed`);
   await Promise.all([seamark.stop(), dnsmasq.stop()]);
+}
+
+/**
+ * What the query log costs the DNS path: one worker, 1,000 names, with the log off (one check a query), on at its
+ * default cap of 100 lines a second (the rest counted), and on with a line for every answer. Every row logs at
+ * info, so the lines are formatted and written (to /dev/null, as the bench ignores seamark's stdout).
+ */
+async function queryLogCost(upstream: number, rows: Row[], notes: string[]): Promise<void> {
+  const files = writeQueryFiles(SMALL);
+  const variants: [string, Record<string, unknown>][] = [
+    ['query log off', { logLevel: 'info' }],
+    ['query log on, 100 lines/s', { logLevel: 'info', queryLog: true }],
+    ['query log on, every answer', { logLevel: 'info', queryLog: true, queryLogRate: 1_000_000 }],
+  ];
+  for (const [label, settings] of variants) {
+    const seamark = await startSeamark(SMALL, upstream, 1, MAIN, settings);
+    for (const profile of ['A', 'mix (A/AAAA/SRV/NXDOMAIN)']) {
+      const file = files[profile] as string;
+      const lines = readFileSync(file, 'utf8').trim().split('\n').length;
+      await drive(seamark, file, Infinity).catch(() => undefined);
+      rows.push({ server: `seamark, ${label}`, workers: '1', names: SMALL, profile, ...(await drive(seamark, file, lines)) });
+    }
+    notes.push(`seamark, ${label}: ${residentMb(seamark.pids()).toFixed(1)} MB resident after its rows`);
+    await seamark.stop();
+  }
 }
 
 /** Creates, changes and deletes hand-made records CHURN_PER_SECOND times a second until stopped. */
