@@ -107,7 +107,7 @@ async function start(argv: string[]): Promise<number | { seamark: Seamark; log: 
   try {
     seamark = await startSeamark(loaded.config, log);
   } catch (error) {
-    reportStartFailure(error, log, format);
+    reportStartFailure(error, log, format, (await import('./ops/hints.js')).withHint);
     return 1;
   }
   const reload = () => {
@@ -133,10 +133,10 @@ async function start(argv: string[]): Promise<number | { seamark: Seamark; log: 
  * stack; anything else is a bug and keeps its stack. With JSON logs the message is also one line on stderr, the
  * line a terminal or `systemctl status` shows.
  */
-function reportStartFailure(error: unknown, log: Logger, format: LogFormat): void {
+function reportStartFailure(error: unknown, log: Logger, format: LogFormat, withHint: (error: unknown) => string): void {
   const failure = error as NodeJS.ErrnoException & { address?: string; port?: number };
   const systemError = typeof failure.code === 'string' && typeof failure.syscall === 'string';
-  const message = systemError && LISTEN_ERRORS.has(failure.code as string) ? `cannot listen: ${failure.message}` : String(failure.message ?? error);
+  const message = systemError && LISTEN_ERRORS.has(failure.code as string) ? `cannot listen: ${withHint(error)}` : String(failure.message ?? error);
   if (systemError) log.fatal({ code: failure.code, syscall: failure.syscall, address: failure.address, port: failure.port }, message);
   else if (error instanceof Error && error.constructor === Error) log.fatal(message);
   else log.fatal({ err: error }, message);

@@ -16,6 +16,7 @@ import { factsFromInspect } from './facts.js';
 import { containerOfOwner, dockerOwner } from '../../registry/owners.js';
 import { publishContainer, type PublishSettings } from './publish.js';
 import { timedCall } from './timed-call.js';
+import { withHint } from '../../ops/hints.js';
 
 export interface DockerWatcherOptions {
   docker: Docker;
@@ -163,7 +164,7 @@ export class DockerWatcher {
         }
       } catch (error) {
         if (this.stopped) break;
-        const message = (error as Error).message;
+        const message = withHint(error);
         // Said once per outage at warn; the retries are debug lines.
         if (!complained) log.warn({ endpoint, err: message }, 'cannot reach Docker; serving the last known containers and retrying in the background');
         else log.debug({ endpoint, err: message, retryMs: delayMs }, 'Docker still unreachable');
@@ -496,8 +497,8 @@ export class DockerWatcher {
         containers = await this.call('GET /containers/json', (s) => docker.listContainers({ abortSignal: s }), this.lifetime.signal);
       } catch (error) {
         if (this.stopped || this.stream !== stream) return;
-        log.warn({ err: (error as Error).message }, 'Docker does not answer while its event stream is silent; reconnecting');
-        this.degraded('connection', `Docker does not answer: ${(error as Error).message}`);
+        log.warn({ err: withHint(error) }, 'Docker does not answer while its event stream is silent; reconnecting');
+        this.degraded('connection', `Docker does not answer: ${withHint(error)}`);
         stream.controller.abort();
         return;
       }
