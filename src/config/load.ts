@@ -10,6 +10,7 @@ import { canonicalAddress, isInZone, nameProblem, normalizeName, qualifyName } f
 import { requireCommonJs } from '../lib/commonjs.js';
 import { describeIssue, pickIssue, validatorOf, type SchemaIssue } from '../lib/json-schema.js';
 import { tokenProblem } from './token.js';
+import { forwardingLoop } from './loop.js';
 
 export class ConfigError extends Error {}
 
@@ -275,6 +276,11 @@ function checkMeaning(config: Config, origins: Map<string, string>, env: NodeJS.
   });
   if (config.http !== 'off') check('http', config.http, () => parseEndpoint(config.http));
   config.upstreams.forEach((upstream, i) => check(`upstreams[${i}]`, upstream, () => parseEndpoint(upstream, 53)));
+  const loop = forwardingLoop(
+    config.dns.map((text) => parseEndpoint(text)),
+    config.upstreams.map((text) => parseEndpoint(text, 53)),
+  );
+  if (loop !== undefined) fail('upstreams', config.upstreams, loop);
   check('forwardAllow', config.forwardAllow, () => parseAllowList(config.forwardAllow));
   check('axfrAllow', config.axfrAllow, () => parseAllowList(config.axfrAllow));
   if (config.docker.trim() !== 'off') {
