@@ -141,3 +141,29 @@ describe('seamark --check-config', () => {
     assert.equal(failed.stdout, '');
   });
 });
+
+describe('reload of the API token', () => {
+  test('the new token is required for writes at once; the old one is refused', async () => {
+    const oldToken = 'old-token-0123456789';
+    const newToken = 'new-token-9876543210';
+    const seamark = await startSeamark({ config: { docker: 'off', upstreams: [], token: oldToken } });
+    try {
+      const put = (token: string) =>
+        fetch(`http://127.0.0.1:${seamark.httpPort}/v1/records/db1`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ names: ['db1'], addresses: ['10.9.0.9'] }),
+        }).then((reply) => reply.status);
+      assert.equal(await put(oldToken), 201);
+      writeFileSync(seamark.configFile, stringify({ dns: [`127.0.0.1:${seamark.dnsPort}`], http: `127.0.0.1:${seamark.httpPort}`, dataDir: seamark.dataDir, logLevel: 'debug', docker: 'off', upstreams: [], token: newToken }));
+      process.kill(seamark.pid, 'SIGHUP');
+      const reloaded = await logLine(seamark, 'configuration reloaded');
+      assert.deepEqual(reloaded.changed, ['token']);
+      assert.doesNotMatch(JSON.stringify(seamark.logs), new RegExp(`${oldToken}|${newToken}`), 'no token in the log');
+      assert.equal(await put(oldToken), 401);
+      assert.equal(await put(newToken), 200);
+    } finally {
+      await seamark.stop();
+    }
+  });
+});
