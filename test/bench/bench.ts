@@ -8,6 +8,7 @@
 // under API load: at rest, while 150 clients hold /v1/events streams on a
 // large registry, and through a flood of pipelined large-header requests.
 //
+//   npm run bench -- --help       this text
 //   npm run bench                 full run (a few minutes)
 //   npm run bench -- --short      a quick pass that checks everything runs
 //   npm run bench -- --smoke      seconds, not minutes (what npm test runs): one worker, few queries per row,
@@ -42,8 +43,15 @@ const { values: flags } = parseArgs({
     'dns-on-api-thread': { type: 'boolean', default: false },
     'dns-path': { type: 'boolean', default: false },
     'query-log': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
   },
 });
+if (flags.help === true) {
+  // The usage is the comment at the top of this file.
+  const source = readFileSync(new URL(import.meta.url), 'utf8').split('\n');
+  console.log(source.slice(0, source.findIndex((line) => !line.startsWith('//'))).map((line) => line.replace(/^\/\/ ?/, '')).join('\n'));
+  process.exit(0);
+}
 const SMOKE = flags.smoke === true;
 const SHORT = flags.short === true || SMOKE;
 const QUERIES = Number(flags.queries ?? (SMOKE ? 300 : SHORT ? 3000 : 200_000));
