@@ -110,6 +110,8 @@ async function start(argv: string[]): Promise<number | { seamark: Seamark; log: 
     reportStartFailure(error, log, format, (await import('./ops/hints.js')).withHint);
     return 1;
   }
+  // The reload keeps the file's name, never the configuration read at start (its hosts would stay in memory).
+  const startFile = loaded.file;
   const reload = () => {
     let next;
     try {
@@ -117,7 +119,7 @@ async function start(argv: string[]): Promise<number | { seamark: Seamark; log: 
       seamark.reload(next.config, next.file);
     } catch (error) {
       log.error(
-        { file: next?.file ?? loaded.file },
+        { file: next?.file ?? startFile },
         `configuration not reloaded, seamark runs on with the configuration it had: ${(error as Error).message}`,
       );
     }
