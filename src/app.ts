@@ -49,7 +49,7 @@ export async function startSeamark(configured: Config, log: Logger): Promise<Sea
   let hostsDigest = digestOf(configured.hosts);
   registry.replaceByPrefix(STATIC_OWNER_PREFIX, [...hosts, ...nameServerInstances(configured.zones, listen)]);
   // The configured hosts live on as instances only (the file's objects would double their memory); /v1/config shows them from there.
-  let config: Config = { ...configured, hosts: [] };
+  const config: Config = { ...configured, hosts: [] };
   // The store loads before anything listens, so DNS never serves a half-loaded store.
   readiness.expect('store');
   const token = { current: readToken(config) };
@@ -74,7 +74,6 @@ export async function startSeamark(configured: Config, log: Logger): Promise<Sea
   // process's main thread keeps the sources and the API, whose load (event streams, floods) never delays DNS.
   const dnsInThisThread = workers === 1 && !config.dnsThread;
   const dns = dnsInThisThread ? createDnsServer(config, registry, zone, log, metrics) : undefined;
-  const http = config.http.trim().toLowerCase() === 'off' ? undefined : parseEndpoint(config.http);
   let replicas: Replicas | undefined;
   if (dns !== undefined) {
     metrics.watchAnswerCache(dns);
@@ -86,12 +85,12 @@ export async function startSeamark(configured: Config, log: Logger): Promise<Sea
   if (config.docker.trim().toLowerCase() !== 'off') readiness.expect('docker');
   const docker = startDockerSource(config, registry, log, () => readiness.markReady('docker'), (reason) => readiness.setDegraded('docker', reason));
   cluster?.startPublisher();
-  const api =
-    http === undefined
+  const http =
+    config.http.trim().toLowerCase() === 'off'
       ? undefined
       : await startHttpApi(
           { config, configuredHosts: () => staticHosts(hosts), token, manual, registry, zone, readiness, metrics, version: packageVersion(), log, afterWrite: replicas && (() => replicas.synced()), cluster },
-          http,
+          parseEndpoint(config.http),
         );
   log.info({ zones: config.zones, workers, hosts: hosts.length }, 'seamark started');
   tightenHeapGrowth();
@@ -102,7 +101,7 @@ export async function startSeamark(configured: Config, log: Logger): Promise<Sea
     readiness,
     reload(next, file) {
       const nextToken = readToken(next);
-      if (http !== undefined) checkListenerSafety(http, nextToken);
+      if (http !== undefined) checkListenerSafety(parseEndpoint(config.http), nextToken);
       const changes = configChanges(config, { ...next, hosts: [] });
       const nextDigest = digestOf(next.hosts);
       // Hosts are read against the file's zones: with new zones (served after a restart) they wait for it too.
@@ -119,7 +118,7 @@ export async function startSeamark(configured: Config, log: Logger): Promise<Sea
       token.current = nextToken;
       // What needs a restart keeps its running value: the API's /v1/config shows what runs.
       const applied = Object.fromEntries([...RELOADABLE].filter((key) => key !== 'hosts').map((key) => [key, next[key]]));
-      config = Object.assign(config, applied);
+      Object.assign(config, applied);
       log.level = config.logLevel;
       const dnsChanged = changes.applied.some((key) => DNS_RELOADABLE.has(key));
       if (dnsChanged) {
@@ -140,7 +139,7 @@ export async function startSeamark(configured: Config, log: Logger): Promise<Sea
           log.error({ err: error, part }, `stopping the ${part} failed; stopping the other parts`);
         }
       };
-      await stopPart('HTTP API', () => api?.close());
+      await stopPart('HTTP API', () => http?.close());
       await stopPart('manual source', () => manual.stop());
       await stopPart('SOA serial', () => serial?.stop());
       await stopPart('Docker source', () => docker?.stop());
