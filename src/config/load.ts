@@ -182,6 +182,8 @@ export function helpText(): string {
     'allow-lists, RRL and the token without closing a socket; a bad file is refused with a log line and the running',
     'configuration stays. Listen addresses, zones, workers, stores, Docker and cluster settings need a restart: the',
     'reload\'s log line names those that changed.',
+    'An upstream that leads back to seamark (one of its own listeners, or systemd-resolved\'s 127.0.0.53 when resolved\'s',
+    'global DNS= is seamark) is refused: send only the zones to seamark (split DNS: config/split-dns, README).',
     'With a token, every HTTP write needs it, and so does every read from beyond loopback but /healthz, /readyz',
     'and /metrics; without one, the HTTP API listens on loopback only. A token has at least 16 characters.',
     'The HTTP API answers requests whose Host is an IP address, localhost or a name of --http-host (others get 421;',
