@@ -129,6 +129,10 @@ export const ConfigSchema = {
     dnsdockNames: { type: 'boolean', default: false },
     /** Docker networks whose addresses are published; empty: every network. */
     dockerNetworks: { type: 'array', items: { type: 'string', minLength: 1 }, default: [] },
+    /** What a container asking for a container it shares no Docker network with gets: its other addresses, or none (NODATA). */
+    unsharedNetworks: { anyOf: [{ type: 'string', const: 'addresses' }, { type: 'string', const: 'nodata' }], default: 'addresses' },
+    /** For clients that are not containers seamark knows: a container's addresses on the first of these networks it is on; empty: all. */
+    preferredNetworks: { type: 'array', items: { type: 'string', minLength: 1 }, default: [] },
     /** Addresses published for host-network containers; empty: such containers are skipped. */
     dockerHostAddresses: { type: 'array', items: { type: 'string', minLength: 1 }, default: [] },
     /** Seconds between full reconciles with the Docker daemon (0: never). */

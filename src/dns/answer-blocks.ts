@@ -20,7 +20,7 @@ const GENERATION = 0; // float64: the registry generation the answer was made in
 const META = 8; // uint32: variant, rcode and type (the cache's packMeta)
 const QUESTION_LENGTH = 12; // uint16: the question's bytes (name, type, class)
 const ROTATIONS = 14; // uint8: how many rotations of the answer follow
-const NEXT = 15; // uint8: which rotation the next reply is
+// byte 15: unused (the turn of a rotation is the request path's, src/dns/turns.ts)
 const SERIAL_AT = 16; // uint16: where the SOA serial is in every rotation (0: no SOA), written afresh on every reply
 const LENGTHS = 18; // uint16 per rotation: its length
 /** Where rotations start, for an entry of `rotations`. */
@@ -65,7 +65,6 @@ export class AnswerBlocks {
     block.writeUInt32LE(meta >>> 0, offset + META);
     block.writeUInt16LE(questionLength, offset + QUESTION_LENGTH);
     block[offset + ROTATIONS] = rotations.length;
-    block[offset + NEXT] = 0;
     block.writeUInt16LE(serialAt, offset + SERIAL_AT);
     let at = offset + start;
     rotations.forEach((rotation, i) => {
@@ -161,17 +160,13 @@ export function entrySerialAt(block: Buffer, at: number): number {
   return block.readUInt16LE(at + SERIAL_AT);
 }
 
-/** A copy of the entry's next rotation (they take turns), or undefined when it is longer than `limit`. */
-export function nextRotation(block: Buffer, at: number, limit: number): Buffer | undefined {
+/** A copy of rotation `turn` (modulo how many there are) of the entry, or undefined when it is longer than `limit`. */
+export function rotationOf(block: Buffer, at: number, turn: number, limit: number): Buffer | undefined {
   const rotations = block[at + ROTATIONS] as number;
-  let turn = 0;
-  if (rotations > 1) {
-    turn = block[at + NEXT] as number;
-    block[at + NEXT] = (turn + 1) % rotations;
-  }
+  const chosen = rotations > 1 ? turn % rotations : 0;
   let start = at + dataStart(rotations);
-  for (let i = 0; i < turn; i++) start += block.readUInt16LE(at + LENGTHS + 2 * i);
-  const length = block.readUInt16LE(at + LENGTHS + 2 * turn);
+  for (let i = 0; i < chosen; i++) start += block.readUInt16LE(at + LENGTHS + 2 * i);
+  const length = block.readUInt16LE(at + LENGTHS + 2 * chosen);
   if (length > limit) return undefined;
   const reply = Buffer.allocUnsafe(length);
   block.copy(reply, 0, start, start + length);

@@ -9,11 +9,12 @@
 // reverse name seamark becomes the authority for); their bytes are the
 // forwarder's, counted in its budget only, and leave with its entry.
 import type { LRUCache } from 'lru-cache';
-import { AnswerBlocks, entryGeneration, entryMeta, entryQuestionAt, entryQuestionLength, entrySerialAt, nextRotation } from './answer-blocks.js';
+import { AnswerBlocks, entryGeneration, entryMeta, entryQuestionAt, entryQuestionLength, entrySerialAt, rotationOf } from './answer-blocks.js';
 import { boundedCache, bufferCost } from './bounded-cache.js';
 import { HEADER_SIZE, lowerCaseByte } from './wire/read.js';
 import { echoQueryHeader, lowerCaseName } from './wire/write.js';
 import { ageCachedAnswer, type CachedAnswer } from './forwarder.js';
+import type { Turns } from './turns.js';
 
 /** Encoded rotations kept for a name with several addresses. */
 export const MAX_ROTATIONS = 16;
@@ -55,6 +56,8 @@ export interface FastQuery {
   hash: number;
   /** FNV-1a of the lower-cased question name alone: its bucket in `touchedAt`. */
   nameHash: number;
+  /** The question's type. */
+  type: number;
   questionEnd: number;
   variant: number;
   /** Largest reply the client accepts over UDP. */
@@ -75,7 +78,7 @@ const CD_VARIANT = 4;
 export class AnswerCache {
   private readonly entries: LRUCache<number, Entry>;
   private readonly zone = new AnswerBlocks();
-  private readonly scratch: FastQuery = { hash: 0, nameHash: 0, questionEnd: 0, variant: 0, limit: 0 };
+  private readonly scratch: FastQuery = { hash: 0, nameHash: 0, type: 0, questionEnd: 0, variant: 0, limit: 0 };
   /** By name bucket, the generation of the last change that touched a name in it. */
   private readonly touchedAt = new Uint32Array(TOUCH_BUCKETS);
   /** Answers made before this generation are all stale. */
@@ -139,16 +142,16 @@ export class AnswerCache {
    * The header, question and OPT of a plain query, read once and passed to the other methods; undefined when the
    * cache has nothing to do with it. The object is reused by the next `read`: copy it to keep it longer.
    */
-  read(message: Buffer): FastQuery | undefined {
-    return readFastQuery(message, this.udpPayloadMax, this.scratch);
+  read(message: Buffer, viewId = 0): FastQuery | undefined {
+    return readFastQuery(message, this.udpPayloadMax, this.scratch, viewId);
   }
 
   /**
    * The reply to `message` (read by `read` as `query`) from the cache, with its type and rcode, or undefined when
    * the slow path must answer: not cached, stale, or too big for the client.
-   * `forwardingAllowed` sets RA and gates forwarded answers.
+   * `forwardingAllowed` sets RA and gates forwarded answers; `turns` gives the rotation of a zone answer it serves (src/dns/turns.ts).
    */
-  serve(message: Buffer, query: FastQuery, forwardingAllowed: boolean): ServedAnswer | undefined {
+  serve(message: Buffer, query: FastQuery, forwardingAllowed: boolean, turns: Turns): ServedAnswer | undefined {
     const entry = this.entries.get(query.hash);
     if (entry === undefined) return undefined;
     const validFrom = this.validFrom(query);
@@ -159,7 +162,7 @@ export class AnswerCache {
       const at = this.zone.offset(entry);
       if (!zoneEntryAnswers(block, at, query, validFrom, message)) return undefined;
       meta = entryMeta(block, at);
-      reply = nextRotation(block, at, query.limit);
+      reply = rotationOf(block, at, turns.take(query.nameHash, query.type), query.limit);
       if (reply === undefined) return undefined;
       if (forwardingAllowed) reply[3] = (reply[3] as number) | 0x80;
       const serialAt = entrySerialAt(block, at);
@@ -261,7 +264,7 @@ export function textNameHash(name: string): number {
  * one question, no other records but an OPT of version 0,
  * nothing after it. Anything else is for the slow path (undefined).
  */
-function readFastQuery(message: Buffer, udpPayloadMax: number, into: FastQuery): FastQuery | undefined {
+function readFastQuery(message: Buffer, udpPayloadMax: number, into: FastQuery, viewId: number): FastQuery | undefined {
   const length = message.length;
   if (length < HEADER_SIZE + 5) return undefined;
   // QR clear, opcode 0; exactly one question and no answer or authority records.
@@ -307,9 +310,11 @@ function readFastQuery(message: Buffer, udpPayloadMax: number, into: FastQuery):
     limit = Math.min(Math.max(payload, 512), udpPayloadMax);
     variant |= EDNS_VARIANT | (((message[o + 7] as number) & 0x80) !== 0 ? DO_VARIANT : 0);
   }
-  // A signed 32-bit key: a small integer to V8, never a boxed number.
-  into.hash = hash ^ variant;
+  // A signed 32-bit key: a small integer to V8, never a boxed number. Each view (below 2^29) of one question has its
+  // own key, so one question is never answered from another view's entry.
+  into.hash = hash ^ variant ^ (viewId << 3);
   into.nameHash = nameHash;
+  into.type = message.readUInt16BE(questionEnd - 4);
   into.questionEnd = questionEnd;
   into.variant = variant;
   into.limit = limit;

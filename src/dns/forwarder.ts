@@ -12,7 +12,7 @@ import type { Log } from '../ops/log.js';
 import type { Endpoint } from '../config/addresses.js';
 import { parseEndpoint } from '../config/addresses.js';
 import { RRType, Rcode } from '../zone/records.js';
-import { HEADER_SIZE, readRecordHeader, skipName, ttlOffsets, type Query } from './wire/read.js';
+import { HEADER_SIZE, questionEndOf, readRecordHeader, skipName, ttlOffsets, type Query } from './wire/read.js';
 import { echoQueryHeader, lowerCaseName } from './wire/write.js';
 import { scrubResponse, type ChainLink } from './scrub.js';
 import { literalAddress } from './udp.js';
@@ -241,7 +241,7 @@ export class Forwarder {
       const id = randomId();
       const packet = Buffer.from(upstreamQuery);
       packet.writeUInt16BE(id, 0);
-      const question = packet.subarray(HEADER_SIZE, questionEndOf(packet));
+      const question = packet.subarray(HEADER_SIZE, questionEndOf(packet) ?? HEADER_SIZE);
       const socket = createSocket({ type: upstream.family === 4 ? 'udp4' : 'udp6', lookup: literalAddress });
       socket.unref();
       const timer = setTimeout(() => finish(undefined), this.options.timeoutMs);
@@ -297,7 +297,7 @@ export class Forwarder {
       packet.writeUInt16BE(upstreamQuery.length, 0);
       upstreamQuery.copy(packet, 2);
       packet.writeUInt16BE(id, 2);
-      const question = packet.subarray(2 + HEADER_SIZE, 2 + questionEndOf(upstreamQuery));
+      const question = packet.subarray(2 + HEADER_SIZE, 2 + (questionEndOf(upstreamQuery) ?? HEADER_SIZE));
       const socket = connect({ host: upstream.address, port: upstream.port });
       this.tcpOpen++;
       let received = Buffer.alloc(0);
@@ -385,10 +385,6 @@ function isTruncated(response: Buffer): boolean {
   return (response.readUInt16BE(2) & 0x0200) !== 0;
 }
 
-function questionEndOf(packet: Buffer): number {
-  return (skipName(packet, HEADER_SIZE) ?? HEADER_SIZE) + 4;
-}
-
 /**
  * Seconds an upstream answer may be cached: the smallest TTL of all its
  * records (a TTL-0 record anywhere keeps it out of the cache), or for a
@@ -399,6 +395,7 @@ function cacheTtl(response: Buffer): number {
   const rcode = response.readUInt16BE(2) & 0xf;
   if (rcode !== Rcode.NOERROR && rcode !== Rcode.NXDOMAIN) return 0;
   let offset = questionEndOf(response);
+  if (offset === undefined) return 0;
   const answers = response.readUInt16BE(6);
   const authority = response.readUInt16BE(8);
   const records = answers + authority + response.readUInt16BE(10);

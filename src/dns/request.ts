@@ -4,13 +4,15 @@ import { performance } from 'node:perf_hooks';
 import { isAllowed } from '../config/addresses.js';
 import { RRClass, RRType, Rcode, type ResourceRecord, type ZoneResponse } from '../zone/records.js';
 import { lookup, zoneOf } from '../zone/view.js';
+import { clientView, viewKey, type ClientView } from '../zone/client-view.js';
 import type { CachedAnswer } from './forwarder.js';
 import type { ChainLink } from './scrub.js';
 import { MAX_ROTATIONS, type AnswerCache, type FastQuery } from './answer-cache.js';
 import { answerChaos } from './chaos.js';
 import { answerTransfer } from './transfer.js';
+import { Turns } from './turns.js';
 import { PLAIN_UDP_SIZE, firstSoaSerialAt, parseQuery, type Edns, type Query } from './wire/read.js';
-import { MAX_MESSAGE_SIZE, encodeResponse, type ResponseOptions } from './wire/write.js';
+import { MAX_MESSAGE_SIZE, encodeResponse, rotatedAnswers, type ResponseOptions } from './wire/write.js';
 import type { DnsServerOptions } from './server.js';
 
 /** The record sections of a response, or `truncated` for an answer too big for the client. */
@@ -25,12 +27,27 @@ export type Reply = (response: Buffer) => void;
 /** Sends the messages of a zone transfer over TCP, each once the connection has taken the one before. */
 export type ReplyAll = (responses: Iterator<Buffer>) => void;
 
+/** Distinct client views (sets of networks) the answer cache keeps answers for. */
+const MAX_VIEWS = 4096;
+
+interface Client {
+  /** The registry generation this was read in. */
+  generation: number;
+  mayForward: boolean;
+  view: ClientView;
+  /** Its view's number, the answer cache's key; undefined: answered without the cache. */
+  viewId: number | undefined;
+}
+
 export class RequestPath {
-  private rotation = 0;
+  /** The round robin of every zone answer, cached or not. */
+  private readonly turns = new Turns();
   /** UDP queries answered from the cache. */
   answerCacheHits = 0;
-  /** Whether a client address may forward, by address: the allow-list is checked once per client. */
-  private readonly forwardingAllowedByClient = new Map<string, boolean>();
+  /** What the request path knows of each client, by address: read once per client and registry generation. */
+  private readonly clients = new Map<string, Client>();
+  /** A number for each distinct client view (set of networks), 0 for clients that are not containers: the cache keeps answers per view. */
+  private readonly viewIds = new Map<string, number>([['', 0]]);
 
   constructor(
     private readonly options: DnsServerOptions,
@@ -43,12 +60,12 @@ export class RequestPath {
    */
   answer(message: Buffer, client: string, viaTcp: boolean, reply: Reply, settled?: () => void, replyAll?: ReplyAll): boolean {
     const startedAt = performance.now();
-    const mayForward = this.forwardingAllowed(client);
+    const { mayForward, view, viewId } = this.client(client);
     // Read once for the cache: the key the fast path serves by, and the one a miss's answer is kept under.
-    const cache = viaTcp ? undefined : this.cache;
-    const fast = cache?.read(message);
+    const cache = viaTcp || viewId === undefined ? undefined : this.cache;
+    const fast = cache?.read(message, viewId);
     if (cache !== undefined && fast !== undefined) {
-      const served = cache.serve(message, fast, mayForward);
+      const served = cache.serve(message, fast, mayForward, this.turns);
       if (served !== undefined) {
         this.answerCacheHits++;
         reply(served.reply);
@@ -93,14 +110,15 @@ export class RequestPath {
       return respond(zoneOf(this.options.zone, query.name) === undefined && mayForward ? Rcode.NOTIMP : Rcode.REFUSED, false);
     }
 
-    // A cacheable answer is encoded into the cache in each rotation, rotation 0 first; the cache takes turns from there.
+    // A cacheable answer is encoded into the cache in each rotation, rotation 0 first, and served from there in its turn.
     const cacheable = cache !== undefined && fast !== undefined;
-    const fromZone = lookup(this.options.registry, this.options.zone, query.name, query.type, cacheable ? 0 : this.rotation++);
+    const turn = cacheable ? 0 : this.turns.takeForName(query.name, query.type);
+    const fromZone = lookup(this.options.registry, this.options.zone, query.name, query.type, turn, view);
     if (fromZone !== undefined) {
       if (cacheable) {
         // Answered from the cache unless it is too big for this client (then TC below, as without the cache).
-        this.cacheZoneAnswer(message, query, fast, fromZone, cache);
-        const served = cache.serve(message, fast, mayForward);
+        this.cacheZoneAnswer(message, query, fast, fromZone, cache, view);
+        const served = cache.serve(message, fast, mayForward, this.turns);
         if (served !== undefined) {
           reply(served.reply);
           this.options.onAnswer?.(served.type, served.rcode, startedAt);
@@ -112,7 +130,7 @@ export class RequestPath {
 
     const forwarder = this.options.forwarder;
     if (!mayForward || forwarder === undefined || forwarder.upstreams.length === 0) return respond(Rcode.REFUSED, false);
-    // The generation in which the zone view had no answer: a forwarded answer is cached for that generation only.
+    // The generation in which the zone view had no answer: the forwarded answer is cached until a later change touches its name.
     const generation = this.options.registry.generation;
     // The cache's read of the query is reused by the next query: a copy outlives the wait.
     const kept = fast === undefined ? undefined : { ...fast };
@@ -121,7 +139,7 @@ export class RequestPath {
         if (result.kind === 'failed') respond(Rcode.SERVFAIL, false);
         // RD clear and nothing cached: seamark would have to recurse to answer, which the client did not ask for.
         else if (result.kind === 'not-cached') respond(Rcode.REFUSED, false);
-        else if (result.kind === 'into-zone') this.answerChainIntoZone(query, result.chain, result.target, respond);
+        else if (result.kind === 'into-zone') this.answerChainIntoZone(query, result.chain, result.target, view, respond);
         else this.relay(message, query, kept, viaTcp, result.response, result.cached, generation, respond, reply, startedAt);
         settled?.();
       },
@@ -138,9 +156,9 @@ export class RequestPath {
    * An upstream CNAME chain that ends in seamark's own zone: the chain, then seamark's own answer for its target,
    * with that answer's rcode (RFC 1034 §4.3.2, RFC 6604). Nothing the upstream said about the target is used.
    */
-  private answerChainIntoZone(query: Query, chain: readonly ChainLink[], target: string, respond: Respond): void {
+  private answerChainIntoZone(query: Query, chain: readonly ChainLink[], target: string, view: ClientView, respond: Respond): void {
     const cnames: ResourceRecord[] = chain.map((link) => ({ name: link.name, ttl: link.ttl, type: RRType.CNAME, target: link.target }));
-    const fromZone = lookup(this.options.registry, this.options.zone, target, query.type, this.rotation++);
+    const fromZone = lookup(this.options.registry, this.options.zone, target, query.type, this.turns.takeForName(target, query.type), view);
     if (fromZone === undefined) {
       respond(Rcode.SERVFAIL, false);
       return;
@@ -171,8 +189,11 @@ export class RequestPath {
     }
   }
 
-  /** Encodes the answer in each rotation of its addresses, full size with RA clear, for the fast path. */
-  private cacheZoneAnswer(message: Buffer, query: Query, fast: FastQuery, first: ZoneResponse, cache: AnswerCache): void {
+  /**
+   * Encodes the answer in each rotation of its addresses, full size with RA clear, for the fast path: an address
+   * RRset is encoded once and its records' bytes rotated; any other answer is looked up and encoded per rotation.
+   */
+  private cacheZoneAnswer(message: Buffer, query: Query, fast: FastQuery, first: ZoneResponse, cache: AnswerCache, view: ClientView): void {
     // Already there (the client's UDP size was too small for it): nothing to encode again.
     if (cache.hasFreshZoneAnswer(message, fast)) return;
     const generation = this.options.registry.generation;
@@ -180,7 +201,7 @@ export class RequestPath {
     const responses: Buffer[] = [];
     let serialAt = 0;
     for (let rotation = 0; rotation < rotations; rotation++) {
-      const response = rotation === 0 ? first : lookup(this.options.registry, this.options.zone, query.name, query.type, rotation);
+      const response = rotation === 0 ? first : lookup(this.options.registry, this.options.zone, query.name, query.type, rotation, view);
       if (response === undefined) return;
       const encoded = this.encode(message, query, true, response.rcode, true, false, response);
       // Too big for any UDP client (or for any message, which SERVFAIL says): the fast path could never serve it.
@@ -190,19 +211,33 @@ export class RequestPath {
       if (rotation > 0 && at !== serialAt) return;
       serialAt = at;
       encoded.writeUInt16BE(0, 0);
+      const rotated = rotation === 0 && rotations > 1 ? rotatedAnswers(encoded, query.questionEnd, rotations) : undefined;
+      if (rotated !== undefined) {
+        responses.push(...rotated);
+        break;
+      }
       responses.push(encoded);
     }
     cache.storeZone(message, fast, query.type, first.rcode, responses, generation, serialAt);
   }
 
-  private forwardingAllowed(client: string): boolean {
-    let allowed = this.forwardingAllowedByClient.get(client);
-    if (allowed === undefined) {
-      allowed = isAllowed(this.options.forwardAllow, client);
-      if (this.forwardingAllowedByClient.size >= 10000) this.forwardingAllowedByClient.clear();
-      this.forwardingAllowedByClient.set(client, allowed);
+  /** Whether the client may forward (the allow-list), and its view: the networks it is on when it is a container seamark knows. */
+  private client(address: string): Client {
+    const generation = this.options.registry.generation;
+    let known = this.clients.get(address);
+    if (known !== undefined && known.generation === generation) return known;
+    const view = clientView(this.options.registry, address);
+    const key = viewKey(view);
+    let viewId = this.viewIds.get(key);
+    // Past this many distinct views a new one is answered without the cache rather than under another's key.
+    if (viewId === undefined && this.viewIds.size < MAX_VIEWS) {
+      viewId = this.viewIds.size;
+      this.viewIds.set(key, viewId);
     }
-    return allowed;
+    known = { generation, mayForward: known?.mayForward ?? isAllowed(this.options.forwardAllow, address), view, viewId };
+    if (this.clients.size >= 10000) this.clients.clear();
+    this.clients.set(address, known);
+    return known;
   }
 
   private encode(

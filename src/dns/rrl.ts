@@ -17,7 +17,7 @@ import type { BlockList } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { isAllowed } from '../config/addresses.js';
 import { RRType } from '../zone/records.js';
-import { HEADER_SIZE, firstRecordOfType, lowerCaseByte, skipName, type RecordHeader } from './wire/read.js';
+import { HEADER_SIZE, questionEndOf, firstRecordOfType, lowerCaseByte, skipName, type RecordHeader } from './wire/read.js';
 
 export interface RrlOptions {
   /** Answers per second one (client prefix, answer) pair may receive. */
@@ -188,7 +188,8 @@ export class ResponseRateLimiter {
  * reply to an EDNS query has (RFC 6891 §7).
  */
 export function slipReply(response: Buffer): Buffer {
-  const questionEnd = response.readUInt16BE(4) === 1 ? Math.min((skipName(response, HEADER_SIZE) ?? response.length) + 4, response.length) : HEADER_SIZE;
+  // A question that is not whole is left out: the slip still says TC.
+  const questionEnd = questionEndOf(response) ?? HEADER_SIZE;
   const opt = optOf(response, questionEnd);
   const reply = Buffer.alloc(questionEnd + (opt === undefined ? 0 : 11));
   response.copy(reply, 0, 0, questionEnd);

@@ -2,7 +2,7 @@
 // chain for the question, authority and additional data in its bailiwick, nothing that speaks for seamark's own
 // zones. The result is a new message seamark wrote itself, with its own OPT.
 import { RRType } from '../zone/records.js';
-import { HEADER_SIZE, labelText, readRecordHeader, skipName } from './wire/read.js';
+import { HEADER_SIZE, questionEndOf, labelText, readRecordHeader } from './wire/read.js';
 
 const { CNAME, DNAME, MX, RRSIG, NSEC, NSEC3, DS } = RRType;
 
@@ -143,10 +143,8 @@ interface Sections {
 }
 
 function parseSections(message: Buffer): Sections | undefined {
-  if (message.length < HEADER_SIZE || message.readUInt16BE(4) !== 1) return undefined;
-  const questionNameEnd = skipName(message, HEADER_SIZE);
-  if (questionNameEnd === undefined || questionNameEnd + 4 > message.length) return undefined;
-  const questionEnd = questionNameEnd + 4;
+  const questionEnd = message.length >= HEADER_SIZE && message.readUInt16BE(4) === 1 ? questionEndOf(message) : undefined;
+  if (questionEnd === undefined) return undefined;
   const counts = [message.readUInt16BE(6), message.readUInt16BE(8), message.readUInt16BE(10)];
   const sections: UpstreamRecord[][] = [[], [], []];
   let opt: Sections['opt'];

@@ -23,6 +23,7 @@ export function zoneSettings(config: Config, serial: SerialLimits): ZoneSettings
     ttl: config.ttl,
     negativeTtl: config.negativeTtl,
     failOpen: config.failOpen,
+    networks: { unshared: config.unsharedNetworks, preferred: config.preferredNetworks },
     serialBase: serial.base,
     get serialCeiling() {
       return serial.ceiling;

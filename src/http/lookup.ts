@@ -5,11 +5,12 @@ import type { SchemaType } from '../lib/json-schema.js';
 import { isIP } from 'node:net';
 import { isAllowed, parseAllowList } from '../config/addresses.js';
 import type { Instance } from '../registry/instance.js';
-import { addressFromReverseName, nameProblem, normalizeName, qualifyName, reverseName } from '../registry/names.js';
+import { addressFromReverseName, canonicalAddress, nameProblem, normalizeName, qualifyName, reverseName } from '../registry/names.js';
 import { OWNER_FORMS, shortOwner } from '../registry/owners.js';
 import { srvName, type Registry } from '../registry/registry.js';
 import { RRType, Rcode, type ResourceRecord } from '../zone/records.js';
 import { lookup, type ZoneSettings } from '../zone/view.js';
+import { clientView } from '../zone/client-view.js';
 import { InputError } from '../lib/input-error.js';
 import { requireToken, type ApiToken } from './auth.js';
 import { ErrorSchema } from './errors.js';
@@ -66,6 +67,12 @@ export const LookupSchema = {
     authority: { type: 'array', items: RecordSchema },
     additional: { type: 'array', items: RecordSchema },
     generation: { type: 'integer', description: 'The registry generation the answer was read at' },
+    client: {
+      type: 'object',
+      required: ['address', 'networks'],
+      description: 'Who the answer is for: the asking address, and the Docker networks of the container at that address (null: not a container seamark knows)',
+      properties: { address: { type: 'string' }, networks: { type: ['array', 'null'], items: { type: 'string' } } },
+    },
     text: { type: 'string', description: 'The answer laid out as dig prints it, each record followed by the instances it comes from' },
   },
 } as const;
@@ -91,11 +98,16 @@ export const lookupRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: LookupRou
         summary: 'What seamark’s DNS server answers a question, and which instance each record comes from',
         description:
           'A relative name is taken under the first zone (`web` → `web.docker.`), as record names are; end it with a dot to ask it as is. ' +
-          'An IP address asks its PTR. `type` is a mnemonic (A, AAAA, SRV, PTR, SOA, NS, ANY, TXT, MX…), `TYPE<n>` or a number; default A (PTR for an address).',
+          'An IP address asks its PTR. `type` is a mnemonic (A, AAAA, SRV, PTR, SOA, NS, ANY, TXT, MX…), `TYPE<n>` or a number; default A (PTR for an address). ' +
+          '`from` is the address the question is asked from (default: this request’s): a container seamark knows gets its targets’ addresses on the networks they share (README “Networks”).',
         querystring: {
           type: 'object',
           required: ['name'],
-          properties: { name: { type: 'string', minLength: 1, maxLength: 254 }, type: { type: 'string', minLength: 1, maxLength: 12 } },
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 254 },
+            type: { type: 'string', minLength: 1, maxLength: 12 },
+            from: { type: 'string', minLength: 1, maxLength: 64 },
+          },
           additionalProperties: false,
         },
         response: { 200: LookupSchema, 400: ErrorSchema },
@@ -111,26 +123,33 @@ export const lookupRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: LookupRou
       if (type === undefined) {
         throw new InputError('type', `"${request.query.type}" is not a record type: use A, AAAA, SRV, PTR, SOA, NS, ANY, TXT, MX…, TYPE<n> or a number`);
       }
-      const mayForward = isAllowed(allowList, request.ip);
-      const result = answerLookup(registry, zone, normalizeName(name), type, mayForward);
+      const from = request.query.from?.trim() ?? request.ip;
+      if (isIP(from) === 0) throw new InputError('from', `"${from}" is not an IP address: give the address of the client to ask as`);
+      const result = answerLookup(registry, zone, normalizeName(name), type, isAllowed(allowList, from), from);
       return { ...result, text: digText(result) };
     },
   );
 };
 
-/** The zone view's answer to one question, as the DNS server sends it (rotation 0), with the origin of every record. */
-export function answerLookup(registry: Registry, zone: ZoneSettings, name: string, type: number, mayForward: boolean): Omit<LookupResult, 'text'> {
+/**
+ * The zone view's answer to one question, as the DNS server sends it (rotation 0) to a client at `from`, with the
+ * origin of every record.
+ */
+export function answerLookup(registry: Registry, zone: ZoneSettings, name: string, type: number, mayForward: boolean, from?: string): Omit<LookupResult, 'text'> {
   const generation = registry.generation;
   const question = { name: `${name}.`, type: typeName(type) };
-  const response = lookup(registry, zone, name, type, 0);
+  const view = from === undefined ? undefined : clientView(registry, canonicalAddress(from) ?? from);
+  const client = from === undefined ? {} : { client: { address: from, networks: view === undefined ? null : [...view].sort() } };
+  const response = lookup(registry, zone, name, type, 0, view);
   if (response === undefined) {
-    const empty = { answer: [], authority: [], additional: [], generation, question };
+    const empty = { answer: [], authority: [], additional: [], generation, question, ...client };
     // The DNS server forwards only for allowed clients and refuses everyone else.
     if (mayForward) return { ...empty, forwarded: true, flags: ['qr', 'rd', 'ra'] };
     return { ...empty, forwarded: false, rcode: 'REFUSED', flags: ['qr', 'rd'] };
   }
   return {
     question,
+    ...client,
     forwarded: false,
     rcode: rcodeNames.get(response.rcode) ?? String(response.rcode),
     flags: mayForward ? ['qr', 'aa', 'rd', 'ra'] : ['qr', 'aa', 'rd'],
@@ -149,6 +168,10 @@ export function digText(result: Omit<LookupResult, 'text'>): string {
   } else {
     lines.push(`;; ->>HEADER<<- opcode: QUERY, status: ${result.rcode ?? '?'}`);
     lines.push(`;; flags: ${result.flags.join(' ')}; QUERY: 1, ANSWER: ${result.answer.length}, AUTHORITY: ${result.authority.length}, ADDITIONAL: ${result.additional.length}`);
+  }
+  if (result.client !== undefined) {
+    const networks = result.client.networks;
+    lines.push(`;; asked from ${result.client.address}: ${networks === null ? 'not a container seamark knows' : `a container on ${networks.join(', ')}`}`);
   }
   lines.push('', ';; QUESTION SECTION:', `;${result.question.name}\t\tIN\t${result.question.type}`);
   for (const [title, records] of [['ANSWER', result.answer], ['AUTHORITY', result.authority], ['ADDITIONAL', result.additional]] as const) {

@@ -21,6 +21,11 @@ export interface Instance {
   names: string[];
   /** IPv4 and IPv6 addresses in their canonical text form. */
   addresses: string[];
+  /**
+   * The Docker network of each address (same order), for a container's own addresses: which clients share a
+   * network with it (zone/client-view.ts). Absent for hand-made hosts and other nodes' instances.
+   */
+  addressNetworks?: string[];
   /** Answer TTL in seconds; the server default when absent. */
   ttl?: number;
   srv: readonly SrvPort[];

@@ -5,6 +5,9 @@ import type { Instance } from '../registry/instance.js';
 import { srvName, srvNames, type Registry } from '../registry/registry.js';
 import { addressFromReverseName, isInZone, nsName } from '../registry/names.js';
 import { RRType, Rcode, a, aaaa, ns, ptr, type ResourceRecord, type ZoneResponse } from './records.js';
+import { visibleAddresses, type ClientView, type NetworkSettings } from './client-view.js';
+
+const DEFAULT_NETWORKS: NetworkSettings = { unshared: 'addresses', preferred: [] };
 
 export interface ZoneSettings {
   /** Served zones, normalised. */
@@ -15,6 +18,8 @@ export interface ZoneSettings {
   negativeTtl: number;
   /** When every instance of a name is unhealthy, answer them all. */
   failOpen: boolean;
+  /** Which of a container's addresses each client is given (zone/client-view.ts); absent: the defaults. */
+  networks?: NetworkSettings;
   /** Added to the registry generation to form the SOA serial; above every serial served before (zone/serial.ts). */
   serialBase: number;
   /** The highest SOA serial that may be served (what is reserved on disk, zone/serial.ts); none when absent. */
@@ -54,11 +59,12 @@ export function soaRecord(settings: ZoneSettings, registry: Registry, zone: stri
  * Answers `name`/`type` (name normalised) with authority, or returns
  * undefined when the name is not seamark's to answer (outside every zone, or
  * a reverse name of an address seamark does not serve): the caller forwards it.
- * `rotation` picks which address comes first when a name has several.
+ * `rotation` picks which address comes first when a name has several; `view` is the asking client's (undefined:
+ * a client that is not a container seamark knows).
  */
-export function lookup(registry: Registry, settings: ZoneSettings, name: string, type: number, rotation = 0): ZoneResponse | undefined {
+export function lookup(registry: Registry, settings: ZoneSettings, name: string, type: number, rotation = 0, view?: ClientView): ZoneResponse | undefined {
   const zone = zoneOf(settings, name);
-  if (zone === undefined) return type === RRType.PTR || type === RRType.ANY ? reverseLookup(registry, settings, name) : undefined;
+  if (zone === undefined) return type === RRType.PTR || type === RRType.ANY ? reverseLookup(registry, settings, name, view) : undefined;
 
   const response: ZoneResponse = { rcode: Rcode.NOERROR, answers: [], authority: [], additional: [] };
   const hosts = answering(registry.byName(name), settings);
@@ -71,11 +77,11 @@ export function lookup(registry: Registry, settings: ZoneSettings, name: string,
   if (name === zone && wants(RRType.SOA)) response.answers.push(soaRecord(settings, registry, zone, settings.ttl));
   if (name === zone && wants(RRType.NS)) {
     response.answers.push(ns(zone, settings.ttl, nsName(zone)));
-    response.additional.push(...addressRecords(answering(registry.byName(nsName(zone)), settings), nsName(zone), settings, RRType.ANY, 0));
+    response.additional.push(...addressRecords(answering(registry.byName(nsName(zone)), settings), nsName(zone), settings, RRType.ANY, 0, view));
   }
-  if (wants(RRType.A) || wants(RRType.AAAA)) response.answers.push(...addressRecords(hosts, name, settings, type, rotation));
+  if (wants(RRType.A) || wants(RRType.AAAA)) response.answers.push(...addressRecords(hosts, name, settings, type, rotation, view));
   if (wants(RRType.SRV)) {
-    const [answers, additional] = srvRecords(registry, services, name, settings, rotation);
+    const [answers, additional] = srvRecords(registry, services, name, settings, rotation, view);
     response.answers.push(...answers);
     response.additional.push(...additional);
   }
@@ -117,10 +123,11 @@ function childZones(settings: ZoneSettings, zone: string): string[] {
     .sort();
 }
 
-function reverseLookup(registry: Registry, settings: ZoneSettings, name: string): ZoneResponse | undefined {
+/** PTR of an address seamark serves, when the client is given that address (else not seamark's to answer). */
+function reverseLookup(registry: Registry, settings: ZoneSettings, name: string, view: ClientView): ZoneResponse | undefined {
   const address = addressFromReverseName(name);
   if (address === undefined) return undefined;
-  const instances = answering(registry.byAddress(address), settings);
+  const instances = answering(registry.byAddress(address), settings).filter((instance) => visibleAddresses(instance, view, settings.networks ?? DEFAULT_NETWORKS).includes(address));
   if (instances.length === 0) return undefined;
   const targets = new Set(instances.map((instance) => instance.names[0]).filter((n): n is string => n !== undefined));
   return {
@@ -150,7 +157,8 @@ function rrsetTtl(instances: Instance[], settings: ZoneSettings): number {
   return ttl === Infinity ? settings.ttl : ttl;
 }
 
-function addressRecords(instances: Instance[], name: string, settings: ZoneSettings, type: number, rotation: number): ResourceRecord[] {
+/** The A and AAAA RRsets of `name` from `instances`: the addresses each gives a client with `view`. */
+function addressRecords(instances: Instance[], name: string, settings: ZoneSettings, type: number, rotation: number, view: ClientView = undefined): ResourceRecord[] {
   const v4 = new Set<string>();
   const v6 = new Set<string>();
   // The A and AAAA RRsets each take the TTLs of the instances with an address of their family only.
@@ -158,7 +166,7 @@ function addressRecords(instances: Instance[], name: string, settings: ZoneSetti
   let ttl6 = Infinity;
   for (const instance of instances) {
     const ttl = instance.ttl ?? settings.ttl;
-    for (const address of instance.addresses) {
+    for (const address of visibleAddresses(instance, view, settings.networks ?? DEFAULT_NETWORKS)) {
       if (isIPv4(address)) {
         v4.add(address);
         ttl4 = Math.min(ttl4, ttl);
@@ -175,7 +183,14 @@ function addressRecords(instances: Instance[], name: string, settings: ZoneSetti
 }
 
 /** The SRV RRset of `name` (each distinct record once, RFC 2181 §5) and the whole address RRsets of its targets for the additional section. */
-function srvRecords(registry: Registry, instances: Instance[], name: string, settings: ZoneSettings, rotation: number): [ResourceRecord[], ResourceRecord[]] {
+function srvRecords(
+  registry: Registry,
+  instances: Instance[],
+  name: string,
+  settings: ZoneSettings,
+  rotation: number,
+  view: ClientView = undefined,
+): [ResourceRecord[], ResourceRecord[]] {
   const answers: ResourceRecord[] = [];
   const additional: ResourceRecord[] = [];
   const ttl = rrsetTtl(
@@ -196,7 +211,7 @@ function srvRecords(registry: Registry, instances: Instance[], name: string, set
     }
     if (!seenTargets.has(target)) {
       seenTargets.add(target);
-      additional.push(...addressRecords(answering(registry.byName(target), settings), target, settings, RRType.ANY, 0));
+      additional.push(...addressRecords(answering(registry.byName(target), settings), target, settings, RRType.ANY, 0, view));
     }
   }
   return [answers, additional];

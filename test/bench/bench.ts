@@ -20,6 +20,8 @@
 //                                 under 20 changes/s) beside dnsmasq; --main runs another build for them
 //   npm run bench -- --query-log  only the cost of the query log: one worker, 1,000 names, A and mix, with the
 //                                 log off, on at its default cap (queryLogRate 100 lines/s) and on for every answer
+//   npm run bench -- --networks   only the per-network rows: containers on two Docker networks asked from the
+//                                 host and from a container on each network (needs a Docker engine)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
@@ -28,7 +30,8 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildQuery, sendRaw } from '../helpers/raw.js';
-import { MAIN, freePort } from '../helpers/seamark.js';
+import { MAIN, freePort, metric } from '../helpers/seamark.js';
+import { IMAGE, docker, dockerUnavailable } from '../docker/engine.js';
 import type { ManualRecord } from '../../src/sources/manual/record.js';
 import { DiskStore } from '../../src/store/disk.js';
 
@@ -44,6 +47,7 @@ const { values: flags } = parseArgs({
     'dns-path': { type: 'boolean', default: false },
     'query-log': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
+    networks: { type: 'boolean', default: false },
   },
 });
 if (flags.help === true) {
@@ -69,6 +73,10 @@ const API_LOAD_MAIN = flags.main ?? MAIN;
 const DNS_PATH_ONLY = flags['dns-path'] === true;
 /** --query-log: only the rows of the query log's cost. */
 const QUERY_LOG_ONLY = flags['query-log'] === true;
+/** --networks: only the per-network rows. */
+const NETWORKS_ONLY = flags.networks === true;
+/** Containers on two networks in the per-network rows. */
+const NETWORK_SERVICES = 20;
 /** Registry changes per second of the churn row (containers starting and stopping), made over the HTTP API. */
 const CHURN_PER_SECOND = 20;
 /** --dns-on-api-thread: the API-load rows with dnsThread: false, DNS on the API's event loop. */
@@ -367,8 +375,17 @@ async function startSeamark(names: number, upstream: number, workers: number, ma
   return { name: 'seamark', port, httpPort, pids: () => descendants(child.pid as number), stop: () => stopChild(child) };
 }
 
-/** Runs dnsperf on one server with one query file; every server gets the same query count. */
-async function drive(server: Server, file: string, lines: number, steady?: { seconds: number; qps: number }): Promise<Omit<Row, 'server' | 'workers' | 'names' | 'profile'>> {
+/**
+ * Runs dnsperf on one server with one query file; every server gets the same query count. `from`: run it in the
+ * network namespace of that process (a container's), asking the server at `address` (its network's gateway).
+ */
+async function drive(
+  server: Server,
+  file: string,
+  lines: number,
+  steady?: { seconds: number; qps: number },
+  from?: { pid: number; address: string },
+): Promise<Omit<Row, 'server' | 'workers' | 'names' | 'profile'>> {
   const runs = Math.max(1, Math.ceil(QUERIES / lines));
   const pids = server.pids();
   const cpuBefore = cpuTicks(pids);
@@ -376,7 +393,8 @@ async function drive(server: Server, file: string, lines: number, steady?: { sec
   let summary = '';
   const amount = steady === undefined ? ['-n', String(runs)] : ['-l', String(steady.seconds), '-Q', String(steady.qps)];
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('dnsperf', ['-s', '127.0.0.1', '-p', String(server.port), '-d', file, ...amount, '-c', '8', '-q', '200', '-t', '2', '-v']);
+    const dnsperf = ['dnsperf', '-s', from?.address ?? '127.0.0.1', '-p', String(server.port), '-d', file, ...amount, '-c', '8', '-q', '200', '-t', '2', '-v'];
+    const child = from === undefined ? spawn(dnsperf[0] as string, dnsperf.slice(1)) : spawn('nsenter', ['-t', String(from.pid), '-n', ...dnsperf]);
     let pending = '';
     child.stdout.on('data', (chunk: Buffer) => {
       pending += chunk.toString();
@@ -454,6 +472,10 @@ async function main(): Promise<void> {
   }
   if (QUERY_LOG_ONLY) {
     await queryLogCost(upstream, rows, notes);
+    return print(rows, notes);
+  }
+  if (NETWORKS_ONLY) {
+    await clientsOnNetworks(upstream, rows, notes);
     return print(rows, notes);
   }
   const files = writeQueryFiles(SMALL);
@@ -537,8 +559,74 @@ async function main(): Promise<void> {
   const stored = await startUpWithStoredRecords(STORED, upstream);
   notes.push(`seamark start-up with ${STORED} records in the embedded store: answering the last of them after ${stored.seconds.toFixed(2)} s (${stored.rssMb.toFixed(1)} MB resident)`);
 
+  await clientsOnNetworks(upstream, rows, notes);
   await dnsUnderApiLoad(upstream, rows, notes);
   print(rows, notes);
+}
+
+/**
+ * Per-network answers (README "Networks"): NETWORK_SERVICES containers on two Docker networks, asked for by A from
+ * the host (one view, every address) and by dnsperf run inside the network namespace of a container on each
+ * network (`nsenter -n`: its source address is the container's, so seamark answers it by its view). What keeping
+ * answers per view costs shows as the difference between the rows.
+ */
+async function clientsOnNetworks(upstream: number, rows: Row[], notes: string[]): Promise<void> {
+  const unavailable = dockerUnavailable();
+  if (unavailable !== undefined) {
+    notes.push(`per-network rows not run: ${unavailable}`);
+    return;
+  }
+  const prefix = `smb-${process.pid.toString(36)}-`;
+  const networks = [`${prefix}front`, `${prefix}back`];
+  const cleanup = async () => {
+    const containers = (await docker('ps', '-aq', '--filter', `name=^/${prefix}`)).split('\n').filter(Boolean);
+    if (containers.length > 0) await docker('rm', '-f', ...containers).catch(() => '');
+    for (const network of networks) await docker('network', 'rm', network).catch(() => '');
+  };
+  await cleanup();
+  let seamark: (Server & { httpPort: number }) | undefined;
+  try {
+    const gateways: string[] = [];
+    for (const network of networks) {
+      await docker('network', 'create', network);
+      gateways.push(await docker('network', 'inspect', network, '--format', '{{range .IPAM.Config}}{{.Gateway}}{{end}}'));
+    }
+    const names: string[] = [];
+    for (let i = 0; i < NETWORK_SERVICES; i++) {
+      await docker('run', '-d', '--name', `${prefix}svc-${i}`, '--network', networks[0] as string, IMAGE, 'sleep', '3600');
+      await docker('network', 'connect', networks[1] as string, `${prefix}svc-${i}`);
+      names.push(`${prefix}svc-${i}.docker`);
+    }
+    const clients: { network: string; pid: number; gateway: string }[] = [];
+    for (const [i, network] of networks.entries()) {
+      await docker('run', '-d', '--name', `${prefix}client-${i}`, '--network', network, IMAGE, 'sleep', '3600');
+      clients.push({ network, pid: Number(await docker('inspect', '-f', '{{.State.Pid}}', `${prefix}client-${i}`)), gateway: gateways[i] as string });
+    }
+    const port = await freePort();
+    const httpPort = await freePort();
+    const file = join(work, 'networks-A.txt');
+    writeFileSync(file, names.map((name) => `${name} A`).join('\n') + '\n');
+    const configFile = join(work, 'seamark-networks.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({ dns: [`127.0.0.1:${port}`, ...gateways.map((gateway) => `${gateway}:${port}`)], http: `127.0.0.1:${httpPort}`, dataDir: join(work, 'data-networks'), logLevel: 'warn', upstreams: [`127.0.0.1:${upstream}`] }),
+    );
+    const child = start(process.execPath, [MAIN, '--config', configFile]);
+    seamark = { name: 'seamark', port, httpPort, pids: () => descendants(child.pid as number), stop: () => stopChild(child) };
+    for (const name of names) await answered(port, name);
+    const profile = `A, ${NETWORK_SERVICES} containers on 2 networks`;
+    await drive(seamark, file, Infinity).catch(() => undefined);
+    rows.push({ server: 'seamark', workers: '1', names: NETWORK_SERVICES, profile: `${profile}, from the host`, ...(await drive(seamark, file, NETWORK_SERVICES)) });
+    for (const client of clients) {
+      const from = { pid: client.pid, address: client.gateway };
+      await drive(seamark, file, Infinity, undefined, from).catch(() => undefined);
+      rows.push({ server: 'seamark', workers: '1', names: NETWORK_SERVICES, profile: `${profile}, from a container on ${client.network.slice(prefix.length)}`, ...(await drive(seamark, file, NETWORK_SERVICES, undefined, from)) });
+    }
+    notes.push(`per-network rows: the answer cache held ${await metric(seamark, 'seamark_dns_answer_cache_entries')} entries for ${NETWORK_SERVICES} names asked from 3 views`);
+  } finally {
+    await seamark?.stop();
+    await cleanup();
+  }
 }
 
 /**
@@ -558,11 +646,20 @@ async function dnsPath(upstream: number, rows: Row[], notes: string[]): Promise<
     rows.push({ server: 'seamark', workers: '1', names: SMALL, profile, ...(await drive(seamark, file, lines)) });
     rows.push({ server: 'dnsmasq', workers: '-', names: SMALL, profile, ...(await drive(dnsmasq, file, lines)) });
   }
+  const counts = async () => ({ hits: await metric(seamark, 'seamark_dns_answer_cache_hits_total'), queries: await metric(seamark, 'seamark_dns_queries_total') });
+  const before = await counts();
   const churn = startChurn(seamark);
   const churnProfile = `A, ${CHURN_PER_SECOND} changes/s`;
-  rows.push({ server: 'seamark', workers: '1', names: SMALL, profile: churnProfile, ...(await drive(seamark, files.A as string, SMALL)) });
+  const churnRow: Row = { server: 'seamark', workers: '1', names: SMALL, profile: churnProfile, ...(await drive(seamark, files.A as string, SMALL)) };
+  rows.push(churnRow);
   const made = await churn.stop();
-  notes.push(`churn row: ${made.changes} changes over the HTTP API in ${made.seconds.toFixed(1)} s (${(made.changes / made.seconds).toFixed(1)}/s), ${made.failed} failed`);
+  const after = await counts();
+  // What the churn costs the cache (answers it could not serve) apart from the CPU the changes themselves take.
+  const hitShare = (100 * (after.hits - before.hits)) / Math.max(1, after.queries - before.queries);
+  notes.push(
+    `churn row: ${made.changes} changes over the HTTP API in ${made.seconds.toFixed(1)} s (${(made.changes / made.seconds).toFixed(1)}/s), ${made.failed} failed; ` +
+      `the answer cache served ${hitShare.toFixed(2)} % of its queries` + cpuPerChange(rows, churnRow, after.queries - before.queries, made.changes),
+  );
   await Promise.all([seamark.stop(), dnsmasq.stop()]);
 }
 
@@ -589,6 +686,13 @@ async function queryLogCost(upstream: number, rows: Row[], notes: string[]): Pro
     notes.push(`seamark, ${label}: ${residentMb(seamark.pids()).toFixed(1)} MB resident after its rows`);
     await seamark.stop();
   }
+}
+
+/** The CPU a change took (HTTP, validation, disk, replication to the DNS thread): the churn row's CPU beyond the quiet row's per query. */
+function cpuPerChange(rows: Row[], churnRow: Row, queries: number, changes: number): string {
+  const quiet = rows.find((row) => row.server === 'seamark' && row.names === churnRow.names && row.profile === 'A');
+  if (quiet === undefined || changes === 0) return '';
+  return `; each change took ${(((churnRow.cpuUsPerQuery - quiet.cpuUsPerQuery) * queries) / changes / 1000).toFixed(2)} ms of seamark's CPU`;
 }
 
 /** Creates, changes and deletes hand-made records CHURN_PER_SECOND times a second until stopped. */

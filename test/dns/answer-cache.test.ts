@@ -59,6 +59,14 @@ describe('answer cache', () => {
     assert.deepEqual(new Set(firsts), new Set(['10.2.0.1', '10.2.0.2', '10.2.0.3']));
   });
 
+  test('queries over UDP (from the cache) and TCP (built afresh) take turns in one round robin', async () => {
+    const firsts: string[] = [];
+    for (let i = 0; i < 6; i++) firsts.push((await dig(seamark.dnsPort, ...(i % 2 === 1 ? ['+tcp'] : []), 'pair.docker', 'A')).answer[0]?.data ?? '');
+    for (let i = 0; i + 3 <= firsts.length; i++) {
+      assert.equal(new Set(firsts.slice(i, i + 3)).size, 3, `each address first once in every three answers, whatever the transport: ${firsts.join(' ')}`);
+    }
+  });
+
   test('EDNS and plain queries of one name each get their own form', async () => {
     for (let i = 0; i < 2; i++) {
       assert.equal((await dig(seamark.dnsPort, '+noedns', 'web.docker', 'A')).edns, undefined);

@@ -6,8 +6,8 @@ import dns2 from 'dns2';
 import type { Instance } from '../../src/registry/instance.js';
 import { Registry } from '../../src/registry/registry.js';
 import { RRType, Rcode, type ResourceRecord } from '../../src/zone/records.js';
-import { zoneTransfer } from '../../src/zone/view.js';
-import { encodeResponse } from '../../src/dns/wire/write.js';
+import { lookup, zoneTransfer } from '../../src/zone/view.js';
+import { encodeResponse, rotatedAnswers } from '../../src/dns/wire/write.js';
 import { encodeTransfer } from '../../src/dns/wire/transfer.js';
 import { buildQuery } from '../helpers/raw.js';
 
@@ -85,4 +85,20 @@ test('a 4 KB TXT that runs past the largest message is an overflow (SERVFAIL ove
     if (viaTcp) assert.equal(response.readUInt16BE(2) & 0xf, Rcode.SERVFAIL);
     else assert.ok((response.readUInt16BE(2) & 0x0200) !== 0, 'TC');
   }
+});
+
+test('an address RRset encoded once and rotated is, byte for byte, each rotation of the zone view encoded', () => {
+  const registry = new Registry();
+  const addresses = ['10.0.0.1', '10.0.0.2', '10.0.0.3', 'fd00::1', 'fd00::2'];
+  registry.upsert({ owner: 'manual:r', source: 'manual', names: ['r.docker'], addresses, srv: [{ service: 'http', protocol: 'tcp', port: 80, priority: 1, weight: 1 }], healthy: true });
+  const settings = { zones: ['docker'], ttl: 30, negativeTtl: 5, failOpen: true, serialBase: 1 };
+  for (const [type, count] of [[RRType.A, 3], [RRType.AAAA, 2]] as const) {
+    const asked = buildQuery('R.docker', type);
+    const encode = (rotation: number) => encodeResponse({ ...base, query: asked, questionEnd: asked.length, ...lookup(registry, settings, 'r.docker', type, rotation), maxSize: 1232 });
+    const rotations = rotatedAnswers(encode(0), asked.length, count + 1);
+    assert.deepEqual(rotations, [0, 1, 2, 3].slice(0, count + 1).map(encode), `${type === RRType.A ? 'A' : 'AAAA'}: rotation r is turn r, modulo the count`);
+  }
+  const srvQuery = buildQuery('_http._tcp.r.docker', RRType.SRV);
+  const srv = encodeResponse({ ...base, query: srvQuery, questionEnd: srvQuery.length, ...lookup(registry, settings, '_http._tcp.r.docker', RRType.SRV, 0), maxSize: 1232 });
+  assert.equal(rotatedAnswers(srv, srvQuery.length, 2), undefined, 'not an address RRset: encoded per rotation instead');
 });

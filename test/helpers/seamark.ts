@@ -129,7 +129,7 @@ export async function startSeamark(options: StartOptions = {}): Promise<RunningS
 }
 
 /** A metric's value on seamark's /metrics, summed over its labels; fails when the metric is not exported. */
-export async function metric(seamark: RunningSeamark, name: string): Promise<number> {
+export async function metric(seamark: Pick<RunningSeamark, 'httpPort'>, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${seamark.httpPort}/metrics`)).text();
   if (!new RegExp(`^# TYPE ${name} `, 'm').test(text)) throw new Error(`metric ${name} is not exported`);
   const lines = text.split('\n').filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));

@@ -151,6 +151,19 @@ export function readRecordHeader(message: Buffer, offset: number): RecordHeader 
   };
 }
 
+/**
+ * Where the question section of `message` ends: after its one question, at the header's end when it has none;
+ * undefined when the question runs past the message or there are several.
+ */
+export function questionEndOf(message: Buffer): number | undefined {
+  if (message.length < HEADER_SIZE) return undefined;
+  const questions = message.readUInt16BE(4);
+  if (questions === 0) return HEADER_SIZE;
+  if (questions > 1) return undefined;
+  const nameEnd = skipName(message, HEADER_SIZE);
+  return nameEnd === undefined || nameEnd + 4 > message.length ? undefined : nameEnd + 4;
+}
+
 /** Offset past a (possibly compressed) name, or undefined when malformed. */
 export function skipName(message: Buffer, offset: number): number | undefined {
   for (let labels = 0; labels < 128; labels++) {

@@ -310,3 +310,32 @@ function uint(value: number, max: number, what: string): number {
   if (!Number.isInteger(value) || value < 0 || value > max) throw new RangeError(`${what} ${value} is outside 0-${max}`);
   return value;
 }
+
+/**
+ * The rotations of an encoded answer whose answer section is one RRset of fixed-size records owned by the question
+ * name (A or AAAA, each owner a pointer to the question): rotation r has the records from the r-th on, then the
+ * ones before it — the bytes the encoder writes for the zone view's rotation r — the rest of the message unchanged.
+ * Undefined when the answer section is not of that form (the caller encodes each rotation instead).
+ */
+export function rotatedAnswers(message: Buffer, questionEnd: number, rotations: number): Buffer[] | undefined {
+  const count = message.readUInt16BE(6);
+  if (count < 2) return undefined;
+  const type = message.readUInt16BE(questionEnd + 2);
+  const dataLength = type === RRType.A ? 4 : type === RRType.AAAA ? 16 : 0;
+  if (dataLength === 0) return undefined;
+  const size = 12 + dataLength;
+  const end = questionEnd + count * size;
+  if (end > message.length) return undefined;
+  for (let at = questionEnd; at < end; at += size) {
+    if (message.readUInt16BE(at) !== (0xc000 | HEADER_SIZE) || message.readUInt16BE(at + 2) !== type || message.readUInt16BE(at + 10) !== dataLength) return undefined;
+  }
+  const answers: Buffer[] = [message];
+  for (let rotation = 1; rotation < rotations; rotation++) {
+    const rotated = Buffer.from(message);
+    const split = questionEnd + (rotation % count) * size;
+    message.copy(rotated, questionEnd, split, end);
+    message.copy(rotated, questionEnd + (end - split), questionEnd, split);
+    answers.push(rotated);
+  }
+  return answers;
+}

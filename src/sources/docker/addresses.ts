@@ -18,6 +18,8 @@ export function selectNetworks(facts: ContainerFacts, labelNetworks: readonly st
 
 export interface AddressResult {
   addresses: string[];
+  /** The network of each address (same order), when they are the container's own on its networks. */
+  networks?: string[];
   /** Why there are none, for the log line. */
   reason?: string;
 }
@@ -38,8 +40,17 @@ export function containerAddresses(
       ? { addresses: [...settings.hostAddresses] }
       : { addresses: [], reason: 'it uses the host network and no dockerHostAddresses are configured' };
   }
-  const addresses = unique(networks.flatMap((n) => [n.ipv4, n.ipv6].map((a) => (a === undefined ? undefined : canonicalAddress(a)))));
-  if (addresses.length > 0) return { addresses };
+  const addresses: string[] = [];
+  const networkOf: string[] = [];
+  for (const network of networks) {
+    for (const address of [network.ipv4, network.ipv6]) {
+      const canonical = address === undefined ? undefined : canonicalAddress(address);
+      if (canonical === undefined || addresses.includes(canonical)) continue;
+      addresses.push(canonical);
+      networkOf.push(network.name);
+    }
+  }
+  if (addresses.length > 0) return { addresses, networks: networkOf };
   if (facts.networkMode.startsWith('container:')) {
     return { addresses, reason: `it shares the network of container ${facts.networkMode.slice('container:'.length).slice(0, 12)} (--network container:…), which is published under its own names` };
   }

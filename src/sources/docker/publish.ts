@@ -34,7 +34,7 @@ export function publishContainer(facts: ContainerFacts, settings: PublishSetting
   if (!settings.publishAll && !wishes.enabled) return { skipped: 'publishAll is off and it has no label seamark.enable=true', problems };
 
   const networks = selectNetworks(facts, wishes.networks, settings);
-  const { addresses, reason } = containerAddresses(facts, networks, wishes.addresses, settings);
+  const { addresses, networks: addressNetworks, reason } = containerAddresses(facts, networks, wishes.addresses, settings);
   if (addresses.length === 0) return { skipped: `no address: ${reason ?? 'none found'}`, problems };
 
   const naming = containerNames(facts, wishes, networks, settings.zones);
@@ -61,6 +61,7 @@ export function publishContainer(facts: ContainerFacts, settings: PublishSetting
       source: 'docker',
       names: naming.names,
       addresses,
+      ...(addressNetworks === undefined ? {} : { addressNetworks }),
       ttl: wishes.ttl,
       srv,
       healthy: isHealthy(facts, settings.startingHealthy),
