@@ -4,8 +4,10 @@ import { startDnsWorkers, type Replicas } from './workers/primary.js';
 import { parseEndpoint, type Endpoint } from './config/addresses.js';
 import type { Config } from './config/schema.js';
 import type { DnsServer } from './dns/server.js';
-import { createDnsServer, workerCount, zoneSettings } from './dns/setup.js';
-import { packageVersion, readToken, startHttpApi } from './http/server.js';
+import { createDnsServer, reconfigureDnsServer, updateZoneSettings, workerCount, zoneSettings } from './dns/setup.js';
+import { checkListenerSafety, packageVersion, readToken, startHttpApi } from './http/server.js';
+import { configChanges, describeReload, DNS_RELOADABLE, RELOADABLE } from './config/reload.js';
+import { createHash } from 'node:crypto';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import type { Instance } from './registry/instance.js';
 import { STATIC_OWNER_PREFIX, staticOwner } from './registry/owners.js';
@@ -26,6 +28,12 @@ export interface Seamark {
   /** The DNS server of this thread; undefined when DNS runs in a thread or processes of its own. */
   dns: DnsServer | undefined;
   readiness: Readiness;
+  /**
+   * Applies a configuration read again (SIGHUP) to the running parts, on the sockets they have: hosts, upstreams,
+   * TTLs, log level, allow-lists, RRL, token (config/reload.ts). Throws, and changes nothing, when it cannot be
+   * applied; logs what changed and what waits for a restart.
+   */
+  reload(next: Config, file: string | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -37,13 +45,14 @@ export async function startSeamark(configured: Config, log: Logger): Promise<Sea
   const readiness = new Readiness();
   const metrics = createMetrics(registry);
   metrics.watchReadiness(readiness);
-  const hosts = staticInstances(configured.hosts);
+  let hosts = staticInstances(configured.hosts);
+  let hostsDigest = digestOf(configured.hosts);
   registry.replaceByPrefix(STATIC_OWNER_PREFIX, [...hosts, ...nameServerInstances(configured.zones, listen)]);
   // The configured hosts live on as instances only (the file's objects would double their memory); /v1/config shows them from there.
   const config: Config = { ...configured, hosts: [] };
   // The store loads before anything listens, so DNS never serves a half-loaded store.
   readiness.expect('store');
-  const token = readToken(config);
+  const token = { current: readToken(config) };
   // Cluster mode (loaded on demand): hand-made records live in etcd, other nodes' instances come from it.
   const cluster = config.etcd.length > 0 ? await startClusterMode(config, registry, metrics.registry, readiness, log) : undefined;
   const store: RecordStore<ManualRecord> = cluster?.recordStore<ManualRecord>() ?? new DiskStore<ManualRecord>(config.dataDir);
@@ -90,6 +99,35 @@ export async function startSeamark(configured: Config, log: Logger): Promise<Sea
     registry,
     dns,
     readiness,
+    reload(next, file) {
+      const nextToken = readToken(next);
+      if (http !== undefined) checkListenerSafety(parseEndpoint(config.http), nextToken);
+      const changes = configChanges(config, { ...next, hosts: [] });
+      const nextDigest = digestOf(next.hosts);
+      // Hosts are read against the file's zones: with new zones (served after a restart) they wait for it too.
+      const hostsApply = nextDigest !== hostsDigest && !changes.needRestart.includes('zones');
+      if (nextDigest !== hostsDigest) (hostsApply ? changes.applied : changes.needRestart).push('hosts');
+      if (nextToken !== token.current && !changes.applied.includes('token')) changes.applied.push('token');
+      changes.applied.sort();
+      changes.needRestart.sort();
+      if (hostsApply) {
+        hosts = staticInstances(next.hosts);
+        hostsDigest = nextDigest;
+        registry.replaceByPrefix(STATIC_OWNER_PREFIX, [...hosts, ...nameServerInstances(config.zones, listen)]);
+      }
+      token.current = nextToken;
+      // What needs a restart keeps its running value: the API's /v1/config shows what runs.
+      const applied = Object.fromEntries([...RELOADABLE].filter((key) => key !== 'hosts').map((key) => [key, next[key]]));
+      Object.assign(config, applied);
+      log.level = config.logLevel;
+      const dnsChanged = changes.applied.some((key) => DNS_RELOADABLE.has(key));
+      if (dnsChanged) {
+        if (dns !== undefined) reconfigureDnsServer(dns, config, registry, zone, log, metrics);
+        else updateZoneSettings(zone, config);
+      }
+      replicas?.reconfigure(config, dnsChanged);
+      log.info({ changed: changes.applied, needRestart: changes.needRestart }, describeReload(file, changes));
+    },
     /** Stops every part, in this order, whatever another part did; rejects naming the parts that failed. */
     async stop() {
       const failed: string[] = [];
@@ -125,6 +163,11 @@ async function startClusterMode(config: Config, registry: Registry, metrics: Met
   );
   cluster.startSubscriber();
   return cluster;
+}
+
+/** A fingerprint of the configured hosts: a reload compares it rather than keeping the file's objects. */
+function digestOf(hosts: Config['hosts']): string {
+  return createHash('sha256').update(JSON.stringify(hosts)).digest('base64');
 }
 
 /** `ns.<zone>` answers with the DNS listen addresses that are not wildcards, so the apex NS has an address. */

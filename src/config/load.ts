@@ -10,6 +10,7 @@ import { canonicalAddress, isInZone, nameProblem, normalizeName, qualifyName } f
 import { requireCommonJs } from '../lib/commonjs.js';
 import { describeIssue, pickIssue, validatorOf, type SchemaIssue } from '../lib/json-schema.js';
 import { tokenProblem } from './token.js';
+import { forwardingLoop } from './loop.js';
 
 export class ConfigError extends Error {}
 
@@ -34,6 +35,8 @@ interface Option {
   env: string;
   /** Repeatable flag; comma-separated in the environment. */
   list?: boolean;
+  /** A flag without a value that turns the setting on (`--query-log`); true or false in the environment. */
+  switch?: boolean;
   value: string;
   help: string;
 }
@@ -54,6 +57,9 @@ export const OPTIONS: readonly Option[] = [
   { key: 'answerCacheMemory', flag: 'answer-cache-memory', env: 'SEAMARK_ANSWER_CACHE_MEMORY', value: 'MB', help: 'heap the cache of encoded answers may hold, per DNS process; the least recently asked go first [64]' },
   { key: 'forwardCacheMemory', flag: 'forward-cache-memory', env: 'SEAMARK_FORWARD_CACHE_MEMORY', value: 'MB', help: 'heap the cache of forwarded answers may hold, per DNS process [8]' },
   { key: 'logLevel', flag: 'log-level', env: 'SEAMARK_LOG_LEVEL', value: 'level', help: 'fatal, error, warn, info, debug, trace or silent [info]' },
+  { key: 'logFormat', flag: 'log-format', env: 'SEAMARK_LOG_FORMAT', value: 'pretty|json|auto', help: 'log lines for people (pretty) or one JSON object a line (json) [auto: pretty on a terminal, else json]' },
+  { key: 'queryLog', flag: 'query-log', env: 'SEAMARK_QUERY_LOG', switch: true, value: '', help: 'log every answer: client, name, type, rcode, where it came from (zone, cache, forward), latency [off]' },
+  { key: 'queryLogRate', flag: 'query-log-rate', env: 'SEAMARK_QUERY_LOG_RATE', value: 'n', help: 'most query log lines a second per DNS process; the rest are counted and the count logged [100]' },
   { key: 'ttl', flag: 'ttl', env: 'SEAMARK_TTL', value: 'seconds', help: 'default TTL of answers [30]' },
   { key: 'negativeTtl', flag: 'negative-ttl', env: 'SEAMARK_NEGATIVE_TTL', value: 'seconds', help: 'TTL of NXDOMAIN/NODATA answers (SOA minimum) [5]' },
   { key: 'forwardAllow', flag: 'forward-allow', env: 'SEAMARK_FORWARD_ALLOW', list: true, value: 'cidr', help: 'clients allowed to have names forwarded (repeatable) [loopback, RFC 1918, RFC 4193, link-local]' },
@@ -98,6 +104,8 @@ export interface LoadedConfig {
 export interface CommandLine {
   help: boolean;
   version: boolean;
+  /** Validate the configuration and exit: 0 when it is good, 2 when not; nothing starts. */
+  checkConfig?: boolean;
   configFile?: string;
   /** Values given as flags, by config key. */
   flags: Partial<Record<keyof Config, string | string[]>>;
@@ -107,9 +115,10 @@ export function parseCommandLine(argv: string[]): CommandLine {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean', short: 'v' },
+    'check-config': { type: 'boolean' },
     config: { type: 'string', short: 'c' },
   };
-  for (const option of OPTIONS) options[option.flag] = { type: 'string', multiple: option.list === true };
+  for (const option of OPTIONS) options[option.flag] = option.switch ? { type: 'boolean' } : { type: 'string', multiple: option.list === true };
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     ({ values } = parseArgs({ args: joinDashValues(argv, options), options, allowPositionals: false, strict: true }));
@@ -119,11 +128,12 @@ export function parseCommandLine(argv: string[]): CommandLine {
   const flags: CommandLine['flags'] = {};
   for (const option of OPTIONS) {
     const value = values[option.flag];
-    if (value !== undefined) flags[option.key] = value as string | string[];
+    if (value !== undefined) flags[option.key] = typeof value === 'boolean' ? String(value) : (value as string | string[]);
   }
   return {
     help: values.help === true,
     version: values.version === true,
+    checkConfig: values['check-config'] === true,
     configFile: typeof values.config === 'string' ? values.config : undefined,
     flags,
   };
@@ -150,7 +160,8 @@ function joinDashValues(argv: string[], options: Record<string, { type: 'string'
 }
 
 export function helpText(): string {
-  const width = Math.max(...OPTIONS.map((o) => `--${o.flag} <${o.value}>`.length), '--config <file>'.length) + 2;
+  const usage = (o: Option) => (o.switch ? `--${o.flag}` : `--${o.flag} <${o.value}>`);
+  const width = Math.max(...OPTIONS.map((o) => usage(o).length), '--config <file>'.length) + 2;
   const line = (left: string, right: string) => `  ${left.padEnd(width)}${right}`;
   return [
     'seamark — service-discovery DNS server for container hosts',
@@ -158,15 +169,23 @@ export function helpText(): string {
     'Usage: seamark [options]',
     '       seamark records list|add|rm|renew ...   (manage hand-made records over the HTTP API; seamark records --help)',
     '       seamark lookup <name> [type]            (what seamark answers, and from which instance; seamark lookup --help)',
+    '       seamark --check-config [--config <file>] (check a configuration without starting: exit 0 good, 2 bad)',
     '',
     'Options (each also settable in the config file and as the environment variable shown):',
     line('--config <file>', 'YAML (or JSON) configuration file; env SEAMARK_CONFIG'),
-    ...OPTIONS.map((o) => line(`--${o.flag} <${o.value}>`, `${o.help}; env ${o.env}${o.list ? ' (comma-separated)' : ''}`)),
+    ...OPTIONS.map((o) => line(usage(o), `${o.help}; env ${o.env}${o.list ? ' (comma-separated)' : o.switch ? ' (true or false)' : ''}`)),
+    line('--check-config', 'read and check the configuration (file, environment, flags), say whether it is good and exit 0, or 2 naming the problem; starts nothing'),
     line('-h, --help', 'show this help'),
     line('-v, --version', 'print the version'),
     '',
     'Precedence: flags over environment over file over defaults. A bad value stops seamark with exit status 2',
     'and a message naming the setting, the value, the reason and where it came from.',
+    'Reload: SIGHUP (systemctl reload seamark) reads the file again and applies hosts, upstreams, TTLs, log level,',
+    'allow-lists, RRL and the token without closing a socket; a bad file is refused with a log line and the running',
+    'configuration stays. Listen addresses, zones, workers, stores, Docker and cluster settings need a restart: the',
+    'reload\'s log line names those that changed.',
+    'An upstream that leads back to seamark (one of its own listeners, or systemd-resolved\'s 127.0.0.53 when resolved\'s',
+    'global DNS= is seamark) is refused: send only the zones to seamark (split DNS: config/split-dns, README).',
     'With a token, every HTTP write needs it, and so does every read from beyond loopback but /healthz, /readyz',
     'and /metrics; without one, the HTTP API listens on loopback only. A token has at least 16 characters.',
     'The HTTP API answers requests whose Host is an IP address, localhost or a name of --http-host (others get 421;',
@@ -261,6 +280,11 @@ function checkMeaning(config: Config, origins: Map<string, string>, env: NodeJS.
   });
   if (config.http !== 'off') check('http', config.http, () => parseEndpoint(config.http));
   config.upstreams.forEach((upstream, i) => check(`upstreams[${i}]`, upstream, () => parseEndpoint(upstream, 53)));
+  const loop = forwardingLoop(
+    config.dns.map((text) => parseEndpoint(text)),
+    config.upstreams.map((text) => parseEndpoint(text, 53)),
+  );
+  if (loop !== undefined) fail('upstreams', config.upstreams, loop);
   check('forwardAllow', config.forwardAllow, () => parseAllowList(config.forwardAllow));
   check('axfrAllow', config.axfrAllow, () => parseAllowList(config.axfrAllow));
   if (config.docker.trim() !== 'off') {

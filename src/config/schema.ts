@@ -56,6 +56,12 @@ export const ConfigSchema = {
     dataDir: { type: 'string', default: './data', minLength: 1 },
     upstreams: { type: 'array', items: { type: 'string' }, default: [] },
     logLevel: { type: 'string', enum: LOG_LEVELS, default: 'info' },
+    /** The query log: a line for every answer (client, name, type, rcode, where it came from, latency). */
+    queryLog: { type: 'boolean', default: false },
+    /** Most query log lines a second, per DNS process; the rest are counted and their number logged. */
+    queryLogRate: { type: 'integer', default: 100, minimum: 1, maximum: 1000000 },
+    /** Log lines for people (`pretty`: time, level, message, fields) or machines (`json`: one pino JSON object a line); `auto`: pretty when stdout is a terminal. */
+    logFormat: { type: 'string', enum: ['auto', 'pretty', 'json'], default: 'auto' },
     /** Default answer TTL, seconds. */
     ttl: { type: 'integer', default: 30, minimum: 0, maximum: 2147483647 },
     /** Negative-answer TTL (SOA MINIMUM), seconds. */

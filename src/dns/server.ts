@@ -9,7 +9,9 @@ import type { CachedAnswer, Forwarder } from './forwarder.js';
 import { AnswerCache } from './answer-cache.js';
 import type { ResponseRateLimiter } from './rrl.js';
 import { touchedNames } from './touched-names.js';
-import { RequestPath } from './request.js';
+import { RequestPath, type Reply, type ReplyAll } from './request.js';
+import type { QueryLog } from './query-log.js';
+import { performance } from 'node:perf_hooks';
 import { listenUdp, sendUdp } from './udp.js';
 import { listenTcp, serveTcp } from './tcp.js';
 
@@ -38,14 +40,16 @@ export interface DnsServerOptions {
   reusePort?: boolean;
   /** Counts each answered query (type, rcode, performance.now() when it arrived). */
   onAnswer?: (type: number, rcode: number, startedAt: number) => void;
+  /** The query log (--query-log); undefined: off, which costs each query one check. */
+  queryLog?: QueryLog;
 }
 
 export class DnsServer {
   private readonly udpSockets: UdpSocket[] = [];
   private readonly tcpServers: TcpServer[] = [];
   private readonly tcpConnections = new Set<TcpSocket>();
-  private readonly cache: AnswerCache | undefined;
-  private readonly requests: RequestPath;
+  private cache: AnswerCache | undefined;
+  private requests: RequestPath;
 
   /** The answer cache, for the forwarder to tell of the answers it lets go of (setup.ts). */
   dropForwarded(answer: CachedAnswer): void {
@@ -53,35 +57,73 @@ export class DnsServer {
   }
 
   /** Stops the answer cache hearing of registry changes. */
-  private readonly unsubscribe: () => void = () => undefined;
+  private unsubscribe: () => void = () => undefined;
 
   constructor(private readonly options: DnsServerOptions) {
-    const { registry, zone } = options;
-    if (options.answerCacheSize > 0) {
-      const cache = new AnswerCache(options.answerCacheSize, options.answerCacheBytes, options.udpPayloadMax, () => zoneSerial(zone, registry));
-      this.cache = cache;
-      // A change drops the cached answers for the names it touches, and no others.
-      this.unsubscribe = registry.onMutation((change, generation, previous) => cache.touch(touchedNames(change, previous, registry), generation));
-    }
+    this.cache = this.startAnswerCache();
     this.requests = new RequestPath(options, this.cache);
   }
 
+  private startAnswerCache(): AnswerCache | undefined {
+    const { registry, zone } = this.options;
+    if (this.options.answerCacheSize === 0) return undefined;
+    const cache = new AnswerCache(this.options.answerCacheSize, this.options.answerCacheBytes, this.options.udpPayloadMax, () => zoneSerial(zone, registry));
+    // A change drops the cached answers for the names it touches, and no others.
+    this.unsubscribe = registry.onMutation((change, generation, previous) => cache.touch(touchedNames(change, previous, registry), generation));
+    return cache;
+  }
+
+  /**
+   * Settings changed while serving (a reload): the queries that arrive from now on take them, on the same sockets
+   * and connections; a query already waiting for an upstream finishes with the forwarder it went to. The answer
+   * cache starts empty, as its answers were encoded under the old TTLs, upstreams and allow-lists.
+   */
+  reconfigure(changed: Pick<DnsServerOptions, 'forwarder' | 'forwardAllow' | 'axfrAllow' | 'rateLimiter' | 'queryLog'>): void {
+    Object.assign(this.options, changed);
+    this.unsubscribe();
+    this.unsubscribe = () => undefined;
+    const hits = this.requests.answerCacheHits;
+    this.cache = this.startAnswerCache();
+    this.requests = new RequestPath(this.options, this.cache);
+    this.requests.answerCacheHits = hits;
+  }
+
   async start(): Promise<void> {
-    const { log, rateLimiter, tcpIdleTimeoutMs } = this.options;
+    const { log, tcpIdleTimeoutMs } = this.options;
     const reusePort = this.options.reusePort === true;
     for (const endpoint of this.options.listen) {
-      const socket = await listenUdp(endpoint, reusePort, log, (message, remote, socket) =>
-        this.requests.answer(message, remote.address, false, (response) => sendUdp(socket, response, remote, rateLimiter)),
-      );
+      const socket = await listenUdp(endpoint, reusePort, log, (message, remote, socket) => {
+        const queryLog = this.options.queryLog;
+        if (queryLog === undefined) return this.requests.answer(message, remote.address, false, (response) => sendUdp(socket, response, remote, this.options.rateLimiter));
+        return this.answerLogged(queryLog, message, remote.address, 'udp', (response) => sendUdp(socket, response, remote, this.options.rateLimiter));
+      });
       this.udpSockets.push(socket);
       const server = await listenTcp(endpoint, reusePort, log, (connection) => {
         this.tcpConnections.add(connection);
         connection.on('close', () => this.tcpConnections.delete(connection));
-        serveTcp(connection, tcpIdleTimeoutMs, log, (message, client, reply, settled, replyAll) => this.requests.answer(message, client, true, reply, settled, replyAll));
+        serveTcp(connection, tcpIdleTimeoutMs, log, (message, client, reply, settled, replyAll) => {
+          const queryLog = this.options.queryLog;
+          if (queryLog === undefined) return this.requests.answer(message, client, true, reply, settled, replyAll);
+          return this.answerLogged(queryLog, message, client, 'tcp', reply, settled, replyAll);
+        });
       });
       this.tcpServers.push(server);
       log.info({ listen: formatEndpoint(endpoint) }, 'DNS listening on UDP and TCP');
     }
+  }
+
+  /** The request path with each reply also written to the query log: from the answer cache when it counted a hit, from the forwarder when it came later. */
+  private answerLogged(queryLog: QueryLog, message: Buffer, client: string, transport: 'udp' | 'tcp', reply: Reply, settled?: () => void, replyAll?: ReplyAll): boolean {
+    const startedAt = performance.now();
+    const requests = this.requests;
+    const hits = requests.answerCacheHits;
+    let later = false;
+    const logged: Reply = (response) => {
+      reply(response);
+      queryLog.answered(client, transport, response, startedAt, requests.answerCacheHits !== hits ? 'cache' : later ? 'forward' : undefined);
+    };
+    later = requests.answer(message, client, transport === 'tcp', logged, settled, replyAll);
+    return later;
   }
 
   async stop(): Promise<void> {

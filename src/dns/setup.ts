@@ -9,9 +9,10 @@ import type { Registry } from '../registry/registry.js';
 import { lookup, zoneOf, type ZoneSettings } from '../zone/view.js';
 import { RRType } from '../zone/records.js';
 import type { SerialLimits } from '../zone/serial.js';
-import { Forwarder, upstreamsFromResolvConf } from './forwarder.js';
+import { Forwarder, upstreamsFromResolvConf, type CachedAnswer } from './forwarder.js';
 import { ResponseRateLimiter } from './rrl.js';
-import { DnsServer } from './server.js';
+import { createQueryLog } from './query-log.js';
+import { DnsServer, type DnsServerOptions } from './server.js';
 
 const MB = 1024 * 1024;
 
@@ -36,12 +37,55 @@ export function workerCount(config: Config): number {
 
 /** The DNS server and its forwarder; `reusePort`: see DnsServerOptions. */
 export function createDnsServer(config: Config, registry: Registry, zone: ZoneSettings, log: Log, metrics: DnsMetrics, reusePort = false): DnsServer {
+  // Forwarded answers are held by the forwarder's cache alone: what it lets go of, the answer cache drops too.
+  let server: DnsServer | undefined;
+  server = new DnsServer({
+    listen: config.dns.map((text) => parseEndpoint(text)),
+    registry,
+    zone,
+    ...reloadableParts(config, registry, zone, log, metrics, (answer) => server?.dropForwarded(answer)),
+    udpPayloadMax: config.udpPayloadMax,
+    tcpIdleTimeoutMs: config.tcpIdleTimeout * 1000,
+    answerCacheSize: config.answerCacheSize,
+    answerCacheBytes: config.answerCacheMemory * MB,
+    chaos: chaosAnswers(config),
+    log,
+    reusePort,
+    onAnswer: metrics.onAnswer,
+  });
+  return server;
+}
+
+/**
+ * A reloaded configuration's DNS settings (config/reload.ts DNS_RELOADABLE) applied to a running server: TTLs and
+ * fail-open in `zone` itself (which the server and the HTTP API's lookup read), a new forwarder, allow-lists and
+ * rate limiter for the queries that come next. No socket is closed.
+ */
+export function reconfigureDnsServer(server: DnsServer, config: Config, registry: Registry, zone: ZoneSettings, log: Log, metrics: DnsMetrics): void {
+  updateZoneSettings(zone, config);
+  server.reconfigure(reloadableParts(config, registry, zone, log, metrics, (answer) => server.dropForwarded(answer)));
+}
+
+/** The zone settings a reload may change, written into the object every reader holds. */
+export function updateZoneSettings(zone: ZoneSettings, config: Config): void {
+  zone.ttl = config.ttl;
+  zone.negativeTtl = config.negativeTtl;
+  zone.failOpen = config.failOpen;
+}
+
+/** The parts of the DNS server a reload replaces. */
+function reloadableParts(
+  config: Config,
+  registry: Registry,
+  zone: ZoneSettings,
+  log: Log,
+  metrics: DnsMetrics,
+  onDropped: (answer: CachedAnswer) => void,
+): Pick<DnsServerOptions, 'forwarder' | 'forwardAllow' | 'axfrAllow' | 'rateLimiter' | 'queryLog'> {
   const listen = config.dns.map((text) => parseEndpoint(text));
   const upstreams = config.upstreams.length > 0 ? config.upstreams.map((text) => parseEndpoint(text, 53)) : upstreamsFromResolvConf(listen);
   if (upstreams.length === 0) log.warn('no upstream resolvers (none configured, none usable in /etc/resolv.conf): names outside the zones get REFUSED');
   else log.info({ upstreams: upstreams.map(formatEndpoint) }, 'forwarding names outside the zones');
-  // Forwarded answers are held by the forwarder's cache alone: what it lets go of, the answer cache drops too.
-  let server: DnsServer | undefined;
   const forwarder = new Forwarder({
     upstreams,
     timeoutMs: config.forwardTimeout * 1000,
@@ -54,26 +98,15 @@ export function createDnsServer(config: Config, registry: Registry, zone: ZoneSe
     log,
     onCache: metrics.onCache,
     onUpstreamError: metrics.onUpstreamError,
-    onDropped: (answer) => server?.dropForwarded(answer),
+    onDropped,
   });
-  server = new DnsServer({
-    listen,
-    registry,
-    zone,
+  return {
     forwarder,
     forwardAllow: parseAllowList(config.forwardAllow),
     axfrAllow: parseAllowList(config.axfrAllow),
-    udpPayloadMax: config.udpPayloadMax,
-    tcpIdleTimeoutMs: config.tcpIdleTimeout * 1000,
-    answerCacheSize: config.answerCacheSize,
     rateLimiter: createRateLimiter(config, metrics),
-    answerCacheBytes: config.answerCacheMemory * MB,
-    chaos: chaosAnswers(config),
-    log,
-    reusePort,
-    onAnswer: metrics.onAnswer,
-  });
-  return server;
+    queryLog: config.queryLog ? createQueryLog(log, config.queryLogRate) : undefined,
+  };
 }
 
 /** The response rate limiter the configuration asks for, counted in the metrics; undefined when off. */

@@ -14,10 +14,21 @@ export function isLoopback(address: string): boolean {
   return bare === '::1';
 }
 
-/** An onRequest hook; `token` undefined means auth is off (only allowed on a loopback listener). */
-export function requireToken(token: string | undefined) {
-  const expected = token === undefined ? undefined : Buffer.from(token);
+/** The API token, or a holder of it whose `current` a reload replaces; undefined means auth is off (only allowed on a loopback listener). */
+export type ApiToken = string | undefined | { readonly current: string | undefined };
+
+export function currentToken(token: ApiToken): string | undefined {
+  return typeof token === 'object' ? token.current : token;
+}
+
+/** An onRequest hook checking the bearer token (the one of the moment, after a reload too). */
+export function requireToken(token: ApiToken) {
+  let expectedOf: string | undefined;
+  let expected: Buffer | undefined;
   return async (request: FastifyRequest, reply: FastifyReply) => {
+    const now = currentToken(token);
+    if (now === undefined) return;
+    if (now !== expectedOf) [expectedOf, expected] = [now, Buffer.from(now)];
     if (expected === undefined) return;
     if (READ_METHODS.has(request.method) && isLoopback(request.socket.remoteAddress ?? '')) return;
     const header = request.headers.authorization ?? '';

@@ -1,11 +1,11 @@
 // /v1/cluster (cluster mode only): the nodes sharing this picture through etcd, and this node's link to it.
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import type { Cluster } from '../cluster/index.js';
-import { requireToken } from './auth.js';
+import { requireToken, type ApiToken } from './auth.js';
 
 export interface ClusterRoutesOptions {
   cluster: Cluster;
-  token: string | undefined;
+  token: ApiToken;
 }
 
 const NodeSchema = {

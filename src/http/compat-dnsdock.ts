@@ -15,13 +15,13 @@ import {
   type RecordChange,
   type RecordFields,
 } from '../sources/manual/index.js';
-import { requireToken } from './auth.js';
+import { requireToken, type ApiToken } from './auth.js';
 import { jsonParser } from './body.js';
 import { ErrorSchema, errorBody } from './errors.js';
 
 export interface DnsdockRoutesOptions {
   manual: ManualSource;
-  token: string | undefined;
+  token: ApiToken;
 }
 
 /** A service as DNSDock's Go struct encodes it: exported field names as keys, a nil slice as null. */

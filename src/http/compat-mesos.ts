@@ -6,7 +6,7 @@ import { nsName, qualifyName } from '../registry/names.js';
 import type { Registry } from '../registry/registry.js';
 import { RRType, type ResourceRecord } from '../zone/records.js';
 import { lookup, zoneTransfer, type ZoneSettings } from '../zone/view.js';
-import { requireToken } from './auth.js';
+import { requireToken, type ApiToken } from './auth.js';
 import { jsonBytes, perGeneration, sendJsonBytes } from './per-generation.js';
 
 export interface MesosRoutesOptions {
@@ -16,7 +16,7 @@ export interface MesosRoutesOptions {
   /** The hosts of the configuration file (`config.hosts` is empty once they are in the registry). */
   configuredHosts: () => StaticHost[];
   version: string;
-  token: string | undefined;
+  token: ApiToken;
 }
 
 const HostEntry = { type: 'object', required: ['host', 'ip'], properties: { host: { type: 'string' }, ip: { type: 'string' } } } as const;

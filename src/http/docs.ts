@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, FastifySchema, HTTPMethods, RouteOptions } from 'fastify';
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import { requireCommonJs } from '../lib/commonjs.js';
-import { requireToken } from './auth.js';
+import { requireToken, type ApiToken } from './auth.js';
 
 interface NotedRoute {
   method: HTTPMethods | HTTPMethods[];
@@ -33,7 +33,7 @@ export function noteRoutes(app: FastifyInstance, openapi: Documentation['openapi
 }
 
 export interface DocsRoutesOptions {
-  token: string | undefined;
+  token: ApiToken;
   documentation: Documentation;
 }
 

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { Instance, Source } from '../registry/instance.js';
 import { recordOfOwner } from '../registry/owners.js';
 import type { Registry, RegistryChange } from '../registry/registry.js';
-import { requireToken } from './auth.js';
+import { requireToken, type ApiToken } from './auth.js';
 import { ErrorSchema, errorBody } from './errors.js';
 
 export type ChangeKind = 'added' | 'changed' | 'health' | 'removed';
@@ -396,7 +396,7 @@ const RETRY_HINT = Buffer.from('retry: 1000\n\n');
 
 export interface EventsRoutesOptions {
   registry: Registry;
-  token: string | undefined;
+  token: ApiToken;
   settings?: Partial<EventStreamSettings>;
 }
 

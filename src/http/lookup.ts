@@ -12,7 +12,7 @@ import { RELAYED, RRType, Rcode, type ResourceRecord } from '../zone/records.js'
 import { dataSourceOf, lookup, type ZoneSettings } from '../zone/view.js';
 import { clientView } from '../zone/client-view.js';
 import { InputError } from '../lib/input-error.js';
-import { requireToken } from './auth.js';
+import { requireToken, type ApiToken } from './auth.js';
 import { ErrorSchema } from './errors.js';
 
 /** Type mnemonics besides the ones the zone view produces, so `MX` or `TXT` can be asked (they get NODATA in a zone). */
@@ -88,7 +88,7 @@ export interface LookupRoutesOptions {
   zone: ZoneSettings;
   /** Who may have names outside the zones forwarded: decides REFUSED and the ra flag, as in DNS. */
   forwardAllow: readonly string[];
-  token: string | undefined;
+  token: ApiToken;
 }
 
 export const lookupRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: LookupRoutesOptions }> = async (app, { registry, zone, forwardAllow, token }) => {

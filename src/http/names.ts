@@ -7,7 +7,7 @@ import { isIPv4 } from 'node:net';
 import { canonicalName, type Instance } from '../registry/instance.js';
 import { isWildcard, qualifyName } from '../registry/names.js';
 import { srvName, type Registry } from '../registry/registry.js';
-import { requireToken } from './auth.js';
+import { requireToken, type ApiToken } from './auth.js';
 import { nodeOfOwner, OWNER_FORMS, recordOfOwner } from '../registry/owners.js';
 import { jsonBytes, perGeneration, sendJsonBytes } from './per-generation.js';
 
@@ -46,7 +46,7 @@ type NameEntry = SchemaType<typeof NameEntrySchema>;
 export interface NamesRoutesOptions {
   registry: Registry;
   zones: readonly string[];
-  token: string | undefined;
+  token: ApiToken;
   /** Cluster mode: this node's name, shown on its own instances. */
   node?: string;
 }

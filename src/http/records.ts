@@ -2,13 +2,13 @@
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import { qualifyName } from '../registry/names.js';
 import { RecordFieldsSchema, RecordIdSchema, RecordPatchSchema, RecordViewSchema, type ManualSource } from '../sources/manual/index.js';
-import { requireToken } from './auth.js';
+import { requireToken, type ApiToken } from './auth.js';
 import { ErrorSchema, errorBody } from './errors.js';
 
 export interface RecordsRoutesOptions {
   manual: ManualSource;
   zones: readonly string[];
-  token: string | undefined;
+  token: ApiToken;
 }
 
 const IdParams = { type: 'object', required: ['id'], properties: { id: RecordIdSchema } } as const;

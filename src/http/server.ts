@@ -16,7 +16,7 @@ import type { ManualSource } from '../sources/manual/index.js';
 import type { ZoneSettings } from '../zone/view.js';
 import type { Cluster } from '../cluster/index.js';
 import { clusterRoutes } from './cluster.js';
-import { isLoopback, requireToken } from './auth.js';
+import { isLoopback, requireToken, currentToken, type ApiToken } from './auth.js';
 import { dnsdockRoutes } from './compat-dnsdock.js';
 import { docsRoutes, noteRoutes } from './docs.js';
 import { mesosRoutes } from './compat-mesos.js';
@@ -38,7 +38,7 @@ export interface HttpApiOptions {
   config: Config;
   configuredHosts: () => StaticHost[];
   /** Bearer token for writes (and for reads beyond loopback); undefined: auth off. */
-  token: string | undefined;
+  token: ApiToken;
   manual: ManualSource;
   registry: Registry;
   zone: ZoneSettings;
@@ -175,11 +175,11 @@ export function checkListenerSafety(endpoint: Endpoint, token: string | undefine
 }
 
 export async function startHttpApi(options: HttpApiOptions, endpoint: Endpoint): Promise<FastifyInstance> {
-  checkListenerSafety(endpoint, options.token);
+  checkListenerSafety(endpoint, currentToken(options.token));
   const app = await buildHttpApi(options);
   await app.listen({ host: endpoint.address, port: endpoint.port });
   options.log.info(
-    { http: `${endpoint.family === 6 ? `[${endpoint.address}]` : endpoint.address}:${endpoint.port}`, auth: options.token !== undefined, tls: options.config.httpTlsCert !== undefined },
+    { http: `${endpoint.family === 6 ? `[${endpoint.address}]` : endpoint.address}:${endpoint.port}`, auth: currentToken(options.token) !== undefined, tls: options.config.httpTlsCert !== undefined },
     'HTTP API listening',
   );
   return app;

@@ -4,13 +4,13 @@ import { requireCommonJs } from '../lib/commonjs.js';
 import { DnsCounts, LATENCY_BUCKETS, addSnapshots, type DnsCountsSnapshot, type DnsMetrics } from './dns-counts.js';
 import type { Readiness } from './readiness.js';
 import type { Registry } from '../registry/registry.js';
-import { RRType, Rcode } from '../zone/records.js';
+import { RCODE_NAMES, TYPE_NAMES } from '../zone/records.js';
 
 const { Counter, Gauge, Registry: MetricsRegistry, collectDefaultMetrics } = requireCommonJs('prom-client') as typeof import('prom-client');
 type MetricsRegistry = import('prom-client').Registry;
 
-const typeNames = new Map<number, string>(Object.entries(RRType).map(([name, code]) => [code, name]));
-const rcodeNames = new Map<number, string>(Object.entries(Rcode).map(([name, code]) => [code, name]));
+const typeNames = TYPE_NAMES;
+const rcodeNames = RCODE_NAMES;
 
 export interface Metrics extends DnsMetrics {
   registry: MetricsRegistry;

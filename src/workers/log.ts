@@ -17,13 +17,15 @@ const LEVELS: Record<Config['logLevel'], number> = { trace: 10, debug: 20, info:
 export interface WorkerLog extends Log {
   /** Calls `then` once every record logged so far is written to the IPC channel (before an exit). */
   flush(then: () => void): void;
+  /** A reloaded log level. */
+  setLevel(level: Config['logLevel']): void;
 }
 
 /** Sends one record to the primary; calls `written` once it is handed to the channel. */
 export type SendRecord = (record: FromWorker, written: () => void) => void;
 
 export function createWorkerLog(level: Config['logLevel'], sendRecord: SendRecord): WorkerLog {
-  const threshold = LEVELS[level];
+  let threshold = LEVELS[level];
   let unsent = 0;
   let whenFlushed: (() => void) | undefined;
   const written = () => {
@@ -47,6 +49,9 @@ export function createWorkerLog(level: Config['logLevel'], sendRecord: SendRecor
     info: at('info'),
     debug: at('debug'),
     trace: at('trace'),
+    setLevel(level) {
+      threshold = LEVELS[level];
+    },
     flush(then) {
       if (unsent === 0) then();
       else whenFlushed = then;

@@ -10,6 +10,8 @@ export type ToWorker =
   /** `serialCeiling`: the highest SOA serial that may be served as of this change (zone/serial.ts). */
   | { type: 'change'; sequence: number; generation: number; serialCeiling: number; change: RegistryChange }
   | { type: 'metrics'; request: number }
+  /** A reloaded configuration: the worker applies its DNS settings and log level (app.ts reload) on the sockets it has. */
+  | { type: 'reconfigure'; config: Config; dnsChanged: boolean }
   /** A thread's way of being let go (a process is disconnected instead): stop serving and end. */
   | { type: 'stop' };
 
@@ -17,6 +19,8 @@ export type FromWorker =
   /** The worker listens for messages: it can take the snapshot. */
   | { type: 'hello' }
   | { type: 'listening' }
+  /** The worker cannot listen (a port in use, a permission): the error, for the primary to report once, and the worker ends. */
+  | { type: 'cannot-listen'; message: string; code?: string; syscall?: string; address?: string; port?: number }
   /** Every change up to `sequence` is applied and served. */
   | { type: 'ack'; sequence: number }
   | { type: 'metrics'; request: number; counts: DnsCountsSnapshot }

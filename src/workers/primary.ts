@@ -22,6 +22,8 @@ import { checkPortsFree, workersReusePort } from './sockets.js';
 export interface Replicas {
   /** Resolves once every worker serves every registry change made so far. */
   synced(): Promise<void>;
+  /** A reloaded configuration, for every worker now and every one started later; `dnsChanged`: its DNS settings differ. */
+  reconfigure(config: Config, dnsChanged: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -96,7 +98,7 @@ function startThread(log: Logger): DnsWorker {
   };
 }
 
-export async function startDnsWorkers(config: Config, count: number, kind: WorkerKind, registry: Registry, serial: SerialLimits, metrics: Metrics, log: Logger): Promise<Replicas> {
+export async function startDnsWorkers(startConfig: Config, count: number, kind: WorkerKind, registry: Registry, serial: SerialLimits, metrics: Metrics, log: Logger): Promise<Replicas> {
   if (kind === 'thread' && count !== 1) throw new Error(`DNS runs on one thread at most, not ${count}: several workers are processes`);
   let sequence = 0;
   let stopping = false;
@@ -105,6 +107,7 @@ export async function startDnsWorkers(config: Config, count: number, kind: Worke
   /** Every worker sent a snapshot, by the last change it applied: changes go to a starting worker too, or it would miss them. */
   const applied = new Map<DnsWorker, number>();
   let waiters: { sequence: number; resolve: () => void }[] = [];
+  let config = startConfig;
   const listen = config.dns.map((text) => parseEndpoint(text));
   // A thread binds its sockets as any process does: nobody shares them.
   const reusePort = kind === 'process' && workersReusePort(listen);
@@ -147,6 +150,10 @@ export async function startDnsWorkers(config: Config, count: number, kind: Worke
           acknowledged.set(worker, applied.get(worker) ?? 0);
           settleWaiters();
           resolve(worker);
+        } else if (message.type === 'cannot-listen') {
+          // The start fails with the worker's own error (a port in use, a permission), said once by whoever reports it.
+          const { type: _, message: text, ...facts } = message;
+          reject(Object.assign(new Error(text), facts));
         } else if (message.type === 'ack') {
           applied.set(worker, message.sequence);
           if (acknowledged.has(worker)) acknowledged.set(worker, message.sequence);
@@ -209,6 +216,10 @@ export async function startDnsWorkers(config: Config, count: number, kind: Worke
         }, SYNC_TIMEOUT_MS);
         waiters.push({ sequence, resolve: () => (clearTimeout(timer), resolve()) });
       });
+    },
+    reconfigure(next, dnsChanged) {
+      config = { ...next, hosts: [] };
+      for (const worker of applied.keys()) send(worker, { type: 'reconfigure', config, dnsChanged });
     },
     async stop() {
       stopping = true;

@@ -3,12 +3,13 @@
 // cluster shares, as the primary says. Its configuration comes with the
 // snapshot. The same code runs in a worker process and in a worker thread;
 // only the channel to the primary differs.
-import { createDnsServer, zoneSettings } from '../dns/setup.js';
+import { createDnsServer, reconfigureDnsServer, zoneSettings } from '../dns/setup.js';
+import type { ZoneSettings } from '../zone/view.js';
 import type { DnsServer } from '../dns/server.js';
 import { DnsCounts } from '../ops/dns-counts.js';
 import { tightenHeapGrowth } from './heap.js';
 import { Registry } from '../registry/registry.js';
-import { createWorkerLog } from './log.js';
+import { createWorkerLog, type WorkerLog } from './log.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
 /** How a worker talks to the primary. */
@@ -27,6 +28,8 @@ export function processChannel(): PrimaryChannel {
   // The primary decides when to stop; a terminal's Ctrl-C reaches it too.
   process.on('SIGINT', () => undefined);
   process.on('SIGTERM', () => undefined);
+  // A terminal's hangup reaches the whole process group: the primary reloads, and tells the workers.
+  process.on('SIGHUP', () => undefined);
   return {
     send: (message, written) => (written === undefined ? process.send?.(message) : process.send?.(message, written)),
     onMessage: (listener) => process.on('message', listener),
@@ -41,17 +44,21 @@ export function runDnsWorker(channel: PrimaryChannel): Promise<void> {
   const counts = new DnsCounts();
   const send = (message: FromWorker) => channel.send(message);
   let dns: DnsServer | undefined;
+  let log: WorkerLog | undefined;
+  let zone: ZoneSettings | undefined;
   /** The SOA serial's base and ceiling, as the primary last said: the ceiling rises as serials are reserved. */
   const serial = { base: 0, ceiling: 0 };
 
   channel.onMessage((message) => {
     if (message.type === 'snapshot') {
       const { config } = message;
-      const log = createWorkerLog(config.logLevel, (record, written) => channel.send(record, written));
+      const workerLog = createWorkerLog(config.logLevel, (record, written) => channel.send(record, written));
+      log = workerLog;
       serial.base = message.serialBase;
       serial.ceiling = message.serialCeiling;
       registry.apply({ kind: 'replace', ownerPrefix: '', instances: message.instances }, message.generation);
-      dns = createDnsServer(config, registry, zoneSettings(config, serial), log, counts, message.reusePort);
+      zone = zoneSettings(config, serial);
+      dns = createDnsServer(config, registry, zone, workerLog, counts, message.reusePort);
       counts.watchAnswerCache(dns);
       dns.start().then(
         () => {
@@ -59,14 +66,18 @@ export function runDnsWorker(channel: PrimaryChannel): Promise<void> {
           send({ type: 'listening' });
         },
         (error: unknown) => {
-          log.fatal({ err: error }, 'DNS worker cannot listen');
-          log.flush(() => channel.exit(1));
+          const { message, code, syscall, address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
+          workerLog.flush(() => channel.send({ type: 'cannot-listen', message, code, syscall, address, port }, () => channel.exit(1)));
         },
       );
     } else if (message.type === 'change') {
       serial.ceiling = message.serialCeiling;
       registry.apply(message.change, message.generation);
       send({ type: 'ack', sequence: message.sequence });
+    } else if (message.type === 'reconfigure') {
+      if (dns === undefined || log === undefined || zone === undefined) return;
+      log.setLevel(message.config.logLevel);
+      if (message.dnsChanged) reconfigureDnsServer(dns, message.config, registry, zone, log, counts);
     } else if (message.type === 'metrics') {
       send({ type: 'metrics', request: message.request, counts: counts.snapshot() });
     }

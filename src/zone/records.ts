@@ -40,6 +40,10 @@ export const Rcode = {
   BADVERS: 16,
 } as const;
 
+/** Type and rcode mnemonics by number, for what people read (metrics labels, the query log). */
+export const TYPE_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(RRType).map(([name, code]) => [code, name]));
+export const RCODE_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(Rcode).map(([name, code]) => [code, name]));
+
 interface Base {
   /** Owner name, normalised (lower case, no trailing dot). */
   name: string;

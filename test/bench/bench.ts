@@ -8,6 +8,7 @@
 // under API load: at rest, while 150 clients hold /v1/events streams on a
 // large registry, and through a flood of pipelined large-header requests.
 //
+//   npm run bench -- --help       this text
 //   npm run bench                 full run (a few minutes)
 //   npm run bench -- --short      a quick pass that checks everything runs
 //   npm run bench -- --smoke      seconds, not minutes (what npm test runs): one worker, few queries per row,
@@ -17,6 +18,8 @@
 //                                 --dns-on-api-thread runs them with dnsThread: false)
 //   npm run bench -- --dns-path   only the 1,000-name rows of one seamark worker (A, mix, forwarded, and A
 //                                 under 20 changes/s) beside dnsmasq; --main runs another build for them
+//   npm run bench -- --query-log  only the cost of the query log: one worker, 1,000 names, A and mix, with the
+//                                 log off, on at its default cap (queryLogRate 100 lines/s) and on for every answer
 //   npm run bench -- --networks   only the per-network rows: containers on two Docker networks asked from the
 //                                 host and from a container on each network (needs a Docker engine)
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -42,9 +45,17 @@ const { values: flags } = parseArgs({
     main: { type: 'string' },
     'dns-on-api-thread': { type: 'boolean', default: false },
     'dns-path': { type: 'boolean', default: false },
+    'query-log': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
     networks: { type: 'boolean', default: false },
   },
 });
+if (flags.help === true) {
+  // The usage is the comment at the top of this file.
+  const source = readFileSync(new URL(import.meta.url), 'utf8').split('\n');
+  console.log(source.slice(0, source.findIndex((line) => !line.startsWith('//'))).map((line) => line.replace(/^\/\/ ?/, '')).join('\n'));
+  process.exit(0);
+}
 const SMOKE = flags.smoke === true;
 const SHORT = flags.short === true || SMOKE;
 const QUERIES = Number(flags.queries ?? (SMOKE ? 300 : SHORT ? 3000 : 200_000));
@@ -60,6 +71,8 @@ const API_LOAD_ONLY = flags['api-load'] === true;
 const API_LOAD_MAIN = flags.main ?? MAIN;
 /** --dns-path: only the 1,000-name rows of one worker and the churn row, beside dnsmasq. */
 const DNS_PATH_ONLY = flags['dns-path'] === true;
+/** --query-log: only the rows of the query log's cost. */
+const QUERY_LOG_ONLY = flags['query-log'] === true;
 /** --networks: only the per-network rows. */
 const NETWORKS_ONLY = flags.networks === true;
 /** Containers on two networks in the per-network rows. */
@@ -341,7 +354,7 @@ async function startUpWithStoredRecords(count: number, upstream: number): Promis
   return { seconds, rssMb };
 }
 
-async function startSeamark(names: number, upstream: number, workers: number, main = MAIN): Promise<Server & { httpPort: number }> {
+async function startSeamark(names: number, upstream: number, workers: number, main = MAIN, settings: Record<string, unknown> = {}): Promise<Server & { httpPort: number }> {
   const port = await freePort();
   const httpPort = await freePort();
   const config = {
@@ -353,6 +366,7 @@ async function startSeamark(names: number, upstream: number, workers: number, ma
     workers,
     upstreams: [`127.0.0.1:${upstream}`],
     hosts: Array.from({ length: names }, (_, i) => ({ names: [`host-${i}`], addresses: [address4(i), address6(i)], srv: names <= SMALL ? [{ service: 'http', port: 80 }] : [] })),
+    ...settings,
   };
   const file = join(work, `seamark-${names}-${workers}.json`);
   writeFileSync(file, JSON.stringify(config));
@@ -454,6 +468,10 @@ async function main(): Promise<void> {
   }
   if (DNS_PATH_ONLY) {
     await dnsPath(upstream, rows, notes);
+    return print(rows, notes);
+  }
+  if (QUERY_LOG_ONLY) {
+    await queryLogCost(upstream, rows, notes);
     return print(rows, notes);
   }
   if (NETWORKS_ONLY) {
@@ -643,6 +661,31 @@ async function dnsPath(upstream: number, rows: Row[], notes: string[]): Promise<
       `the answer cache served ${hitShare.toFixed(2)} % of its queries` + cpuPerChange(rows, churnRow, after.queries - before.queries, made.changes),
   );
   await Promise.all([seamark.stop(), dnsmasq.stop()]);
+}
+
+/**
+ * What the query log costs the DNS path: one worker, 1,000 names, with the log off (one check a query), on at its
+ * default cap of 100 lines a second (the rest counted), and on with a line for every answer. Every row logs at
+ * info, so the lines are formatted and written (to /dev/null, as the bench ignores seamark's stdout).
+ */
+async function queryLogCost(upstream: number, rows: Row[], notes: string[]): Promise<void> {
+  const files = writeQueryFiles(SMALL);
+  const variants: [string, Record<string, unknown>][] = [
+    ['query log off', { logLevel: 'info' }],
+    ['query log on, 100 lines/s', { logLevel: 'info', queryLog: true }],
+    ['query log on, every answer', { logLevel: 'info', queryLog: true, queryLogRate: 1_000_000 }],
+  ];
+  for (const [label, settings] of variants) {
+    const seamark = await startSeamark(SMALL, upstream, 1, MAIN, settings);
+    for (const profile of ['A', 'mix (A/AAAA/SRV/NXDOMAIN)']) {
+      const file = files[profile] as string;
+      const lines = readFileSync(file, 'utf8').trim().split('\n').length;
+      await drive(seamark, file, Infinity).catch(() => undefined);
+      rows.push({ server: `seamark, ${label}`, workers: '1', names: SMALL, profile, ...(await drive(seamark, file, lines)) });
+    }
+    notes.push(`seamark, ${label}: ${residentMb(seamark.pids()).toFixed(1)} MB resident after its rows`);
+    await seamark.stop();
+  }
 }
 
 /** The CPU a change took (HTTP, validation, disk, replication to the DNS thread): the churn row's CPU beyond the quiet row's per query. */

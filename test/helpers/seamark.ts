@@ -17,6 +17,8 @@ export interface RunningSeamark {
   dnsPort: number;
   httpPort: number;
   dataDir: string;
+  /** The YAML file seamark was started with (a test may write it again and send SIGHUP). */
+  configFile: string;
   /** Every log line so far, parsed. */
   logs: Record<string, unknown>[];
   stderr: string[];
@@ -116,6 +118,7 @@ export async function startSeamark(options: StartOptions = {}): Promise<RunningS
     dnsPort,
     httpPort,
     dataDir,
+    configFile,
     logs,
     stderr,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {

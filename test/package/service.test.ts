@@ -35,6 +35,7 @@ test('the unit runs seamark unprivileged, with port 53, its own state directory,
   assert.match(setting('Environment').join(' '), /SEAMARK_DATA_DIR=\/var\/lib\/seamark\b/, 'records go to the state directory');
   assert.deepEqual(setting('ProtectSystem'), ['strict']);
   assert.deepEqual(setting('Restart'), ['on-failure']);
+  assert.deepEqual(setting('ExecReload'), ['/bin/kill -HUP $MAINPID'], 'systemctl reload sends SIGHUP, which seamark takes as a reload');
   assert.deepEqual(setting('SupplementaryGroups'), ['docker'], 'reads the Docker socket through its group');
 });
 

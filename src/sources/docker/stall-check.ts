@@ -5,6 +5,7 @@
 // is running; compares against the list and the touched containers that
 // `WatchState` keeps.
 import type { WatchState } from './watch-state.js';
+import { withHint } from '../../ops/hints.js';
 
 export class StallCheck {
   private readonly state: WatchState;
@@ -47,8 +48,8 @@ export class StallCheck {
         containers = await state.listContainers(state.lifetime.signal);
       } catch (error) {
         if (state.stopped || state.stream !== stream) return;
-        log.warn({ err: (error as Error).message }, 'Docker does not answer while its event stream is silent; reconnecting');
-        state.degraded('connection', `Docker does not answer: ${(error as Error).message}`);
+        log.warn({ err: withHint(error) }, 'Docker does not answer while its event stream is silent; reconnecting');
+        state.degraded('connection', `Docker does not answer: ${withHint(error)}`);
         stream.controller.abort();
         return;
       }

@@ -14,6 +14,7 @@ import { Refresher } from './refresh.js';
 import { StallCheck } from './stall-check.js';
 import { FullSync } from './sync.js';
 import { WatchState, type DockerWatcherOptions } from './watch-state.js';
+import { withHint } from '../../ops/hints.js';
 
 export type { DockerWatcherOptions } from './watch-state.js';
 
@@ -69,7 +70,7 @@ export class DockerWatcher {
         }
       } catch (error) {
         if (state.stopped) break;
-        const message = (error as Error).message;
+        const message = withHint(error);
         // Said once per outage at warn; the retries are debug lines.
         if (!complained) log.warn({ endpoint, err: message }, 'cannot reach Docker; serving the last known containers and retrying in the background');
         else log.debug({ endpoint, err: message, retryMs: delayMs }, 'Docker still unreachable');
