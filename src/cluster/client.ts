@@ -3,7 +3,7 @@
 // interface, so a client generated from etcd's protos could replace it.
 import { readFileSync } from 'node:fs';
 import { ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, retry } from 'cockatiel';
-import { Etcd3, isRecoverableError, type IOptions } from 'etcd3';
+import { Etcd3, isRecoverableError, type IOptions, type IWatchResponse } from 'etcd3';
 import type { Config } from '../config/schema.js';
 
 type WatchBackoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
@@ -41,7 +41,22 @@ export interface EtcdClient {
   /** Seconds since a lease was last renewed (granted TTL less remaining TTL), or undefined when it is gone. */
   leaseAge(lease: string): Promise<number | undefined>;
   revokeLease(lease: string): Promise<void>;
-  /** Watches a prefix from a revision on; every error ends the watch through onBroken. */
+  /** The `--etcd` endpoints, in the order given. */
+  readonly endpoints: readonly string[];
+  /** A reader bound to one member: its list and watch go to that member only, so a frozen member is left by moving to another. */
+  reader(endpoint: string): EtcdReader;
+  close(): void;
+}
+
+/** Reads through one etcd member; `close` drops its connection (and a watch stuck on it). */
+export interface EtcdReader {
+  readonly endpoint: string;
+  /** Every key under a prefix, at one revision. */
+  list(prefix: string): Promise<{ revision: number; entries: KeyValue[] }>;
+  /**
+   * Watches a prefix from a revision on. The member is asked for a progress report every second; a member
+   * silent for WATCH_SILENCE_MS (frozen, partitioned) ends the watch through onBroken, as does every error.
+   */
   watch(prefix: string, fromRevision: number, handlers: WatchHandlers): { cancel(): void };
   close(): void;
 }
@@ -54,6 +69,17 @@ const MAX_TXN_OPS = 128;
 
 /** How long one request may wait for etcd before it fails as unavailable. */
 const CALL_DEADLINE_MS = 3000;
+
+/** A watch whose member answers no progress request for this long is given up (the member is frozen or cut off). */
+export const WATCH_SILENCE_MS = 3000;
+const WATCH_PROGRESS_EVERY_MS = 1000;
+
+/**
+ * gRPC keepalive on every connection: a member that accepts connections but never answers (a stopped process, a
+ * half-open TCP link) fails its calls and streams within time + timeout instead of never. etcd refuses pings more
+ * often than its --grpc-keepalive-min-time (5 s by default) with GOAWAY, hence 10 s.
+ */
+const KEEPALIVE_GRPC_OPTIONS = { 'grpc.keepalive_time_ms': 10000, 'grpc.keepalive_timeout_ms': 3000 };
 
 /** One lease keep-alive attempt's share of the deadline, and how many attempts (each on a member picked afresh). */
 const KEEPALIVE_ATTEMPT_MS = 1000;
@@ -70,6 +96,7 @@ export function etcdOptions(config: Pick<Config, 'etcd' | 'etcdCa' | 'etcdCert' 
   return {
     hosts: config.etcd,
     dialTimeout: CALL_DEADLINE_MS,
+    grpcOptions: KEEPALIVE_GRPC_OPTIONS,
     ...(config.etcdCa === undefined
       ? {}
       : {
@@ -97,16 +124,6 @@ export function etcdOptions(config: Pick<Config, 'etcd' | 'etcdCa' | 'etcdCert' 
 
 export function connectEtcd(options: IOptions): EtcdClient {
   const etcd = new Etcd3(options);
-  const call = async <R>(work: () => Promise<R>): Promise<R> => {
-    try {
-      return await work();
-    } catch (error) {
-      if (isRecoverableError(error as Error) || /deadline|unavailable|ECONNREFUSED|No connection|circuit/i.test(String((error as Error).message))) {
-        throw new EtcdUnavailableError(`etcd is unreachable: ${(error as Error).message}`);
-      }
-      throw error;
-    }
-  };
 
   const keepAliveOnce = async (lease: string, timeoutMs: number): Promise<boolean> => {
     const stream = await etcd.leaseClient.leaseKeepAlive();
@@ -130,14 +147,9 @@ export function connectEtcd(options: IOptions): EtcdClient {
   };
 
   return {
-    list: (prefix) =>
-      call(async () => {
-        const response = await etcd.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix) });
-        return {
-          revision: Number(response.header.revision),
-          entries: response.kvs.map((kv) => ({ key: kv.key.toString(), value: kv.value.toString(), modRevision: Number(kv.mod_revision) })),
-        };
-      }),
+    endpoints: typeof options.hosts === 'string' ? [options.hosts] : [...(options.hosts ?? [])],
+    reader: (endpoint) => connectReader(options, endpoint),
+    list: (prefix) => call(() => listPrefix(etcd, prefix)),
     write: (ops) =>
       call(async () => {
         let revision = 0;
@@ -184,36 +196,87 @@ export function connectEtcd(options: IOptions): EtcdClient {
           if (!/not found/i.test((error as Error).message)) throw error;
         }
       }),
+    close: () => etcd.close(),
+  };
+}
+
+/** Runs an etcd call; an error that means etcd did not answer becomes EtcdUnavailableError. */
+async function call<R>(work: () => Promise<R>): Promise<R> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isRecoverableError(error as Error) || /deadline|unavailable|ECONNREFUSED|No connection|circuit|cancelled|closed/i.test(String((error as Error).message))) {
+      throw new EtcdUnavailableError(`etcd is unreachable: ${(error as Error).message}`);
+    }
+    throw error;
+  }
+}
+
+async function listPrefix(etcd: Etcd3, prefix: string): Promise<{ revision: number; entries: KeyValue[] }> {
+  const response = await etcd.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix) });
+  return {
+    revision: Number(response.header.revision),
+    entries: response.kvs.map((kv) => ({ key: kv.key.toString(), value: kv.value.toString(), modRevision: Number(kv.mod_revision) })),
+  };
+}
+
+/**
+ * A client of one member. The watch speaks etcd's watch stream itself rather than through etcd3's watcher: etcd3
+ * shares one stream among all watchers, keeps it on a frozen member (a cancel waits for an answer that never comes),
+ * and cannot ask for progress (it throws on the answer). Here silence is noticed and the stream dropped.
+ */
+function connectReader(options: IOptions, endpoint: string): EtcdReader {
+  const etcd = new Etcd3({ ...options, hosts: [endpoint], faultHandling: { ...options.faultHandling, global: retry(handleWhen(() => false), { maxAttempts: 0 }) } });
+  return {
+    endpoint,
+    list: (prefix) => call(() => listPrefix(etcd, prefix)),
     watch(prefix, fromRevision, handlers) {
-      // The watcher is built but not awaited: while etcd is down `create()` would never settle.
-      const watcher = etcd.watch().prefix(prefix).startRevision(String(fromRevision)).watcher();
-      let broken = false;
-      const breakOnce = (reason: string) => {
-        if (broken) return;
-        broken = true;
-        // etcd3 would resubscribe by itself from a revision of its own choosing; seamark lists again instead.
-        void watcher.cancel().catch(() => undefined);
-        handlers.onBroken(reason);
+      let stream: Awaited<ReturnType<Etcd3['watchClient']['watch']>> | undefined;
+      let ended = false;
+      let lastHeard = Date.now();
+      const end = (reason: string | undefined) => {
+        if (ended) return;
+        ended = true;
+        clearInterval(heartbeat);
+        stream?.on('error', () => undefined);
+        stream?.cancel();
+        if (reason !== undefined) handlers.onBroken(reason);
       };
-      watcher.on('data', (response) => {
-        if (broken) return;
-        const events: WatchEvent[] = response.events.map((event) => ({
-          kind: event.type === 'Delete' ? 'delete' : 'put',
-          key: event.kv.key.toString(),
-          value: event.kv.value.toString(),
-          modRevision: Number(event.kv.mod_revision),
-        }));
-        if (events.length > 0) handlers.onEvents(events);
-      });
-      // A compacted start revision arrives as a cancelled watcher (an 'error'), a lost stream as 'disconnected'.
-      watcher.on('error', (error: Error) => breakOnce(`watch cancelled: ${error.message}`));
-      watcher.on('disconnected', (error: Error) => breakOnce(`watch disconnected: ${error?.message ?? 'stream ended'}`));
-      return {
-        cancel() {
-          broken = true;
-          void watcher.cancel().catch(() => undefined);
+      const heartbeat = setInterval(() => {
+        if (Date.now() - lastHeard > WATCH_SILENCE_MS) end(`etcd member ${endpoint} did not answer the watch for ${WATCH_SILENCE_MS / 1000} s`);
+        else if (stream !== undefined) stream.write({ progress_request: {} });
+      }, WATCH_PROGRESS_EVERY_MS);
+      heartbeat.unref();
+      etcd.watchClient.watch().then(
+        (opened) => {
+          if (ended) {
+            opened.on('error', () => undefined);
+            opened.cancel();
+            return;
+          }
+          stream = opened;
+          opened.on('data', (response: IWatchResponse) => {
+            if (ended) return;
+            lastHeard = Date.now();
+            if (response.canceled) {
+              end(`watch cancelled${Number(response.compact_revision) > 0 ? ` (history compacted to ${response.compact_revision})` : ''}`);
+              return;
+            }
+            const events: WatchEvent[] = (response.events ?? []).map((event) => ({
+              kind: String(event.type) === 'Delete' ? 'delete' : 'put',
+              key: event.kv.key.toString(),
+              value: event.kv.value.toString(),
+              modRevision: Number(event.kv.mod_revision),
+            }));
+            if (events.length > 0) handlers.onEvents(events);
+          });
+          opened.on('error', (error: Error) => end(`watch on ${endpoint} failed: ${error.message}`));
+          opened.on('end', () => end(`watch on ${endpoint} ended`));
+          opened.write({ create_request: { key: Buffer.from(prefix), range_end: prefixEnd(prefix), start_revision: String(fromRevision), progress_notify: true } });
         },
-      };
+        (error: Error) => end(`watch on ${endpoint} could not start: ${error.message}`),
+      );
+      return { cancel: () => end(undefined) };
     },
     close: () => etcd.close(),
   };

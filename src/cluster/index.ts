@@ -35,6 +35,8 @@ export interface ClusterStatus {
   connected: boolean;
   synced: boolean;
   revision: number;
+  /** The etcd endpoint this node reads and watches through. */
+  member?: string;
   downSince?: string;
   error?: string;
 }
@@ -111,7 +113,8 @@ export class Cluster {
   }
 
   status(): ClusterStatus {
-    return { node: this.nodeName, ...this.link.status(), synced: this.subscriber.synced, revision: this.subscriber.revision };
+    const member = this.subscriber.member;
+    return { node: this.nodeName, ...this.link.status(), synced: this.subscriber.synced, revision: this.subscriber.revision, ...(member === undefined ? {} : { member }) };
   }
 
   /** Every node with a live key in etcd, with its instance count and when its lease was last renewed. */

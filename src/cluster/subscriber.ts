@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { Instance } from '../registry/instance.js';
 import type { Registry } from '../registry/registry.js';
-import type { EtcdClient, KeyValue, WatchEvent } from './client.js';
+import type { EtcdClient, EtcdReader, KeyValue, WatchEvent } from './client.js';
 import { NODE_OWNER_PREFIX, remoteOwner } from '../registry/owners.js';
 import { decodeInstance, decodeNode, type KeyLayout, type NodeValue } from './keys.js';
 import type { EtcdLink } from './link.js';
@@ -34,6 +34,9 @@ const RETRY_MAX_MS = 2000;
 export class Subscriber {
   private readonly nodes = new Map<string, NodeValue>();
   private watch: { cancel(): void } | undefined;
+  /** The member this node reads and watches through; any failure moves on to the next `--etcd` endpoint. */
+  private reader: EtcdReader | undefined;
+  private memberIndex = 0;
   /** The revision the watch resumes from: the last applied event's mod_revision + 1. */
   private nextRevision = 0;
   private retryMs = RETRY_MIN_MS;
@@ -52,6 +55,12 @@ export class Subscriber {
     this.stopped = true;
     clearTimeout(this.timer);
     this.watch?.cancel();
+    this.reader?.close();
+  }
+
+  /** The etcd endpoint this node follows the cluster through. */
+  get member(): string | undefined {
+    return this.reader?.endpoint;
   }
 
   /** Resolves after the first full read of the cluster. */
@@ -86,11 +95,14 @@ export class Subscriber {
     const { client, layout, link, registry, log } = this.options;
     this.watch?.cancel();
     this.watch = undefined;
+    this.reader ??= client.reader(client.endpoints[this.memberIndex % client.endpoints.length] as string);
+    const reader = this.reader;
     let listed;
     try {
-      listed = await client.list(layout.prefix);
+      listed = await reader.list(layout.prefix);
     } catch (error) {
       link.down(error);
+      this.leaveMember();
       this.retryLater();
       return;
     }
@@ -119,7 +131,7 @@ export class Subscriber {
       this.syncedOnce = true;
       for (const resolve of this.syncWaiters.splice(0)) resolve();
     }
-    this.watch = client.watch(layout.prefix, this.nextRevision, {
+    this.watch = reader.watch(layout.prefix, this.nextRevision, {
       onEvents: (events) => {
         try {
           this.applyEvents(events);
@@ -132,11 +144,22 @@ export class Subscriber {
         }
       },
       onBroken: (reason) => {
-        log.info({ reason, nextRevision: this.nextRevision }, 'etcd watch ended: reading the cluster again');
         this.watch = undefined;
+        if (/did not answer/.test(reason)) {
+          // Other nodes' changes may be passing this node by: say so until a live member is followed again.
+          link.down(new Error(reason));
+        } else log.info({ reason, nextRevision: this.nextRevision }, 'etcd watch ended: reading the cluster again');
+        this.leaveMember();
         this.retryLater();
       },
     });
+  }
+
+  /** Drops the connection to the member followed so far; the next read goes to the next endpoint. */
+  private leaveMember(): void {
+    this.reader?.close();
+    this.reader = undefined;
+    this.memberIndex++;
   }
 
   private retryLater(): void {
