@@ -13,6 +13,8 @@ export interface KeyValue {
   value: string;
   /** Revision of the last change of this key. */
   modRevision: number;
+  /** The lease the key lives on ('0': none); set on listed keys. */
+  lease?: string;
 }
 
 export interface WatchEvent extends KeyValue {
@@ -21,6 +23,15 @@ export interface WatchEvent extends KeyValue {
 
 /** One write of a transaction: a put (on a lease when given) or a delete. */
 export type WriteOp = { put: string; value: string; lease?: string } | { remove: string };
+
+/**
+ * What a transaction holds to, or nothing of it is written (WriteConflictError): a key's mod revision (0: the key
+ * is absent), or the lease a key lives on. A write of several transactions (over 128 operations) checks it in each.
+ */
+export type WriteGuard = { key: string; modRevision: number } | { key: string; lease: string };
+
+/** A guarded write found its key changed: nothing was written. */
+export class WriteConflictError extends Error {}
 
 export interface WatchHandlers {
   /** Every event of one watch response, in revision order. */
@@ -33,7 +44,7 @@ export interface EtcdClient {
   /** Every key under a prefix, at one revision. */
   list(prefix: string): Promise<{ revision: number; entries: KeyValue[] }>;
   /** Applies the writes in one transaction (several beyond 128 operations); resolves with the last revision once etcd committed them. */
-  write(ops: WriteOp[]): Promise<number>;
+  write(ops: WriteOp[], guard?: WriteGuard): Promise<number>;
   /** A new lease of `ttl` seconds; resolves with its id. */
   grantLease(ttl: number): Promise<string>;
   /** Renews a lease once; false when etcd no longer knows it (it expired). */
@@ -150,7 +161,7 @@ export function connectEtcd(options: IOptions): EtcdClient {
     endpoints: typeof options.hosts === 'string' ? [options.hosts] : [...(options.hosts ?? [])],
     reader: (endpoint) => connectReader(options, endpoint),
     list: (prefix) => call(() => listPrefix(etcd, prefix)),
-    write: (ops) =>
+    write: (ops, guard) =>
       call(async () => {
         let revision = 0;
         // etcd refuses a transaction of more than --max-txn-ops (128 by default) operations.
@@ -160,7 +171,16 @@ export function connectEtcd(options: IOptions): EtcdClient {
               ? { request_put: { key: Buffer.from(op.put), value: Buffer.from(op.value), ...(op.lease === undefined ? {} : { lease: op.lease }) } }
               : { request_delete_range: { key: Buffer.from(op.remove) } },
           );
-          const response = await etcd.kv.txn({ compare: [], success, failure: [] });
+          const compare =
+            guard === undefined
+              ? []
+              : [
+                  'lease' in guard
+                    ? { key: Buffer.from(guard.key), target: 'Lease' as const, result: 'Equal' as const, lease: guard.lease }
+                    : { key: Buffer.from(guard.key), target: 'Mod' as const, result: 'Equal' as const, mod_revision: guard.modRevision },
+                ];
+          const response = await etcd.kv.txn({ compare, success, failure: [] });
+          if (!response.succeeded) throw new WriteConflictError(`${guard?.key ?? 'a key'} changed meanwhile: nothing was written`);
           revision = Number(response.header.revision);
         }
         return revision;
@@ -216,7 +236,7 @@ async function listPrefix(etcd: Etcd3, prefix: string): Promise<{ revision: numb
   const response = await etcd.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix) });
   return {
     revision: Number(response.header.revision),
-    entries: response.kvs.map((kv) => ({ key: kv.key.toString(), value: kv.value.toString(), modRevision: Number(kv.mod_revision) })),
+    entries: response.kvs.map((kv) => ({ key: kv.key.toString(), value: kv.value.toString(), modRevision: Number(kv.mod_revision), lease: String(kv.lease) })),
   };
 }
 

@@ -14,7 +14,7 @@ import { DOCKER_OWNER_PREFIX, nodeOfOwner } from '../registry/owners.js';
 import { KeyLayout } from './keys.js';
 import { EtcdLink } from './link.js';
 import { Publisher } from './publisher.js';
-import { SKYDNS_PREFIX, isNodeSkydnsKey, skydnsKeys } from './skydns.js';
+import { SKYDNS_PREFIX, skydnsKeys } from './skydns.js';
 import { Subscriber } from './subscriber.js';
 
 /** A type rather than an interface: /v1/cluster's response type lets objects carry other properties, which only a type alias fits. */
@@ -72,6 +72,7 @@ export class Cluster {
       registry,
       nodeName: this.nodeName,
       records: { replaceAll: (entries, revision) => this.store?.replaceAll(entries, revision), apply: (event) => this.store?.apply(event) },
+      ownKeys: { changed: (key, value) => this.publisher.ownKeyChanged(key, value), reread: () => this.publisher.recheck() },
       log,
     });
     this.publisher = new Publisher({
@@ -84,8 +85,13 @@ export class Cluster {
       localPrefixes: [DOCKER_OWNER_PREFIX],
       clusterAddresses: config.clusterAddresses,
       ...(config.etcdSkydns
-        ? { projection: { prefix: SKYDNS_PREFIX, keys: (published) => skydnsKeys(this.nodeName, published), owns: (key) => isNodeSkydnsKey(key, this.nodeName) } }
+        ? { projection: { prefix: SKYDNS_PREFIX, keys: (published) => skydnsKeys(this.nodeName, published) } }
         : {}),
+      onNameTaken: (message) => {
+        // Two processes publishing under one name would undo each other's keys: this one leaves, loudly.
+        log.fatal(message);
+        setImmediate(() => process.exit(1));
+      },
       log,
     });
   }

@@ -11,11 +11,6 @@ export function skydnsDirectory(name: string): string {
   return `${SKYDNS_PREFIX}${name.split('.').reverse().join('/')}/`;
 }
 
-/** Whether a projected key is this node's (its last segment starts with `<node>-`). */
-export function isNodeSkydnsKey(key: string, node: string): boolean {
-  return key.startsWith(SKYDNS_PREFIX) && key.slice(key.lastIndexOf('/') + 1).startsWith(`${node}-`);
-}
-
 /** One entry per name, address and SRV port (SkyDNS has one port per entry). */
 export function skydnsKeys(node: string, published: ReadonlyMap<string, Instance>): Map<string, string> {
   const keys = new Map<string, string>();

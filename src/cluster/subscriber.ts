@@ -25,6 +25,8 @@ export interface SubscriberOptions {
   /** This node: its own instances are served from the local sources, never from etcd. */
   nodeName: string;
   records?: RecordSink;
+  /** This node's own keys: told of each change the watch shows, and of every full read (a watch gap may have hidden some). */
+  ownKeys?: { changed(key: string, value: string | undefined): void; reread(): void };
   log: Logger;
 }
 
@@ -123,6 +125,7 @@ export class Subscriber {
     }
     registry.replaceByPrefix(NODE_OWNER_PREFIX, instances);
     this.options.records?.replaceAll(records, listed.revision);
+    this.options.ownKeys?.reread();
     this.nextRevision = listed.revision + 1;
     // Only a resync that went through to the end resets the back-off.
     this.retryMs = RETRY_MIN_MS;
@@ -179,8 +182,11 @@ export class Subscriber {
       this.nextRevision = Math.max(this.nextRevision, event.modRevision + 1);
       link.watchEvents.inc();
       const parsed = layout.parse(event.key);
+      if ((parsed?.kind === 'instance' || parsed?.kind === 'node') && parsed.node === this.options.nodeName) {
+        this.options.ownKeys?.changed(event.key, event.kind === 'delete' ? undefined : event.value);
+        if (parsed.kind === 'instance') continue;
+      }
       if (parsed?.kind === 'instance') {
-        if (parsed.node === this.options.nodeName) continue;
         const owner = remoteOwner(parsed.node, parsed.owner);
         if (event.kind === 'delete') {
           registry.remove(owner);
