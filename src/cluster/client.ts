@@ -287,6 +287,7 @@ function connectReader(options: IOptions, endpoint: string): EtcdReader {
               key: event.kv.key.toString(),
               value: event.kv.value.toString(),
               modRevision: Number(event.kv.mod_revision),
+              lease: String(event.kv.lease),
             }));
             if (events.length > 0) handlers.onEvents(events);
           });
