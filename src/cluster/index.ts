@@ -94,7 +94,7 @@ export class Cluster {
       localPrefixes: [DOCKER_OWNER_PREFIX],
       clusterAddresses: config.clusterAddresses,
       ...(config.etcdSkydns
-        ? { projection: { prefix: SKYDNS_PREFIX, keys: (published) => skydnsKeys(this.nodeName, published) } }
+        ? { projection: { prefix: SKYDNS_PREFIX, keys: (published) => skydnsKeys(this.nodeName, published, config.ttl) } }
         : {}),
       onNameTaken: (message) => {
         // Two processes publishing under one name would undo each other's keys: this one leaves, loudly.
