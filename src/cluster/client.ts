@@ -81,6 +81,13 @@ const MAX_TXN_OPS = 128;
 /** How long one request may wait for etcd before it fails as unavailable. */
 const CALL_DEADLINE_MS = 3000;
 
+/**
+ * How long one attempt of a request may wait for one member: a frozen member costs a write this long before the
+ * next attempt goes to another member (an attempt picks members in turn). Four attempts cover an election.
+ */
+const CALL_ATTEMPT_MS = 1000;
+const CALL_RETRIES = 3;
+
 /** A watch whose member answers no progress request for this long is given up (the member is frozen or cut off). */
 export const WATCH_SILENCE_MS = 3000;
 const WATCH_PROGRESS_EVERY_MS = 1000;
@@ -120,13 +127,13 @@ export function etcdOptions(config: Pick<Config, 'etcd' | 'etcdCa' | 'etcdCert' 
         }),
     ...(config.etcdUsername === undefined || config.etcdPassword === undefined ? {} : { auth: { username: config.etcdUsername, password: config.etcdPassword } }),
     // Unary calls fail within a few seconds so an API write gets its 503 quickly; streams live on.
-    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + CALL_DEADLINE_MS }),
+    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + CALL_ATTEMPT_MS }),
     faultHandling: {
       // etcd3's defaults back a watch off up to 30 s and open a host's breaker for 5 s: a node would lag
       // far behind a recovered etcd. A few seconds at most. Three failures open it: opening on the first one
       // left every member's breaker open after a few member restarts, and writes failed at once with 503.
       host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }),
-      global: retry(handleWhen(isRecoverableError), { maxAttempts: 2, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 500 }) }),
+      global: retry(handleWhen(isRecoverableError), { maxAttempts: CALL_RETRIES, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 500 }) }),
       // etcd3 1.1 calls `.next()` on this itself; its type says IBackoff, its default is this same factory.
       watchBackoff: new ExponentialBackoff({ initialDelay: 200, maxDelay: 2000 }) as unknown as WatchBackoff,
     },

@@ -8,7 +8,7 @@ import type { KeyLayout } from './keys.js';
 import type { RecordSink } from './subscriber.js';
 import { StoreConflictError, StoreUnavailableError, type LoadResult, type RecordCheck, type RecordStore, type StoredRecord, type UnreadableRecord } from '../store/store.js';
 
-/** How long start-up waits for etcd before it goes on with no records (they arrive once etcd answers). */
+/** How long start-up waits for a first read of etcd that neither succeeds nor fails (a frozen member) before it goes on with no records. */
 const LOAD_WAIT_MS = 5000;
 
 interface Known<T> {
@@ -36,7 +36,8 @@ export class EtcdStore<T extends StoredRecord> implements RecordStore<T>, Record
   constructor(
     private readonly client: EtcdClient,
     private readonly layout: KeyLayout,
-    private readonly firstSync: () => Promise<void>,
+    /** The first read of the cluster: true once it went through, false when etcd did not answer it. */
+    private readonly firstRead: () => Promise<boolean>,
     private readonly log: Logger,
   ) {
     this.location = `etcd ${layout.records()}`;
@@ -45,12 +46,10 @@ export class EtcdStore<T extends StoredRecord> implements RecordStore<T>, Record
   async load(check: RecordCheck): Promise<LoadResult<T>> {
     this.check = check;
     let timer: NodeJS.Timeout | undefined;
-    const waited = await Promise.race([
-      this.firstSync().then(() => true),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), LOAD_WAIT_MS))),
-    ]);
+    // Start-up (and the API's listening) waits for the records while etcd answers, not while it is down.
+    const read = await Promise.race([this.firstRead(), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), LOAD_WAIT_MS)))]);
     clearTimeout(timer);
-    if (!waited) this.log.warn({ store: this.location }, 'etcd did not answer at start: hand-made records will be served once it does');
+    if (!read) this.log.warn({ store: this.location }, 'etcd did not answer at start: hand-made records will be served once it does');
     const records: T[] = [];
     for (const [id, known] of this.known) {
       if (known.record === undefined) continue;

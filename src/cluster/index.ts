@@ -107,7 +107,7 @@ export class Cluster {
 
   /** The record store of hand-made records, shared by every node. */
   recordStore<T extends StoredRecord>(): EtcdStore<T> {
-    const store = new EtcdStore<T>(this.client, this.layout, () => this.subscriber.firstSync(), this.log);
+    const store = new EtcdStore<T>(this.client, this.layout, () => this.subscriber.firstAttempt(), this.log);
     this.store = store as unknown as EtcdStore<StoredRecord>;
     return store;
   }

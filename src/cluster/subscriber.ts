@@ -46,6 +46,8 @@ export class Subscriber {
   private stopped = false;
   private syncedOnce = false;
   private readonly syncWaiters: (() => void)[] = [];
+  private firstAttemptDone: boolean | undefined;
+  private readonly attemptWaiters: ((read: boolean) => void)[] = [];
 
   constructor(private readonly options: SubscriberOptions) {}
 
@@ -68,6 +70,17 @@ export class Subscriber {
   /** Resolves after the first full read of the cluster. */
   firstSync(): Promise<void> {
     return this.syncedOnce ? Promise.resolve() : new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  /** Resolves once the first read of the cluster went through (true) or failed (false: etcd did not answer; reads go on). */
+  firstAttempt(): Promise<boolean> {
+    return this.firstAttemptDone !== undefined ? Promise.resolve(this.firstAttemptDone) : new Promise((resolve) => this.attemptWaiters.push(resolve));
+  }
+
+  private attempted(read: boolean): void {
+    if (this.firstAttemptDone !== undefined) return;
+    this.firstAttemptDone = read;
+    for (const resolve of this.attemptWaiters.splice(0)) resolve(read);
   }
 
   get synced(): boolean {
@@ -104,6 +117,7 @@ export class Subscriber {
       listed = await reader.list(layout.prefix);
     } catch (error) {
       link.down(error);
+      this.attempted(false);
       this.leaveMember();
       this.retryLater();
       return;
@@ -130,6 +144,7 @@ export class Subscriber {
     // Only a resync that went through to the end resets the back-off.
     this.retryMs = RETRY_MIN_MS;
     log.info({ revision: listed.revision, remoteInstances: instances.length, nodes: this.nodes.size, records: records.length }, 'cluster picture read from etcd');
+    this.attempted(true);
     if (!this.syncedOnce) {
       this.syncedOnce = true;
       for (const resolve of this.syncWaiters.splice(0)) resolve();

@@ -21,7 +21,7 @@ describe('cluster mode: racing writes to one record', { timeout: 60000 }, () => 
   const layout = new KeyLayout('/seamark-conflict/');
   const log = pino({ level: 'silent' });
   const storeOfNode = async () => {
-    const store = new EtcdStore<Note>(client, layout, () => Promise.resolve(), log);
+    const store = new EtcdStore<Note>(client, layout, () => Promise.resolve(true), log);
     await store.load(() => undefined);
     const listed = await client.list(layout.records());
     store.replaceAll(listed.entries, listed.revision);
