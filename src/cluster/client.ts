@@ -143,8 +143,21 @@ export function etcdOptions(config: Pick<Config, 'etcd' | 'etcdCa' | 'etcdCert' 
 export function connectEtcd(options: IOptions): EtcdClient {
   const etcd = new Etcd3(options);
 
-  const keepAliveOnce = async (lease: string, timeoutMs: number): Promise<boolean> => {
-    const stream = await etcd.leaseClient.leaseKeepAlive();
+  const endpoints = typeof options.hosts === 'string' ? [options.hosts] : [...(options.hosts ?? [])];
+  // Keep-alives go through a client of one member at a time, the last that answered: a frozen or dead member
+  // costs one attempt, then the next member is used until it fails in turn.
+  const memberClients = new Map<string, Etcd3>();
+  let keepAliveMember = 0;
+  const memberClient = (endpoint: string) => {
+    let client = memberClients.get(endpoint);
+    if (client === undefined) {
+      client = new Etcd3(singleMemberOptions(options, endpoint));
+      memberClients.set(endpoint, client);
+    }
+    return client;
+  };
+  const keepAliveOnce = async (member: Etcd3, lease: string, timeoutMs: number): Promise<boolean> => {
+    const stream = await member.leaseClient.leaseKeepAlive();
     try {
       const response = await new Promise<{ TTL: string }>((resolve, reject) => {
         const timer = setTimeout(() => reject(new EtcdUnavailableError('etcd did not answer a lease keep-alive')), timeoutMs);
@@ -165,7 +178,7 @@ export function connectEtcd(options: IOptions): EtcdClient {
   };
 
   return {
-    endpoints: typeof options.hosts === 'string' ? [options.hosts] : [...(options.hosts ?? [])],
+    endpoints,
     reader: (endpoint) => connectReader(options, endpoint),
     list: (prefix) => call(() => listPrefix(etcd, prefix)),
     write: (ops, guard) =>
@@ -195,16 +208,21 @@ export function connectEtcd(options: IOptions): EtcdClient {
     grantLease: (ttl) => call(async () => (await etcd.leaseClient.leaseGrant({ TTL: ttl, ID: 0 })).ID),
     async keepAlive(lease) {
       // A keep-alive is a stream on one member, and etcd3 picks that member at random without retrying: with one
-      // member of three down, a third of keep-alives would fail and a short lease could run out. Each attempt gets
-      // a share of the deadline, and a failed one is tried again at once on a member picked afresh.
+      // member of three down or frozen, a third of keep-alives would fail and a short lease could run out. Each
+      // attempt gets a share of the deadline on the member that answered last; a failed one moves to the next member.
       const deadline = Date.now() + CALL_DEADLINE_MS;
       let lastError: unknown;
       for (let attempt = 0; attempt < KEEPALIVE_ATTEMPTS && Date.now() < deadline; attempt++) {
+        const endpoint = endpoints[keepAliveMember % endpoints.length] as string;
         try {
-          return await call(() => keepAliveOnce(lease, Math.min(KEEPALIVE_ATTEMPT_MS, deadline - Date.now())));
+          return await call(() => keepAliveOnce(memberClient(endpoint), lease, Math.min(KEEPALIVE_ATTEMPT_MS, deadline - Date.now())));
         } catch (error) {
           if (!(error instanceof EtcdUnavailableError)) throw error;
           lastError = error;
+          // Its connection may be stuck on a frozen process: the next use of this member dials afresh.
+          memberClients.get(endpoint)?.close();
+          memberClients.delete(endpoint);
+          keepAliveMember++;
         }
       }
       throw lastError ?? new EtcdUnavailableError('etcd did not answer a lease keep-alive');
@@ -223,8 +241,16 @@ export function connectEtcd(options: IOptions): EtcdClient {
           if (!/not found/i.test((error as Error).message)) throw error;
         }
       }),
-    close: () => etcd.close(),
+    close() {
+      for (const client of memberClients.values()) client.close();
+      etcd.close();
+    },
   };
+}
+
+/** The options of a client of one member only, that leaves retrying on another member to its caller. */
+function singleMemberOptions(options: IOptions, endpoint: string): IOptions {
+  return { ...options, hosts: [endpoint], faultHandling: { ...options.faultHandling, global: retry(handleWhen(() => false), { maxAttempts: 0 }) } };
 }
 
 /** Runs an etcd call; an error that means etcd did not answer becomes EtcdUnavailableError. */
@@ -253,7 +279,7 @@ async function listPrefix(etcd: Etcd3, prefix: string): Promise<{ revision: numb
  * and cannot ask for progress (it throws on the answer). Here silence is noticed and the stream dropped.
  */
 function connectReader(options: IOptions, endpoint: string): EtcdReader {
-  const etcd = new Etcd3({ ...options, hosts: [endpoint], faultHandling: { ...options.faultHandling, global: retry(handleWhen(() => false), { maxAttempts: 0 }) } });
+  const etcd = new Etcd3(singleMemberOptions(options, endpoint));
   return {
     endpoint,
     list: (prefix) => call(() => listPrefix(etcd, prefix)),

@@ -3,7 +3,7 @@
 // member and reads the cluster again, so a container started on another node resolves on it during the freeze.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import { metric, startSeamark, type RunningSeamark } from '../helpers/seamark.js';
 import { api, waitUntil } from '../http/client.js';
 import { containerAddresses, dockerUnavailable, removeByPrefix, runContainer, skipLoudly, testPrefix } from '../docker/engine.js';
 import { answers, startEtcd, type EtcdCluster } from './etcd.js';
@@ -55,5 +55,24 @@ describe('cluster mode with a frozen etcd member', { skip: unavailable, timeout:
     } finally {
       etcd.resume(frozen);
     }
+  });
+
+  it('the etcd leader paused for longer than the node lease costs no lease while paused, and every name answers once it resumes', async () => {
+    await runContainer(`${prefix}steady`);
+    const addresses = await containerAddresses(`${prefix}steady`);
+    await waitUntil(async () => (await answers(b, fqdn('steady'))).join() === addresses.join(), 15000, 'steady on B');
+    const lossesBefore = [await metric(a, 'seamark_cluster_lease_losses_total'), await metric(b, 'seamark_cluster_lease_losses_total')];
+    const leader = await etcd.leader();
+    etcd.pause(leader);
+    try {
+      // Twice the node TTL: keep-alives must find the live members, whatever member each node was using.
+      await new Promise((resolve) => setTimeout(resolve, 10000));
+      assert.deepEqual([await metric(a, 'seamark_cluster_lease_losses_total'), await metric(b, 'seamark_cluster_lease_losses_total')], lossesBefore, 'no node lost its lease while the leader was paused');
+      assert.deepEqual(await answers(b, fqdn('steady')), addresses);
+    } finally {
+      etcd.resume(leader);
+    }
+    // Should etcd let leases lapse as the old leader resumes, each node publishes again as soon as its watch shows it.
+    await waitUntil(async () => (await answers(b, fqdn('steady'))).join() === addresses.join(), 10000, 'steady on B after the leader resumed');
   });
 });
