@@ -121,6 +121,10 @@ export class EtcdStore<T extends StoredRecord> implements RecordStore<T>, Record
     const known = this.known.get(id);
     if (known !== undefined && known.revision >= revision) return;
     this.known.set(id, { revision, record, lease, exists });
+    if (record?.lease !== undefined && lease === '0') {
+      // Written by a seamark that judged leases by its own clock: etcd knows no lease of it, so nothing expires it.
+      this.log.warn({ id, expiresAt: record.expiresAt }, 'hand-made record has a lease but no etcd lease (written by an older seamark): it does not expire until renewed (POST /v1/records/{id}/renew) or written again');
+    }
     this.onChange?.(id, record);
   }
 
