@@ -20,7 +20,11 @@ const SAMPLES = 100;
 const etcd = await startEtcd(1);
 const layout = new KeyLayout('/seamark/');
 const client = connectEtcd({ hosts: etcd.endpoints });
-const node = await startSeamark({ config: { etcd: etcd.endpoints, nodeName: 'reader', docker: 'off', advertiseAddress: '192.0.2.1', logLevel: 'info' } });
+// A seamark that fails to start must not leave the etcd processes behind.
+const node = await startSeamark({ config: { etcd: etcd.endpoints, nodeName: 'reader', docker: 'off', advertiseAddress: '192.0.2.1', logLevel: 'info' } }).catch(async (error: unknown) => {
+  await etcd.stop();
+  throw error;
+});
 try {
   const value = (name: string, address: string) => JSON.stringify({ source: 'docker', names: [name], addresses: [address], srv: [], healthy: true });
   const lease = await client.grantLease(600);
@@ -73,7 +77,11 @@ try {
 const FAULT_SAMPLES = 3;
 const three = await startEtcd(3);
 const liveClient = connectEtcd({ hosts: three.endpoints.slice(1) });
-const follower = await startSeamark({ config: { etcd: three.endpoints, nodeName: 'follower', docker: 'off', advertiseAddress: '192.0.2.1', logLevel: 'info', nodeTtl: 3 } });
+const follower = await startSeamark({ config: { etcd: three.endpoints, nodeName: 'follower', docker: 'off', advertiseAddress: '192.0.2.1', logLevel: 'info', nodeTtl: 3 } }).catch(async (error: unknown) => {
+  liveClient.close();
+  await three.stop();
+  throw error;
+});
 try {
   const value = (name: string) => JSON.stringify({ source: 'docker', names: [name], addresses: ['10.201.0.1'], srv: [], healthy: true });
   const resolvable = async (name: string) => (await dig(follower.dnsPort, name, 'A')).answer.length > 0;
