@@ -3,7 +3,7 @@
 // interface, so a client generated from etcd's protos could replace it.
 import { readFileSync } from 'node:fs';
 import { ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, retry } from 'cockatiel';
-import { Etcd3, isRecoverableError, type IOptions } from 'etcd3';
+import { Etcd3, isRecoverableError, type IOptions, type IWatchResponse } from 'etcd3';
 import type { Config } from '../config/schema.js';
 
 type WatchBackoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
@@ -13,6 +13,8 @@ export interface KeyValue {
   value: string;
   /** Revision of the last change of this key. */
   modRevision: number;
+  /** The lease the key lives on ('0': none); set on listed keys. */
+  lease?: string;
 }
 
 export interface WatchEvent extends KeyValue {
@@ -21,6 +23,15 @@ export interface WatchEvent extends KeyValue {
 
 /** One write of a transaction: a put (on a lease when given) or a delete. */
 export type WriteOp = { put: string; value: string; lease?: string } | { remove: string };
+
+/**
+ * What a transaction holds to, or nothing of it is written (WriteConflictError): a key's mod revision (0: the key
+ * is absent), or the lease a key lives on. A write of several transactions (over 128 operations) checks it in each.
+ */
+export type WriteGuard = { key: string; modRevision: number } | { key: string; lease: string };
+
+/** A guarded write found its key changed: nothing was written. */
+export class WriteConflictError extends Error {}
 
 export interface WatchHandlers {
   /** Every event of one watch response, in revision order. */
@@ -33,7 +44,7 @@ export interface EtcdClient {
   /** Every key under a prefix, at one revision. */
   list(prefix: string): Promise<{ revision: number; entries: KeyValue[] }>;
   /** Applies the writes in one transaction (several beyond 128 operations); resolves with the last revision once etcd committed them. */
-  write(ops: WriteOp[]): Promise<number>;
+  write(ops: WriteOp[], guard?: WriteGuard): Promise<number>;
   /** A new lease of `ttl` seconds; resolves with its id. */
   grantLease(ttl: number): Promise<string>;
   /** Renews a lease once; false when etcd no longer knows it (it expired). */
@@ -41,7 +52,22 @@ export interface EtcdClient {
   /** Seconds since a lease was last renewed (granted TTL less remaining TTL), or undefined when it is gone. */
   leaseAge(lease: string): Promise<number | undefined>;
   revokeLease(lease: string): Promise<void>;
-  /** Watches a prefix from a revision on; every error ends the watch through onBroken. */
+  /** The `--etcd` endpoints, in the order given. */
+  readonly endpoints: readonly string[];
+  /** A reader bound to one member: its list and watch go to that member only, so a frozen member is left by moving to another. */
+  reader(endpoint: string): EtcdReader;
+  close(): void;
+}
+
+/** Reads through one etcd member; `close` drops its connection (and a watch stuck on it). */
+export interface EtcdReader {
+  readonly endpoint: string;
+  /** Every key under a prefix, at one revision. */
+  list(prefix: string): Promise<{ revision: number; entries: KeyValue[] }>;
+  /**
+   * Watches a prefix from a revision on. The member is asked for a progress report every second; a member
+   * silent for WATCH_SILENCE_MS (frozen, partitioned) ends the watch through onBroken, as does every error.
+   */
   watch(prefix: string, fromRevision: number, handlers: WatchHandlers): { cancel(): void };
   close(): void;
 }
@@ -54,6 +80,24 @@ const MAX_TXN_OPS = 128;
 
 /** How long one request may wait for etcd before it fails as unavailable. */
 const CALL_DEADLINE_MS = 3000;
+
+/**
+ * How long one attempt of a request may wait for one member: a frozen member costs a write this long before the
+ * next attempt goes to another member (an attempt picks members in turn). Four attempts cover an election.
+ */
+const CALL_ATTEMPT_MS = 1000;
+const CALL_RETRIES = 3;
+
+/** A watch whose member answers no progress request for this long is given up (the member is frozen or cut off). */
+export const WATCH_SILENCE_MS = 3000;
+const WATCH_PROGRESS_EVERY_MS = 1000;
+
+/**
+ * gRPC keepalive on every connection: a member that accepts connections but never answers (a stopped process, a
+ * half-open TCP link) fails its calls and streams within time + timeout instead of never. etcd refuses pings more
+ * often than its --grpc-keepalive-min-time (5 s by default) with GOAWAY, hence 10 s.
+ */
+const KEEPALIVE_GRPC_OPTIONS = { 'grpc.keepalive_time_ms': 10000, 'grpc.keepalive_timeout_ms': 3000 };
 
 /** One lease keep-alive attempt's share of the deadline, and how many attempts (each on a member picked afresh). */
 const KEEPALIVE_ATTEMPT_MS = 1000;
@@ -70,6 +114,7 @@ export function etcdOptions(config: Pick<Config, 'etcd' | 'etcdCa' | 'etcdCert' 
   return {
     hosts: config.etcd,
     dialTimeout: CALL_DEADLINE_MS,
+    grpcOptions: KEEPALIVE_GRPC_OPTIONS,
     ...(config.etcdCa === undefined
       ? {}
       : {
@@ -82,13 +127,13 @@ export function etcdOptions(config: Pick<Config, 'etcd' | 'etcdCa' | 'etcdCert' 
         }),
     ...(config.etcdUsername === undefined || config.etcdPassword === undefined ? {} : { auth: { username: config.etcdUsername, password: config.etcdPassword } }),
     // Unary calls fail within a few seconds so an API write gets its 503 quickly; streams live on.
-    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + CALL_DEADLINE_MS }),
+    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + CALL_ATTEMPT_MS }),
     faultHandling: {
       // etcd3's defaults back a watch off up to 30 s and open a host's breaker for 5 s: a node would lag
       // far behind a recovered etcd. A few seconds at most. Three failures open it: opening on the first one
       // left every member's breaker open after a few member restarts, and writes failed at once with 503.
       host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }),
-      global: retry(handleWhen(isRecoverableError), { maxAttempts: 2, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 500 }) }),
+      global: retry(handleWhen(isRecoverableError), { maxAttempts: CALL_RETRIES, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 500 }) }),
       // etcd3 1.1 calls `.next()` on this itself; its type says IBackoff, its default is this same factory.
       watchBackoff: new ExponentialBackoff({ initialDelay: 200, maxDelay: 2000 }) as unknown as WatchBackoff,
     },
@@ -97,19 +142,22 @@ export function etcdOptions(config: Pick<Config, 'etcd' | 'etcdCa' | 'etcdCert' 
 
 export function connectEtcd(options: IOptions): EtcdClient {
   const etcd = new Etcd3(options);
-  const call = async <R>(work: () => Promise<R>): Promise<R> => {
-    try {
-      return await work();
-    } catch (error) {
-      if (isRecoverableError(error as Error) || /deadline|unavailable|ECONNREFUSED|No connection|circuit/i.test(String((error as Error).message))) {
-        throw new EtcdUnavailableError(`etcd is unreachable: ${(error as Error).message}`);
-      }
-      throw error;
-    }
-  };
 
-  const keepAliveOnce = async (lease: string, timeoutMs: number): Promise<boolean> => {
-    const stream = await etcd.leaseClient.leaseKeepAlive();
+  const endpoints = typeof options.hosts === 'string' ? [options.hosts] : [...(options.hosts ?? [])];
+  // Keep-alives go through a client of one member at a time, the last that answered: a frozen or dead member
+  // costs one attempt, then the next member is used until it fails in turn.
+  const memberClients = new Map<string, Etcd3>();
+  let keepAliveMember = 0;
+  const memberClient = (endpoint: string) => {
+    let client = memberClients.get(endpoint);
+    if (client === undefined) {
+      client = new Etcd3(singleMemberOptions(options, endpoint));
+      memberClients.set(endpoint, client);
+    }
+    return client;
+  };
+  const keepAliveOnce = async (member: Etcd3, lease: string, timeoutMs: number): Promise<boolean> => {
+    const stream = await member.leaseClient.leaseKeepAlive();
     try {
       const response = await new Promise<{ TTL: string }>((resolve, reject) => {
         const timer = setTimeout(() => reject(new EtcdUnavailableError('etcd did not answer a lease keep-alive')), timeoutMs);
@@ -130,15 +178,10 @@ export function connectEtcd(options: IOptions): EtcdClient {
   };
 
   return {
-    list: (prefix) =>
-      call(async () => {
-        const response = await etcd.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix) });
-        return {
-          revision: Number(response.header.revision),
-          entries: response.kvs.map((kv) => ({ key: kv.key.toString(), value: kv.value.toString(), modRevision: Number(kv.mod_revision) })),
-        };
-      }),
-    write: (ops) =>
+    endpoints,
+    reader: (endpoint) => connectReader(options, endpoint),
+    list: (prefix) => call(() => listPrefix(etcd, prefix)),
+    write: (ops, guard) =>
       call(async () => {
         let revision = 0;
         // etcd refuses a transaction of more than --max-txn-ops (128 by default) operations.
@@ -148,7 +191,16 @@ export function connectEtcd(options: IOptions): EtcdClient {
               ? { request_put: { key: Buffer.from(op.put), value: Buffer.from(op.value), ...(op.lease === undefined ? {} : { lease: op.lease }) } }
               : { request_delete_range: { key: Buffer.from(op.remove) } },
           );
-          const response = await etcd.kv.txn({ compare: [], success, failure: [] });
+          const compare =
+            guard === undefined
+              ? []
+              : [
+                  'lease' in guard
+                    ? { key: Buffer.from(guard.key), target: 'Lease' as const, result: 'Equal' as const, lease: guard.lease }
+                    : { key: Buffer.from(guard.key), target: 'Mod' as const, result: 'Equal' as const, mod_revision: guard.modRevision },
+                ];
+          const response = await etcd.kv.txn({ compare, success, failure: [] });
+          if (!response.succeeded) throw new WriteConflictError(`${guard?.key ?? 'a key'} changed meanwhile: nothing was written`);
           revision = Number(response.header.revision);
         }
         return revision;
@@ -156,16 +208,21 @@ export function connectEtcd(options: IOptions): EtcdClient {
     grantLease: (ttl) => call(async () => (await etcd.leaseClient.leaseGrant({ TTL: ttl, ID: 0 })).ID),
     async keepAlive(lease) {
       // A keep-alive is a stream on one member, and etcd3 picks that member at random without retrying: with one
-      // member of three down, a third of keep-alives would fail and a short lease could run out. Each attempt gets
-      // a share of the deadline, and a failed one is tried again at once on a member picked afresh.
+      // member of three down or frozen, a third of keep-alives would fail and a short lease could run out. Each
+      // attempt gets a share of the deadline on the member that answered last; a failed one moves to the next member.
       const deadline = Date.now() + CALL_DEADLINE_MS;
       let lastError: unknown;
       for (let attempt = 0; attempt < KEEPALIVE_ATTEMPTS && Date.now() < deadline; attempt++) {
+        const endpoint = endpoints[keepAliveMember % endpoints.length] as string;
         try {
-          return await call(() => keepAliveOnce(lease, Math.min(KEEPALIVE_ATTEMPT_MS, deadline - Date.now())));
+          return await call(() => keepAliveOnce(memberClient(endpoint), lease, Math.min(KEEPALIVE_ATTEMPT_MS, deadline - Date.now())));
         } catch (error) {
           if (!(error instanceof EtcdUnavailableError)) throw error;
           lastError = error;
+          // Its connection may be stuck on a frozen process: the next use of this member dials afresh.
+          memberClients.get(endpoint)?.close();
+          memberClients.delete(endpoint);
+          keepAliveMember++;
         }
       }
       throw lastError ?? new EtcdUnavailableError('etcd did not answer a lease keep-alive');
@@ -184,36 +241,96 @@ export function connectEtcd(options: IOptions): EtcdClient {
           if (!/not found/i.test((error as Error).message)) throw error;
         }
       }),
+    close() {
+      for (const client of memberClients.values()) client.close();
+      etcd.close();
+    },
+  };
+}
+
+/** The options of a client of one member only, that leaves retrying on another member to its caller. */
+function singleMemberOptions(options: IOptions, endpoint: string): IOptions {
+  return { ...options, hosts: [endpoint], faultHandling: { ...options.faultHandling, global: retry(handleWhen(() => false), { maxAttempts: 0 }) } };
+}
+
+/** Runs an etcd call; an error that means etcd did not answer becomes EtcdUnavailableError. */
+async function call<R>(work: () => Promise<R>): Promise<R> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isRecoverableError(error as Error) || /deadline|unavailable|ECONNREFUSED|No connection|circuit|cancelled|closed/i.test(String((error as Error).message))) {
+      throw new EtcdUnavailableError(`etcd is unreachable: ${(error as Error).message}`);
+    }
+    throw error;
+  }
+}
+
+async function listPrefix(etcd: Etcd3, prefix: string): Promise<{ revision: number; entries: KeyValue[] }> {
+  const response = await etcd.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix) });
+  return {
+    revision: Number(response.header.revision),
+    entries: response.kvs.map((kv) => ({ key: kv.key.toString(), value: kv.value.toString(), modRevision: Number(kv.mod_revision), lease: String(kv.lease) })),
+  };
+}
+
+/**
+ * A client of one member. The watch speaks etcd's watch stream itself rather than through etcd3's watcher: etcd3
+ * shares one stream among all watchers, keeps it on a frozen member (a cancel waits for an answer that never comes),
+ * and cannot ask for progress (it throws on the answer). Here silence is noticed and the stream dropped.
+ */
+function connectReader(options: IOptions, endpoint: string): EtcdReader {
+  const etcd = new Etcd3(singleMemberOptions(options, endpoint));
+  return {
+    endpoint,
+    list: (prefix) => call(() => listPrefix(etcd, prefix)),
     watch(prefix, fromRevision, handlers) {
-      // The watcher is built but not awaited: while etcd is down `create()` would never settle.
-      const watcher = etcd.watch().prefix(prefix).startRevision(String(fromRevision)).watcher();
-      let broken = false;
-      const breakOnce = (reason: string) => {
-        if (broken) return;
-        broken = true;
-        // etcd3 would resubscribe by itself from a revision of its own choosing; seamark lists again instead.
-        void watcher.cancel().catch(() => undefined);
-        handlers.onBroken(reason);
+      let stream: Awaited<ReturnType<Etcd3['watchClient']['watch']>> | undefined;
+      let ended = false;
+      let lastHeard = Date.now();
+      const end = (reason: string | undefined) => {
+        if (ended) return;
+        ended = true;
+        clearInterval(heartbeat);
+        stream?.on('error', () => undefined);
+        stream?.cancel();
+        if (reason !== undefined) handlers.onBroken(reason);
       };
-      watcher.on('data', (response) => {
-        if (broken) return;
-        const events: WatchEvent[] = response.events.map((event) => ({
-          kind: event.type === 'Delete' ? 'delete' : 'put',
-          key: event.kv.key.toString(),
-          value: event.kv.value.toString(),
-          modRevision: Number(event.kv.mod_revision),
-        }));
-        if (events.length > 0) handlers.onEvents(events);
-      });
-      // A compacted start revision arrives as a cancelled watcher (an 'error'), a lost stream as 'disconnected'.
-      watcher.on('error', (error: Error) => breakOnce(`watch cancelled: ${error.message}`));
-      watcher.on('disconnected', (error: Error) => breakOnce(`watch disconnected: ${error?.message ?? 'stream ended'}`));
-      return {
-        cancel() {
-          broken = true;
-          void watcher.cancel().catch(() => undefined);
+      const heartbeat = setInterval(() => {
+        if (Date.now() - lastHeard > WATCH_SILENCE_MS) end(`etcd member ${endpoint} did not answer the watch for ${WATCH_SILENCE_MS / 1000} s`);
+        else if (stream !== undefined) stream.write({ progress_request: {} });
+      }, WATCH_PROGRESS_EVERY_MS);
+      heartbeat.unref();
+      etcd.watchClient.watch().then(
+        (opened) => {
+          if (ended) {
+            opened.on('error', () => undefined);
+            opened.cancel();
+            return;
+          }
+          stream = opened;
+          opened.on('data', (response: IWatchResponse) => {
+            if (ended) return;
+            lastHeard = Date.now();
+            if (response.canceled) {
+              end(`watch cancelled${Number(response.compact_revision) > 0 ? ` (history compacted to ${response.compact_revision})` : ''}`);
+              return;
+            }
+            const events: WatchEvent[] = (response.events ?? []).map((event) => ({
+              kind: String(event.type) === 'Delete' ? 'delete' : 'put',
+              key: event.kv.key.toString(),
+              value: event.kv.value.toString(),
+              modRevision: Number(event.kv.mod_revision),
+              lease: String(event.kv.lease),
+            }));
+            if (events.length > 0) handlers.onEvents(events);
+          });
+          opened.on('error', (error: Error) => end(`watch on ${endpoint} failed: ${error.message}`));
+          opened.on('end', () => end(`watch on ${endpoint} ended`));
+          opened.write({ create_request: { key: Buffer.from(prefix), range_end: prefixEnd(prefix), start_revision: String(fromRevision), progress_notify: true } });
         },
-      };
+        (error: Error) => end(`watch on ${endpoint} could not start: ${error.message}`),
+      );
+      return { cancel: () => end(undefined) };
     },
     close: () => etcd.close(),
   };

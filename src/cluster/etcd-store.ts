@@ -3,21 +3,27 @@
 // be reached it rejects with StoreUnavailableError and nothing is written.
 // Changes by other nodes arrive through the cluster subscriber's watch.
 import type { Logger } from 'pino';
-import { EtcdUnavailableError, type EtcdClient, type KeyValue, type WatchEvent } from './client.js';
+import { EtcdUnavailableError, WriteConflictError, type EtcdClient, type KeyValue, type WatchEvent } from './client.js';
 import type { KeyLayout } from './keys.js';
 import type { RecordSink } from './subscriber.js';
-import { StoreUnavailableError, type LoadResult, type RecordCheck, type RecordStore, type StoredRecord, type UnreadableRecord } from '../store/store.js';
+import { StoreConflictError, StoreUnavailableError, type LoadResult, type RecordCheck, type RecordStore, type StoredRecord, type UnreadableRecord } from '../store/store.js';
 
-/** How long start-up waits for etcd before it goes on with no records (they arrive once etcd answers). */
+/** How long start-up waits for a first read of etcd that neither succeeds nor fails (a frozen member) before it goes on with no records. */
 const LOAD_WAIT_MS = 5000;
 
 interface Known<T> {
   revision: number;
   record: T | undefined;
+  /** The etcd lease the record's key lives on (a leased record), as last read or written. */
+  lease?: string | undefined;
+  /** The key is in etcd (a record, or a value that does not read as one). */
+  exists: boolean;
 }
 
 export class EtcdStore<T extends StoredRecord> implements RecordStore<T>, RecordSink {
   readonly location: string;
+  /** A leased record lives on an etcd lease of its own: etcd deletes it when it lapses, on no node's clock. */
+  readonly expiresLeases = true;
   /** The newest state of each record this node knows, from its own writes and from the watch. */
   private readonly known = new Map<string, Known<T>>();
   private check: RecordCheck = () => undefined;
@@ -30,7 +36,8 @@ export class EtcdStore<T extends StoredRecord> implements RecordStore<T>, Record
   constructor(
     private readonly client: EtcdClient,
     private readonly layout: KeyLayout,
-    private readonly firstSync: () => Promise<void>,
+    /** The first read of the cluster: true once it went through, false when etcd did not answer it. */
+    private readonly firstRead: () => Promise<boolean>,
     private readonly log: Logger,
   ) {
     this.location = `etcd ${layout.records()}`;
@@ -39,12 +46,10 @@ export class EtcdStore<T extends StoredRecord> implements RecordStore<T>, Record
   async load(check: RecordCheck): Promise<LoadResult<T>> {
     this.check = check;
     let timer: NodeJS.Timeout | undefined;
-    const waited = await Promise.race([
-      this.firstSync().then(() => true),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), LOAD_WAIT_MS))),
-    ]);
+    // Start-up (and the API's listening) waits for the records while etcd answers, not while it is down.
+    const read = await Promise.race([this.firstRead(), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), LOAD_WAIT_MS)))]);
     clearTimeout(timer);
-    if (!waited) this.log.warn({ store: this.location }, 'etcd did not answer at start: hand-made records will be served once it does');
+    if (!read) this.log.warn({ store: this.location }, 'etcd did not answer at start: hand-made records will be served once it does');
     const records: T[] = [];
     for (const [id, known] of this.known) {
       if (known.record === undefined) continue;
@@ -54,14 +59,31 @@ export class EtcdStore<T extends StoredRecord> implements RecordStore<T>, Record
     return { records, unreadable: [...this.unreadable.values()] };
   }
 
+  /**
+   * Writes a record over the state this node knows of it (a transaction on its mod revision: another node's change
+   * meanwhile is a StoreConflictError, nothing written). A leased record keeps its etcd lease while its deadline
+   * stays; a new or renewed deadline takes a new lease of the record's length, and the old one is revoked.
+   */
   async put(record: T): Promise<void> {
-    const revision = await this.write(() => this.client.write([{ put: this.layout.record(record.id), value: JSON.stringify(record) }]));
-    this.settle(record.id, revision, record);
+    const known = this.known.get(record.id);
+    const key = this.layout.record(record.id);
+    const keepsLease = record.lease !== undefined && known?.lease !== undefined && known.lease !== '0' && known.record?.expiresAt === record.expiresAt;
+    const lease = record.lease === undefined ? undefined : keepsLease ? known?.lease : await this.write(() => this.client.grantLease(record.lease as number));
+    const revision = await this.write(() =>
+      this.client.write([{ put: key, value: JSON.stringify(record), ...(lease === undefined ? {} : { lease }) }], { key, modRevision: known?.exists === true ? known.revision : 0 }),
+    ).catch((error: unknown) => {
+      if (lease !== undefined && !keepsLease) void this.client.revokeLease(lease).catch(() => undefined);
+      throw error;
+    });
+    this.settle(record.id, revision, record, lease);
+    if (known?.lease !== undefined && known.lease !== '0' && known.lease !== lease) void this.client.revokeLease(known.lease).catch(() => undefined);
   }
 
   async remove(id: string): Promise<void> {
+    const lease = this.known.get(id)?.lease;
     const revision = await this.write(() => this.client.write([{ remove: this.layout.record(id) }]));
     this.settle(id, revision, undefined);
+    if (lease !== undefined && lease !== '0') void this.client.revokeLease(lease).catch(() => undefined);
   }
 
   watch(onChange: (id: string, record: T | undefined) => void): void {
@@ -81,24 +103,28 @@ export class EtcdStore<T extends StoredRecord> implements RecordStore<T>, Record
       const id = this.idOf(entry.key);
       if (id === undefined) continue;
       present.add(id);
-      this.learn(id, entry.modRevision, this.decode(entry));
+      this.learn(id, entry.modRevision, this.decode(entry), entry.lease, true);
     }
     for (const [id, known] of this.known) {
       // Gone from etcd by that read's revision (a write of ours after it is newer and stays).
-      if (!present.has(id) && known.record !== undefined) this.learn(id, revision, undefined);
+      if (!present.has(id) && known.exists) this.learn(id, revision, undefined, undefined, false);
     }
   }
 
   apply(event: WatchEvent): void {
     const id = this.idOf(event.key);
-    if (id !== undefined) this.learn(id, event.modRevision, event.kind === 'delete' ? undefined : this.decode(event));
+    if (id !== undefined) this.learn(id, event.modRevision, event.kind === 'delete' ? undefined : this.decode(event), event.lease, event.kind !== 'delete');
   }
 
   /** A state read from etcd: kept and reported if it is newer than what this node knows. */
-  private learn(id: string, revision: number, record: T | undefined): void {
+  private learn(id: string, revision: number, record: T | undefined, lease: string | undefined, exists: boolean): void {
     const known = this.known.get(id);
     if (known !== undefined && known.revision >= revision) return;
-    this.known.set(id, { revision, record });
+    this.known.set(id, { revision, record, lease, exists });
+    if (record?.lease !== undefined && lease === '0') {
+      // Written by a seamark that judged leases by its own clock: etcd knows no lease of it, so nothing expires it.
+      this.log.warn({ id, expiresAt: record.expiresAt }, 'hand-made record has a lease but no etcd lease (written by an older seamark): it does not expire until renewed (POST /v1/records/{id}/renew) or written again');
+    }
     this.onChange?.(id, record);
   }
 
@@ -106,19 +132,22 @@ export class EtcdStore<T extends StoredRecord> implements RecordStore<T>, Record
    * Our own write, committed at `revision`. The caller applies it right after;
    * if a newer state arrived meanwhile, it is reported again once that is done.
    */
-  private settle(id: string, revision: number, record: T | undefined): void {
+  private settle(id: string, revision: number, record: T | undefined, lease?: string): void {
     const known = this.known.get(id);
     if (known !== undefined && known.revision > revision) {
       setImmediate(() => this.onChange?.(id, known.record));
       return;
     }
-    this.known.set(id, { revision, record });
+    this.known.set(id, { revision, record, lease, exists: record !== undefined });
   }
 
-  private async write(work: () => Promise<number>): Promise<number> {
+  private async write<R>(work: () => Promise<R>): Promise<R> {
     try {
       return await work();
     } catch (error) {
+      if (error instanceof WriteConflictError) {
+        throw new StoreConflictError('the record was changed by another node meanwhile; nothing was written: read it again and retry', { cause: error });
+      }
       if (error instanceof EtcdUnavailableError) {
         throw new StoreUnavailableError('the record store (etcd) is unreachable, nothing was written; try again once etcd answers', { cause: error });
       }

@@ -14,8 +14,13 @@ import { DOCKER_OWNER_PREFIX, nodeOfOwner } from '../registry/owners.js';
 import { KeyLayout } from './keys.js';
 import { EtcdLink } from './link.js';
 import { Publisher } from './publisher.js';
-import { SKYDNS_PREFIX, isNodeSkydnsKey, skydnsKeys } from './skydns.js';
+import { SKYDNS_PREFIX, skydnsKeys } from './skydns.js';
 import { Subscriber } from './subscriber.js';
+import { CLOCK_SKEW_BOUND_MS, etcdClockOffset } from './clock.js';
+import { systemClock, type LeaseClock } from '../sources/manual/leases.js';
+
+/** How often this node's clock is compared with etcd's. */
+const CLOCK_CHECK_EVERY_MS = 10 * 60 * 1000;
 
 /** A type rather than an interface: /v1/cluster's response type lets objects carry other properties, which only a type alias fits. */
 export type ClusterNodeInfo = {
@@ -35,6 +40,8 @@ export interface ClusterStatus {
   connected: boolean;
   synced: boolean;
   revision: number;
+  /** The etcd endpoint this node reads and watches through. */
+  member?: string;
   downSince?: string;
   error?: string;
 }
@@ -48,6 +55,8 @@ export class Cluster {
   private readonly subscriber: Subscriber;
   private readonly publisher: Publisher;
   private store: EtcdStore<StoredRecord> | undefined;
+  private clockTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     config: Config,
@@ -55,6 +64,8 @@ export class Cluster {
     metrics: MetricsRegistry,
     version: string,
     private readonly log: Logger,
+    /** The node's clock, compared with etcd's (a test gives a wrong one). */
+    private readonly clock: Pick<LeaseClock, 'now'> = systemClock,
   ) {
     this.nodeName = config.nodeName || hostname();
     const advertise = config.advertiseAddress || defaultRouteAddress();
@@ -70,6 +81,7 @@ export class Cluster {
       registry,
       nodeName: this.nodeName,
       records: { replaceAll: (entries, revision) => this.store?.replaceAll(entries, revision), apply: (event) => this.store?.apply(event) },
+      ownKeys: { changed: (key, value) => this.publisher.ownKeyChanged(key, value), reread: () => this.publisher.recheck() },
       log,
     });
     this.publisher = new Publisher({
@@ -82,15 +94,20 @@ export class Cluster {
       localPrefixes: [DOCKER_OWNER_PREFIX],
       clusterAddresses: config.clusterAddresses,
       ...(config.etcdSkydns
-        ? { projection: { prefix: SKYDNS_PREFIX, keys: (published) => skydnsKeys(this.nodeName, published), owns: (key) => isNodeSkydnsKey(key, this.nodeName) } }
+        ? { projection: { prefix: SKYDNS_PREFIX, keys: (published) => skydnsKeys(this.nodeName, published, config.ttl) } }
         : {}),
+      onNameTaken: (message) => {
+        // Two processes publishing under one name would undo each other's keys: this one leaves, loudly.
+        log.fatal(message);
+        setImmediate(() => process.exit(1));
+      },
       log,
     });
   }
 
   /** The record store of hand-made records, shared by every node. */
   recordStore<T extends StoredRecord>(): EtcdStore<T> {
-    const store = new EtcdStore<T>(this.client, this.layout, () => this.subscriber.firstSync(), this.log);
+    const store = new EtcdStore<T>(this.client, this.layout, () => this.subscriber.firstAttempt(), this.log);
     this.store = store as unknown as EtcdStore<StoredRecord>;
     return store;
   }
@@ -98,6 +115,7 @@ export class Cluster {
   /** Starts reading the cluster (the record store's load waits for it). */
   startSubscriber(): void {
     this.subscriber.start();
+    void this.subscriber.firstSync().then(() => this.checkClock());
     this.log.info({ node: this.nodeName, advertiseAddress: this.advertiseAddress }, 'cluster mode: following etcd');
   }
 
@@ -111,7 +129,8 @@ export class Cluster {
   }
 
   status(): ClusterStatus {
-    return { node: this.nodeName, ...this.link.status(), synced: this.subscriber.synced, revision: this.subscriber.revision };
+    const member = this.subscriber.member;
+    return { node: this.nodeName, ...this.link.status(), synced: this.subscriber.synced, revision: this.subscriber.revision, ...(member === undefined ? {} : { member }) };
   }
 
   /** Every node with a live key in etcd, with its instance count and when its lease was last renewed. */
@@ -143,7 +162,34 @@ export class Cluster {
     );
   }
 
+  /** Compares this node's clock with etcd's now and every CLOCK_CHECK_EVERY_MS; a difference over the bound is logged as an error. */
+  private async checkClock(): Promise<void> {
+    if (this.stopped) return;
+    const endpoint = this.subscriber.member ?? this.client.endpoints[0];
+    try {
+      const offset = endpoint === undefined ? undefined : await etcdClockOffset(endpoint, () => this.clock.now());
+      if (offset !== undefined) {
+        this.link.clockOffsetSeconds = Math.round(offset / 100) / 10;
+        if (Math.abs(offset) > CLOCK_SKEW_BOUND_MS) {
+          this.log.error(
+            { etcd: endpoint, offsetSeconds: this.link.clockOffsetSeconds },
+            `this node's clock is ${Math.round(Math.abs(offset) / 1000)} s ${offset > 0 ? 'behind' : 'ahead of'} etcd's: leases still expire by etcd, never by this clock, but the times this node writes (updatedAt, expiresAt, startedAt) are off by as much; fix its time (NTP)`,
+          );
+        }
+      }
+    } catch (error) {
+      // A member over TLS with its own CA, or one that went away: the next check tries again.
+      this.log.debug({ err: error, etcd: endpoint }, 'could not compare this node\'s clock with etcd\'s');
+    }
+    if (this.stopped) return;
+    clearTimeout(this.clockTimer);
+    this.clockTimer = setTimeout(() => void this.checkClock(), CLOCK_CHECK_EVERY_MS);
+    this.clockTimer.unref();
+  }
+
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.clockTimer);
     this.subscriber.stop();
     await this.publisher.stop();
     this.client.close();

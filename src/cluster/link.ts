@@ -16,6 +16,8 @@ export class EtcdLink {
   readonly resyncs: Counter;
   readonly leaseRenewals: Counter;
   readonly leaseLosses: Counter;
+  /** Seconds etcd's clock is ahead of this node's (negative: behind), as last measured. */
+  clockOffsetSeconds = 0;
 
   constructor(
     private readonly log: Logger,
@@ -34,6 +36,14 @@ export class EtcdLink {
     this.watchEvents = new Counter({ name: 'seamark_cluster_watch_events_total', help: 'etcd watch events applied', registers });
     this.resyncs = new Counter({ name: 'seamark_cluster_resyncs_total', help: 'Full re-reads of the cluster prefix (start, watch error, compaction, reconnect)', registers });
     this.leaseRenewals = new Counter({ name: 'seamark_cluster_lease_renewals_total', help: 'Keep-alives of this node\'s lease that etcd accepted', registers });
+    new Gauge({
+      name: 'seamark_cluster_clock_offset_seconds',
+      help: 'How far etcd\'s clock is ahead of this node\'s (negative: behind), from the Date of an etcd member\'s answer; nothing expires by a node\'s clock, but the times it writes are off by this much',
+      registers,
+      collect() {
+        this.set(link.clockOffsetSeconds);
+      },
+    });
     this.leaseLosses = new Counter({ name: 'seamark_cluster_lease_losses_total', help: 'Times etcd said this node\'s lease had expired (its instances left the other nodes) and a new one was taken', registers });
   }
 

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Instance } from '../registry/instance.js';
 import type { Registry } from '../registry/registry.js';
 import { remoteView, type ClusterAddresses } from './addresses.js';
-import type { EtcdClient, WriteOp } from './client.js';
+import { WriteConflictError, type EtcdClient, type WriteGuard, type WriteOp } from './client.js';
 import { encodeInstance, type KeyLayout, type NodeValue } from './keys.js';
 import type { EtcdLink } from './link.js';
 
@@ -22,13 +22,16 @@ export interface PublisherOptions {
   /** Extra keys derived from the published instances (the SkyDNS projection), written under the same lease. */
   projection?: {
     keys(published: ReadonlyMap<string, Instance>): Map<string, string>;
-    /** Where the projected keys live, read back on a full sync. */
+    /** Where the projected keys live, read back on a full sync (this node's are those on its lease). */
     prefix: string;
-    /** Whether a key under the prefix is this node's. */
-    owns(key: string): boolean;
   };
+  /** Another live seamark holds this node's name: this one publishes nothing and must stop. */
+  onNameTaken(message: string): void;
   log: Logger;
 }
+
+/** How often this node's keys are read back and repaired even when nothing said they changed. */
+export const RECHECK_EVERY_MS = 30000;
 
 export class Publisher {
   private lease: string | undefined;
@@ -43,6 +46,9 @@ export class Publisher {
   private unsubscribe: (() => void) | undefined;
   private syncedOnce = false;
   private readonly syncWaiters: (() => void)[] = [];
+  private lastFullSync = 0;
+  /** Since when another live seamark has held this node's name (its node key on a lease not ours). */
+  private nameTakenSince: number | undefined;
 
   constructor(private readonly options: PublisherOptions) {}
 
@@ -61,6 +67,21 @@ export class Publisher {
 
   get leaseId(): string | undefined {
     return this.lease;
+  }
+
+  /**
+   * Reads this node's keys back and rewrites whatever differs from what it should publish: after a gap in the
+   * watch, or when one of its keys changed in etcd by another hand (deleted, overwritten).
+   */
+  recheck(): void {
+    if (this.stopped || this.needsFullSync) return;
+    this.needsFullSync = true;
+    this.serially(() => this.fullSync());
+  }
+
+  /** A key of this node changed in etcd (from the watch): a change this node did not make is repaired. */
+  ownKeyChanged(key: string, value: string | undefined): void {
+    if (this.written.get(key) !== value) this.recheck();
   }
 
   /** Stops and revokes the lease, so this node's instances leave every other node at once. */
@@ -105,22 +126,32 @@ export class Publisher {
   private serially(work: () => Promise<void>): void {
     this.busy = this.busy.then(work).catch((error: unknown) => {
       this.needsFullSync = true;
-      this.options.link.down(error);
+      // A guarded write that found the node key changed is no outage: the next full sync (within a second) sees why.
+      if (!(error instanceof WriteConflictError)) this.options.link.down(error);
     });
+  }
+
+  /** Every write holds to this node's key being on this node's lease: a node that lost its name writes nothing. */
+  private guard(): WriteGuard {
+    return { key: this.options.layout.node(this.options.node.name), lease: this.lease ?? '0' };
   }
 
   private async flush(): Promise<void> {
     if (this.needsFullSync || this.stopped) return; // the next full sync writes everything
     const ops = diff(this.written, this.desired(), this.lease);
     if (ops.length === 0) return;
-    await this.options.client.write(ops);
+    await this.options.client.write(ops, this.guard());
     this.options.link.up();
     this.remember(ops);
   }
 
-  /** New lease if needed, read own keys, diff against the local truth, apply in one transaction. */
+  /**
+   * New lease if needed, read own keys (those on this node's lease), diff against the local truth, apply in one
+   * transaction that holds to the node key being this node's, or absent.
+   */
   private async fullSync(): Promise<void> {
     const { client, layout, node, ttl, log, link } = this.options;
+    if (this.stopped) return;
     const previous = this.lease;
     // etcd is asked rather than the clock trusted: after a leader change etcd extends every lease, so a lease
     // unrenewed for longer than its TTL may still hold this node's keys, and keeping it changes nothing for the others.
@@ -134,29 +165,71 @@ export class Publisher {
       this.lease = await client.grantLease(ttl);
     }
     this.lastKeepAlive = Date.now();
+    const lease = this.lease as string;
+    const nodeKey = layout.node(node.name);
     const held = new Map<string, string>();
-    for (const entry of (await client.list(layout.instancesOf(node.name))).entries) held.set(entry.key, entry.value);
-    const projection = this.options.projection;
-    if (projection !== undefined) {
-      for (const entry of (await client.list(projection.prefix)).entries) if (projection.owns(entry.key)) held.set(entry.key, entry.value);
+    const holder = (await client.list(nodeKey)).entries.find((entry) => entry.key === nodeKey);
+    if (holder !== undefined && holder.lease !== lease) {
+      this.needsFullSync = true;
+      this.nameIsTaken(holder.value);
+      return;
     }
-    // A key still attached to the previous lease must be rewritten even when its value is the same.
-    if (this.lease !== previous) held.clear();
-    const ops = diff(held, this.desired(), this.lease);
-    // The node key always: it carries the lease id that /v1/cluster reads.
-    if (!ops.some((op) => 'put' in op && op.put === layout.node(node.name))) {
-      ops.push({ put: layout.node(node.name), value: JSON.stringify({ ...node, lease: this.lease }), lease: this.lease });
+    this.nameTakenSince = undefined;
+    if (holder !== undefined) held.set(nodeKey, holder.value);
+    // Only keys on this node's lease are its own: another process's keys (a duplicate name, an earlier run) are never touched.
+    const prefixes = [layout.instancesOf(node.name), ...(this.options.projection === undefined ? [] : [this.options.projection.prefix])];
+    for (const prefix of prefixes) {
+      for (const entry of (await client.list(prefix)).entries) if (entry.lease === lease) held.set(entry.key, entry.value);
     }
-    await client.write(ops);
+    const ops = diff(held, this.desired(), lease);
+    const repaired = this.syncedOnce && previous === lease ? ops.length : 0;
+    if (ops.length > 0) {
+      try {
+        await client.write(ops, holder === undefined ? { key: nodeKey, modRevision: 0 } : { key: nodeKey, lease });
+      } catch (error) {
+        // Another process took the name between the read and the write: the next full sync sees who.
+        if (!(error instanceof WriteConflictError)) throw error;
+        this.needsFullSync = true;
+        log.warn({ node: node.name }, 'this node\'s name was taken in etcd while publishing: nothing written; checking again');
+        return;
+      }
+    }
     link.up();
     this.written = held;
     this.remember(ops);
     this.needsFullSync = false;
-    if (previous !== undefined && previous !== this.lease) await client.revokeLease(previous).catch(() => undefined);
-    log.info({ lease: this.lease, writes: ops.length, instances: [...this.written.keys()].filter((k) => k.startsWith(layout.instancesOf(node.name))).length }, 'published this node\'s instances to etcd');
+    this.lastFullSync = Date.now();
+    if (previous !== undefined && previous !== lease) await client.revokeLease(previous).catch(() => undefined);
+    const instances = [...this.written.keys()].filter((k) => k.startsWith(layout.instancesOf(node.name))).length;
+    if (repaired > 0) log.warn({ writes: repaired, instances }, 'this node\'s keys in etcd differed from what it publishes (deleted or overwritten by another hand): rewritten');
+    else if (!this.syncedOnce || previous !== lease) log.info({ lease, writes: ops.length, instances }, 'published this node\'s instances to etcd');
     if (!this.syncedOnce) {
       this.syncedOnce = true;
       for (const resolve of this.syncWaiters.splice(0)) resolve();
+    }
+  }
+
+  /**
+   * Another live process holds this node's key. A restart after a crash finds its own earlier key until that lease
+   * lapses (one TTL); a name still held after twice the TTL belongs to another seamark: this one stops, loudly.
+   */
+  private nameIsTaken(holderValue: string): void {
+    const { node, ttl, log } = this.options;
+    const now = Date.now();
+    let holder: unknown = holderValue;
+    try {
+      holder = JSON.parse(holderValue);
+    } catch {
+      // shown as it is
+    }
+    if (this.nameTakenSince === undefined) {
+      this.nameTakenSince = now;
+      log.warn({ node: node.name, holder }, `node name ${node.name} is held in etcd by another live process: publishing nothing until its lease lapses (up to ${ttl} s)`);
+    } else if (now - this.nameTakenSince > (2 * ttl + 1) * 1000) {
+      this.stopped = true;
+      this.options.onNameTaken(
+        `node name ${node.name} is held in etcd by another live seamark (${JSON.stringify(holder)}): two nodes must not share a name; give this one its own --node-name (SEAMARK_NODE_NAME). Nothing of the other node's was changed.`,
+      );
     }
   }
 
@@ -171,7 +244,7 @@ export class Publisher {
   private tick(): void {
     if (this.stopped) return;
     this.serially(async () => {
-      if (this.needsFullSync) await this.fullSync();
+      if (this.needsFullSync || Date.now() - this.lastFullSync >= RECHECK_EVERY_MS) await this.fullSync();
       else if (this.lease !== undefined) {
         if (await this.options.client.keepAlive(this.lease)) {
           this.lastKeepAlive = Date.now();

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { Instance } from '../registry/instance.js';
 import type { Registry } from '../registry/registry.js';
-import type { EtcdClient, KeyValue, WatchEvent } from './client.js';
+import type { EtcdClient, EtcdReader, KeyValue, WatchEvent } from './client.js';
 import { NODE_OWNER_PREFIX, remoteOwner } from '../registry/owners.js';
 import { decodeInstance, decodeNode, type KeyLayout, type NodeValue } from './keys.js';
 import type { EtcdLink } from './link.js';
@@ -25,6 +25,8 @@ export interface SubscriberOptions {
   /** This node: its own instances are served from the local sources, never from etcd. */
   nodeName: string;
   records?: RecordSink;
+  /** This node's own keys: told of each change the watch shows, and of every full read (a watch gap may have hidden some). */
+  ownKeys?: { changed(key: string, value: string | undefined): void; reread(): void };
   log: Logger;
 }
 
@@ -34,6 +36,9 @@ const RETRY_MAX_MS = 2000;
 export class Subscriber {
   private readonly nodes = new Map<string, NodeValue>();
   private watch: { cancel(): void } | undefined;
+  /** The member this node reads and watches through; any failure moves on to the next `--etcd` endpoint. */
+  private reader: EtcdReader | undefined;
+  private memberIndex = 0;
   /** The revision the watch resumes from: the last applied event's mod_revision + 1. */
   private nextRevision = 0;
   private retryMs = RETRY_MIN_MS;
@@ -41,6 +46,8 @@ export class Subscriber {
   private stopped = false;
   private syncedOnce = false;
   private readonly syncWaiters: (() => void)[] = [];
+  private firstAttemptDone: boolean | undefined;
+  private readonly attemptWaiters: ((read: boolean) => void)[] = [];
 
   constructor(private readonly options: SubscriberOptions) {}
 
@@ -52,11 +59,28 @@ export class Subscriber {
     this.stopped = true;
     clearTimeout(this.timer);
     this.watch?.cancel();
+    this.reader?.close();
+  }
+
+  /** The etcd endpoint this node follows the cluster through. */
+  get member(): string | undefined {
+    return this.reader?.endpoint;
   }
 
   /** Resolves after the first full read of the cluster. */
   firstSync(): Promise<void> {
     return this.syncedOnce ? Promise.resolve() : new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  /** Resolves once the first read of the cluster went through (true) or failed (false: etcd did not answer; reads go on). */
+  firstAttempt(): Promise<boolean> {
+    return this.firstAttemptDone !== undefined ? Promise.resolve(this.firstAttemptDone) : new Promise((resolve) => this.attemptWaiters.push(resolve));
+  }
+
+  private attempted(read: boolean): void {
+    if (this.firstAttemptDone !== undefined) return;
+    this.firstAttemptDone = read;
+    for (const resolve of this.attemptWaiters.splice(0)) resolve(read);
   }
 
   get synced(): boolean {
@@ -86,11 +110,15 @@ export class Subscriber {
     const { client, layout, link, registry, log } = this.options;
     this.watch?.cancel();
     this.watch = undefined;
+    this.reader ??= client.reader(client.endpoints[this.memberIndex % client.endpoints.length] as string);
+    const reader = this.reader;
     let listed;
     try {
-      listed = await client.list(layout.prefix);
+      listed = await reader.list(layout.prefix);
     } catch (error) {
       link.down(error);
+      this.attempted(false);
+      this.leaveMember();
       this.retryLater();
       return;
     }
@@ -111,15 +139,17 @@ export class Subscriber {
     }
     registry.replaceByPrefix(NODE_OWNER_PREFIX, instances);
     this.options.records?.replaceAll(records, listed.revision);
+    this.options.ownKeys?.reread();
     this.nextRevision = listed.revision + 1;
     // Only a resync that went through to the end resets the back-off.
     this.retryMs = RETRY_MIN_MS;
     log.info({ revision: listed.revision, remoteInstances: instances.length, nodes: this.nodes.size, records: records.length }, 'cluster picture read from etcd');
+    this.attempted(true);
     if (!this.syncedOnce) {
       this.syncedOnce = true;
       for (const resolve of this.syncWaiters.splice(0)) resolve();
     }
-    this.watch = client.watch(layout.prefix, this.nextRevision, {
+    this.watch = reader.watch(layout.prefix, this.nextRevision, {
       onEvents: (events) => {
         try {
           this.applyEvents(events);
@@ -132,11 +162,22 @@ export class Subscriber {
         }
       },
       onBroken: (reason) => {
-        log.info({ reason, nextRevision: this.nextRevision }, 'etcd watch ended: reading the cluster again');
         this.watch = undefined;
+        if (/did not answer/.test(reason)) {
+          // Other nodes' changes may be passing this node by: say so until a live member is followed again.
+          link.down(new Error(reason));
+        } else log.info({ reason, nextRevision: this.nextRevision }, 'etcd watch ended: reading the cluster again');
+        this.leaveMember();
         this.retryLater();
       },
     });
+  }
+
+  /** Drops the connection to the member followed so far; the next read goes to the next endpoint. */
+  private leaveMember(): void {
+    this.reader?.close();
+    this.reader = undefined;
+    this.memberIndex++;
   }
 
   private retryLater(): void {
@@ -156,8 +197,11 @@ export class Subscriber {
       this.nextRevision = Math.max(this.nextRevision, event.modRevision + 1);
       link.watchEvents.inc();
       const parsed = layout.parse(event.key);
+      if ((parsed?.kind === 'instance' || parsed?.kind === 'node') && parsed.node === this.options.nodeName) {
+        this.options.ownKeys?.changed(event.key, event.kind === 'delete' ? undefined : event.value);
+        if (parsed.kind === 'instance') continue;
+      }
       if (parsed?.kind === 'instance') {
-        if (parsed.node === this.options.nodeName) continue;
         const owner = remoteOwner(parsed.node, parsed.owner);
         if (event.kind === 'delete') {
           registry.remove(owner);

@@ -81,7 +81,7 @@ export const OPTIONS: readonly Option[] = [
   { key: 'dockerMaxPorts', flag: 'docker-max-ports', env: 'SEAMARK_DOCKER_MAX_PORTS', value: 'n', help: 'most ports of one container that get SRV records (a warning names a container with more) [100]' },
   { key: 'dockerMaxNames', flag: 'docker-max-names', env: 'SEAMARK_DOCKER_MAX_NAMES', value: 'n', help: 'most names one container is served under (a warning names a container with more) [32]' },
   { key: 'etcd', flag: 'etcd', env: 'SEAMARK_ETCD', list: true, value: 'url', help: 'etcd endpoint (repeatable); turns cluster mode on [none: one host, disk store]' },
-  { key: 'nodeName', flag: 'node-name', env: 'SEAMARK_NODE_NAME', value: 'name', help: 'this node\'s name in the cluster [the host name]' },
+  { key: 'nodeName', flag: 'node-name', env: 'SEAMARK_NODE_NAME', value: 'name', help: 'this node\'s name in the cluster, unique: a second live node with the same name is refused (exits 1) [the host name]' },
   { key: 'etcdPrefix', flag: 'etcd-prefix', env: 'SEAMARK_ETCD_PREFIX', value: 'prefix', help: 'prefix of seamark\'s keys in etcd [/seamark/]' },
   { key: 'nodeTtl', flag: 'node-ttl', env: 'SEAMARK_NODE_TTL', value: 'seconds', help: 'lease of this node in etcd: a dead node leaves the answers this long after its last keep-alive [10]' },
   { key: 'advertiseAddress', flag: 'advertise-address', env: 'SEAMARK_ADVERTISE_ADDRESS', value: 'ip', help: 'address other hosts reach this node at [the default route\'s interface address]' },

@@ -31,6 +31,7 @@ const ClusterSchema = {
     connected: { type: 'boolean', description: 'etcd answers this node' },
     synced: { type: 'boolean', description: 'The cluster was read at least once' },
     revision: { type: 'integer', description: 'The etcd revision the watch resumes from' },
+    member: { type: 'string', description: 'The etcd endpoint this node reads and watches through (the next one is tried when it fails or falls silent)' },
     downSince: { type: 'string' },
     error: { type: 'string' },
     nodes: { type: 'array', items: NodeSchema },

@@ -19,7 +19,7 @@ const ReadySchema = {
   properties: {
     ready: { type: 'boolean' },
     pending: { type: 'array', items: { type: 'string' }, description: 'Parts not ready yet' },
-    cluster: { description: 'Cluster mode: the etcd link (connected, synced, revision, downSince, error)' },
+    cluster: { description: 'Cluster mode: the etcd link (connected, synced, revision, member, downSince, error)' },
     problems: {
       type: 'array',
       items: { type: 'string' },

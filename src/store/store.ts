@@ -1,9 +1,13 @@
 // What the manual source needs from a place that keeps records: the contract
 // the embedded disk store fulfils, and an etcd store can (cluster mode).
 
-/** Anything kept by id; the store does not look inside beyond that. */
+/** Anything kept by id; the store looks inside no further than its lease. */
 export interface StoredRecord {
   id: string;
+  /** Seconds the record lives unless renewed (a store that expires leases itself reads this). */
+  lease?: number;
+  /** When the lease lapses, as the writing node reckoned it. */
+  expiresAt?: string;
 }
 
 /**
@@ -53,6 +57,11 @@ export interface RecordStore<T extends StoredRecord> {
   onFault?(listener: (fault: string | undefined) => void): void;
   /** Stops whatever the store runs in the background (retries). */
   stop?(): void;
+  /**
+   * The store removes a leased record itself when its lease lapses (etcd's leases in cluster mode): the caller
+   * keeps no deadline of its own and removes nothing by its own clock.
+   */
+  readonly expiresLeases?: boolean;
 }
 
 /**
@@ -61,6 +70,11 @@ export interface RecordStore<T extends StoredRecord> {
  * answers it with 503. The message must not reveal paths or addresses.
  */
 export class StoreUnavailableError extends Error {}
+/**
+ * A write built on a state of the record that is no longer the stored one (another node changed it meanwhile):
+ * nothing was written. The HTTP API answers 409; the client reads the record again and retries.
+ */
+export class StoreConflictError extends Error {}
 /** The store's disk is full (or its quota used up): a write can succeed once space is freed. */
 export class StoreFullError extends StoreUnavailableError {}
 

@@ -1,9 +1,12 @@
 // `npm run bench:cluster`: cluster mode against a real etcd. How long from an
 // instance published by a (simulated) node to its answer on another node
 // (median, p99), and how long 50 simulated nodes × 200 instances take to
-// become resolvable on one node, with that node's resident memory.
+// become resolvable on one node, with that node's resident memory. Then, on a
+// 3-member etcd: how long a dead node's instances take to leave another node
+// (its lease of 3 s stops being renewed, as after `kill -9`), and how long an
+// instance takes to answer on a node whose etcd member is frozen (SIGSTOP).
 import { readFileSync } from 'node:fs';
-import { connectEtcd, type WriteOp } from '../../src/cluster/client.js';
+import { connectEtcd, etcdOptions, type WriteOp } from '../../src/cluster/client.js';
 import { KeyLayout } from '../../src/cluster/keys.js';
 import { dig } from '../helpers/dig.js';
 import { startSeamark } from '../helpers/seamark.js';
@@ -17,7 +20,11 @@ const SAMPLES = 100;
 const etcd = await startEtcd(1);
 const layout = new KeyLayout('/seamark/');
 const client = connectEtcd({ hosts: etcd.endpoints });
-const node = await startSeamark({ config: { etcd: etcd.endpoints, nodeName: 'reader', docker: 'off', advertiseAddress: '192.0.2.1', logLevel: 'info' } });
+// A seamark that fails to start must not leave the etcd processes behind.
+const node = await startSeamark({ config: { etcd: etcd.endpoints, nodeName: 'reader', docker: 'off', advertiseAddress: '192.0.2.1', logLevel: 'info' } }).catch(async (error: unknown) => {
+  await etcd.stop();
+  throw error;
+});
 try {
   const value = (name: string, address: string) => JSON.stringify({ source: 'docker', names: [name], addresses: [address], srv: [], healthy: true });
   const lease = await client.grantLease(600);
@@ -65,4 +72,59 @@ try {
   client.close();
   await node.stop('SIGKILL');
   await etcd.stop();
+}
+
+const FAULT_SAMPLES = 3;
+const three = await startEtcd(3);
+const liveClient = connectEtcd({ hosts: three.endpoints.slice(1) });
+const follower = await startSeamark({ config: { etcd: three.endpoints, nodeName: 'follower', docker: 'off', advertiseAddress: '192.0.2.1', logLevel: 'info', nodeTtl: 3 } }).catch(async (error: unknown) => {
+  liveClient.close();
+  await three.stop();
+  throw error;
+});
+try {
+  const value = (name: string) => JSON.stringify({ source: 'docker', names: [name], addresses: ['10.201.0.1'], srv: [], healthy: true });
+  const resolvable = async (name: string) => (await dig(follower.dnsPort, name, 'A')).answer.length > 0;
+
+  // A dead node: its lease (TTL 3 s) is no longer kept alive; time from its last keep-alive to NXDOMAIN on the follower.
+  const failovers: number[] = [];
+  for (let i = 0; i < FAULT_SAMPLES; i++) {
+    const lease = await liveClient.grantLease(3);
+    const name = `dead${i}.docker`;
+    await liveClient.write([{ put: layout.instance(`dead${i}`, 'docker:x'), value: value(name), lease }]);
+    await waitUntil(() => resolvable(name), 10000, name);
+    await liveClient.keepAlive(lease);
+    const died = performance.now();
+    await waitUntil(async () => !(await resolvable(name)), 20000, `${name} to leave`);
+    failovers.push(performance.now() - died);
+  }
+
+  // The member the follower watches through freezes; an instance is written through the other two.
+  const frozenTimes: number[] = [];
+  const commitTimes: number[] = [];
+  for (let i = 0; i < FAULT_SAMPLES; i++) {
+    const followed = (await api(follower.httpPort, 'GET', '/v1/cluster')).body.member as string;
+    const member = three.members.find((m) => m.clientUrl === followed)!;
+    const others = connectEtcd(etcdOptions({ etcd: three.endpoints.filter((url) => url !== followed) }));
+    const lease = await others.grantLease(600);
+    three.pause(member);
+    const name = `frozen${i}.docker`;
+    const frozenAt = performance.now();
+    // A write made while the frozen member was the leader first waits for etcd's own election.
+    await others.write([{ put: layout.instance('writer', `docker:f${i}`), value: value(name), lease }]);
+    commitTimes.push(performance.now() - frozenAt);
+    await waitUntil(() => resolvable(name), 30000, name);
+    frozenTimes.push(performance.now() - frozenAt);
+    three.resume(member);
+    others.close();
+    await waitUntil(async () => (await api(follower.httpPort, 'GET', '/v1/cluster')).body.connected === true, 30000, 'the follower connected');
+  }
+  const fmt = (values: number[]) => values.map((ms) => (ms / 1000).toFixed(2)).join(', ');
+  console.log(`dead node (lease TTL 3 s, no longer renewed) → its instances NXDOMAIN on another node after: ${fmt(failovers)} s`);
+  console.log(`member a node watches through frozen (SIGSTOP) → an instance written through the others at once (committed after ${fmt(commitTimes)} s) answers on that node after: ${fmt(frozenTimes)} s from the freeze`);
+} finally {
+  for (const member of three.members) three.resume(member);
+  liveClient.close();
+  await follower.stop('SIGKILL');
+  await three.stop();
 }

@@ -23,6 +23,10 @@ export interface EtcdCluster {
   /** Kills one member (SIGKILL); its data stays for a restart. */
   kill(member: EtcdMember): Promise<void>;
   start(member: EtcdMember): Promise<void>;
+  /** Freezes a member (SIGSTOP): it keeps its connections and accepts new ones, but answers nothing. */
+  pause(member: EtcdMember): void;
+  /** Thaws a paused member (SIGCONT). */
+  resume(member: EtcdMember): void;
   /** A call of etcd's JSON gateway (`/v3/...`) on the first live member. */
   gateway(path: string, body?: unknown): Promise<Record<string, unknown>>;
   /** Compacts the key-value history up to the current revision. */
@@ -65,7 +69,8 @@ export async function startEtcd(size = 1): Promise<EtcdCluster> {
       { stdio: 'ignore' },
     );
   };
-  const alive = () => members.filter((m) => m.process !== undefined);
+  const paused = new Set<EtcdMember>();
+  const alive = () => members.filter((m) => m.process !== undefined && !paused.has(m));
   const healthy = async () => {
     try {
       for (const member of alive()) {
@@ -95,6 +100,14 @@ export async function startEtcd(size = 1): Promise<EtcdCluster> {
     async start(member) {
       await start(member);
       await waitUntil(healthy, 30000, `etcd member ${member.name} to answer`);
+    },
+    pause(member) {
+      paused.add(member);
+      member.process?.kill('SIGSTOP');
+    },
+    resume(member) {
+      paused.delete(member);
+      member.process?.kill('SIGCONT');
     },
     gateway: (path, body) => call(alive()[0] as EtcdMember, path, body),
     async compact() {

@@ -37,10 +37,10 @@ describe('SkyDNS projection', { skip: unavailable, timeout: 120000 }, () => {
     await removeByPrefix(prefix);
   });
 
-  it('writes /skydns/<name reversed>/<node>-<id> = {"host","port","ttl"} and removes it with the container', async () => {
+  it('writes /skydns/<name reversed>/<node>-<short id> = {"host","port","ttl"} and removes it with the container', async () => {
     const id = await runContainer(`${prefix}sky`, ['-l', 'seamark.srv.http=80/tcp', '-l', 'seamark.ttl=42']);
     const [address] = await containerAddresses(`${prefix}sky`);
-    const key = `/skydns/docker/${prefix}sky/node-a-${id}`;
+    const key = `/skydns/docker/${prefix}sky/node-a-${id.slice(0, 12)}`;
     await waitUntil(async () => (await skydns()).has(key), 15000, `${key} in etcd`);
     const value = (await skydns()).get(key);
     assert.deepEqual(value, { host: address, port: 80, ttl: 42 });

@@ -17,7 +17,8 @@ const remote = (owner: string, name: string, address: string): Instance => ({ ow
 /** An etcd holding `entries`, that counts lists and hands out the watch handlers. */
 function scriptedEtcd(entries: KeyValue[]) {
   const state = { lists: 0, watches: [] as WatchHandlers[] };
-  const client = {
+  const reader = {
+    endpoint: 'http://etcd:2379',
     list: async () => {
       state.lists++;
       return { revision: 10 + state.lists, entries };
@@ -26,7 +27,9 @@ function scriptedEtcd(entries: KeyValue[]) {
       state.watches.push(handlers);
       return { cancel: () => undefined };
     },
-  } as unknown as EtcdClient;
+    close: () => undefined,
+  };
+  const client = { endpoints: [reader.endpoint], reader: () => reader } as unknown as EtcdClient;
   return { client, state };
 }
 

@@ -128,7 +128,7 @@ export class ManualSource {
     }
     const now = this.clock.now();
     for (const record of records) {
-      if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now) {
+      if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now && !this.options.store.expiresLeases) {
         try {
           await this.options.store.remove(record.id);
           this.options.log.info({ id: record.id }, 'manual record lease lapsed while seamark was down: removed');
@@ -356,7 +356,8 @@ export class ManualSource {
 
   /** Sets the lease deadline and starts the health check of a record, as it now stands. */
   private arm(record: ManualRecord): void {
-    if (record.expiresAt !== undefined) this.leases.set(record.id, Date.parse(record.expiresAt));
+    // A store that expires leases itself (etcd) is the only judge: this node's clock may be wrong.
+    if (record.expiresAt !== undefined && !this.options.store.expiresLeases) this.leases.set(record.id, Date.parse(record.expiresAt));
     else this.leases.clear(record.id);
     if (record.check !== undefined && !this.healthChecks.has(record.id)) {
       const stop = runHealthCheck(
