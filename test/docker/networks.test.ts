@@ -2,14 +2,10 @@
 // nslookup inside each client container asks seamark at its own network's gateway; each gets only the address it
 // can reach. The host, which is no container, gets the configured preferred network's address.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { dig } from '../helpers/dig.js';
 import { freePort, startSeamark, type RunningSeamark } from '../helpers/seamark.js';
-import { docker, dockerUnavailable, removeByPrefix, runContainer, skipLoudly, testPrefix, waitUntil } from './engine.js';
-
-const unavailable = dockerUnavailable();
-if (unavailable !== undefined) skipLoudly(unavailable);
-const prefix = testPrefix('net');
+import { describeWithDocker, docker, runContainer, waitUntil } from './engine.js';
 
 /** The addresses busybox nslookup printed for the name (the server's own lines left out). */
 function answered(output: string): string[] {
@@ -25,7 +21,7 @@ async function addressOn(container: string, network: string): Promise<string> {
   return docker('inspect', '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container);
 }
 
-describe('per-network answers', { skip: unavailable, timeout: 180000 }, () => {
+describeWithDocker('per-network answers', 'net', { timeout: 180000 }, (prefix) => {
   const front = `${prefix}front`;
   const back = `${prefix}back`;
   const other = `${prefix}other`;
@@ -44,7 +40,6 @@ describe('per-network answers', { skip: unavailable, timeout: 180000 }, () => {
   };
 
   before(async () => {
-    await removeByPrefix(prefix);
     for (const network of [front, back, other]) {
       await docker('network', 'create', network);
       gateways.set(network, await gatewayOf(network));
@@ -68,10 +63,7 @@ describe('per-network answers', { skip: unavailable, timeout: 180000 }, () => {
     await waitUntil('the service on its preferred network', async () => (await dig(port, `${service}.docker`, 'A')).answer[0]?.data === addresses.get(back), 20000);
     await waitUntil('the clients published', async () => (await dig(port, `${prefix}on-other.docker`, 'A')).answer.length === 1, 20000);
   });
-  after(async () => {
-    await Promise.all([seamark?.stop(), strict?.stop()]);
-    await removeByPrefix(prefix);
-  });
+  after(() => Promise.all([seamark?.stop(), strict?.stop()]));
 
   it('a container on one network gets only the address on that network, every time', async () => {
     for (let i = 0; i < 3; i++) {
