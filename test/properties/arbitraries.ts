@@ -53,13 +53,16 @@ export function asciiUpper(text: string): string {
 /**
  * Why `name` (fully qualified, no trailing dot) is not a host name seamark
  * may serve, or undefined: labels of 1–63 octets from `allowed`, no hyphen at
- * either end, lower case, at most 253 octets (255 on the wire). Written here
- * on its own so the rules are not checked against themselves.
+ * either end, lower case, at most 253 octets (255 on the wire); the leftmost
+ * label may be a wildcard `*` (RFC 4592), nowhere else. Written here on its
+ * own so the rules are not checked against themselves.
  */
 export function invalidName(name: string, allowed = /^[a-z0-9-]+$/): string | undefined {
   if (Buffer.byteLength(name) !== name.length) return 'has non-ASCII characters';
   if (name.length === 0 || name.length > 253) return `is ${name.length} octets`;
-  for (const label of name.split('.')) {
+  const labels = name.split('.');
+  if (labels[0] === '*' && labels.length > 1) labels.shift();
+  for (const label of labels) {
     if (label.length < 1 || label.length > 63) return `has a label of ${label.length} octets`;
     if (!allowed.test(label)) return `has label ${JSON.stringify(label)} with characters outside ${allowed}`;
     if (label.startsWith('-') || label.endsWith('-')) return `has label ${JSON.stringify(label)} with a hyphen at one end`;
