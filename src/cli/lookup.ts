@@ -45,7 +45,7 @@ export async function runLookupCommand(argv: string[], env: NodeJS.ProcessEnv, i
   const client = apiClient((values.url ?? env.SEAMARK_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, ''), values.token ?? env.SEAMARK_TOKEN, Number(env.SEAMARK_TIMEOUT ?? DEFAULT_TIMEOUT_SECONDS) || DEFAULT_TIMEOUT_SECONDS);
   try {
     const query = `?name=${encodeURIComponent(name)}${type === undefined ? '' : `&type=${encodeURIComponent(type)}`}${values.from === undefined ? '' : `&from=${encodeURIComponent(values.from)}`}`;
-    const result = (await client('GET', `/v1/lookup${query}`)) as { text: string; answer: unknown[] };
+    const result = (await client('GET', `/v1/lookup${query}`)).body as { text: string; answer: unknown[] };
     io.out(values.json === true ? JSON.stringify(result, null, 2) : result.text);
     return result.answer.length > 0 ? 0 : 3;
   } catch (error) {

@@ -1,5 +1,5 @@
-// `seamark records list|add|rm|renew`: the HTTP API from a shell, with a
-// readable table or --json.
+// `seamark records list|get|add|edit|rm|renew`: the HTTP API from a shell,
+// with a readable table or --json.
 import { request as httpRequest, STATUS_CODES, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { parseArgs } from 'node:util';
@@ -26,10 +26,15 @@ interface RecordView {
 
 const USAGE = `Usage:
   seamark records list [--name <name>] [--json]
-  seamark records add --name <name>... --address <addr>... [--id <id>] [--ttl <s>] [--lease <s>]
+  seamark records get <id> [--json]
+  seamark records add --name <name>... --address <addr>... [--id <id> [--replace]] [--ttl <s>] [--lease <s>]
                       [--srv <service>:<port>[/<proto>]]... [--txt <text>]... [--json]
-  seamark records add --name <name>... --cname <target> [--id <id>] [--ttl <s>] [--lease <s>] [--json]
-                      (an alias; a name of the form *.app is a wildcard; --txt alone needs no --address)
+  seamark records add --name <name>... --cname <target> [--id <id> [--replace]] [--ttl <s>] [--lease <s>] [--json]
+                      (an alias; a name of the form *.app is a wildcard; --txt alone needs no --address;
+                      an --id that exists is refused unless --replace is given)
+  seamark records edit <id> [--name <name>]... [--address <addr>]... [--ttl <s>|none] [--lease <s>|none]
+                      [--srv <service>:<port>[/<proto>]]... [--txt <text>]... [--cname <target>|none] [--json]
+                      (changes only the fields given; a list given replaces that list)
   seamark records rm <id>
   seamark records renew <id> [--json]
 
@@ -64,6 +69,7 @@ export async function runRecordsCommand(argv: string[], env: NodeJS.ProcessEnv, 
         ttl: { type: 'string' },
         lease: { type: 'string' },
         srv: { type: 'string', multiple: true },
+        replace: { type: 'boolean' },
       },
     });
     const [subcommand, ...rest] = positionals;
@@ -71,7 +77,7 @@ export async function runRecordsCommand(argv: string[], env: NodeJS.ProcessEnv, 
       io.out(USAGE);
       return 0;
     }
-    if (subcommand === undefined) throw new UsageError('give a subcommand: list, add, rm or renew');
+    if (subcommand === undefined) throw new UsageError('give a subcommand: list, get, add, edit, rm or renew');
     const timeout = values.timeout ?? env.SEAMARK_TIMEOUT;
     const client = apiClient(
       (values.url ?? env.SEAMARK_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, ''),
@@ -82,24 +88,49 @@ export async function runRecordsCommand(argv: string[], env: NodeJS.ProcessEnv, 
     switch (subcommand) {
       case 'list': {
         const query = values.name?.[0] === undefined ? '' : `?name=${encodeURIComponent(values.name[0])}`;
-        const records = (await client('GET', `/v1/records${query}`)) as RecordView[];
+        const records = (await client('GET', `/v1/records${query}`)).body as RecordView[];
         io.out(json ? JSON.stringify(records, null, 2) : recordTable(records));
         return 0;
       }
+      case 'get': {
+        const record = (await client('GET', recordPath(onlyId(rest, 'get')))).body as RecordView;
+        io.out(json ? JSON.stringify(record, null, 2) : recordTable([record]));
+        return 0;
+      }
       case 'add': {
+        if (rest.length > 0) throw new UsageError(`add takes no positional argument ("${rest[0]}"); give the id with --id`);
+        if (values.replace === true && values.id === undefined) throw new UsageError('--replace needs the --id of the record to replace');
         const body = recordBody(values);
-        const record = (await client(values.id === undefined ? 'POST' : 'PUT', values.id === undefined ? '/v1/records' : `/v1/records/${encodeURIComponent(values.id)}`, body)) as RecordView;
+        // Without --replace an existing id is refused by the API (If-None-Match: *), not overwritten.
+        const reply =
+          values.id === undefined
+            ? await client('POST', '/v1/records', body)
+            : await client('PUT', recordPath(values.id), body, values.replace === true ? {} : { 'if-none-match': '*' }).catch((error: unknown) => {
+                if (error instanceof ApiError && error.status === 412) {
+                  throw new Error(`record "${values.id}" exists; add --replace to replace it, or change some of its fields with: seamark records edit ${values.id}`);
+                }
+                throw error;
+              });
+        const record = reply.body as RecordView;
+        if (json) io.out(JSON.stringify(record, null, 2));
+        else io.out(reply.status === 201 ? recordTable([record]) : `replaced ${record.id}\n${recordTable([record])}`);
+        return 0;
+      }
+      case 'edit': {
+        const id = onlyId(rest, 'edit');
+        if (values.id !== undefined || values.replace === true) throw new UsageError('edit takes the id as its argument and changes only the fields given; --id and --replace belong to add');
+        const record = (await client('PATCH', recordPath(id), patchBody(values))).body as RecordView;
         io.out(json ? JSON.stringify(record, null, 2) : recordTable([record]));
         return 0;
       }
       case 'rm': {
         const id = onlyId(rest, 'rm');
-        await client('DELETE', `/v1/records/${encodeURIComponent(id)}`);
+        await client('DELETE', recordPath(id));
         if (!json) io.out(`removed ${id}`);
         return 0;
       }
       case 'renew': {
-        const record = (await client('POST', `/v1/records/${encodeURIComponent(onlyId(rest, 'renew'))}/renew`)) as RecordView;
+        const record = (await client('POST', `${recordPath(onlyId(rest, 'renew'))}/renew`)).body as RecordView;
         io.out(json ? JSON.stringify(record, null, 2) : `renewed ${record.id} until ${record.expiresAt ?? '?'}`);
         return 0;
       }
@@ -116,12 +147,24 @@ export async function runRecordsCommand(argv: string[], env: NodeJS.ProcessEnv, 
   }
 }
 
+const recordPath = (id: string) => `/v1/records/${encodeURIComponent(id)}`;
+
 function onlyId(rest: string[], subcommand: string): string {
   if (rest.length !== 1 || rest[0] === undefined) throw new UsageError(`${subcommand} takes exactly one record id`);
   return rest[0];
 }
 
-function recordBody(values: { name?: string[]; address?: string[]; ttl?: string; lease?: string; srv?: string[]; cname?: string; txt?: string[] }): Record<string, unknown> {
+interface FieldFlags {
+  name?: string[];
+  address?: string[];
+  ttl?: string;
+  lease?: string;
+  srv?: string[];
+  cname?: string;
+  txt?: string[];
+}
+
+function recordBody(values: FieldFlags): Record<string, unknown> {
   if (values.name === undefined || (values.address === undefined && values.cname === undefined && values.txt === undefined)) {
     throw new UsageError('add needs at least one --name and one --address (or a --cname, or --txt)');
   }
@@ -130,14 +173,28 @@ function recordBody(values: { name?: string[]; address?: string[]; ttl?: string;
   if (values.txt !== undefined) body.txt = values.txt;
   if (values.ttl !== undefined) body.ttl = wholeNumber('--ttl', values.ttl);
   if (values.lease !== undefined) body.lease = wholeNumber('--lease', values.lease);
-  if (values.srv !== undefined) {
-    body.srv = values.srv.map((text) => {
-      const match = /^([A-Za-z0-9-]+):(\d+)(?:\/([A-Za-z0-9-]+))?$/.exec(text);
-      if (match === null) throw new UsageError(`--srv "${text}" is not <service>:<port>[/<proto>], e.g. http:80/tcp`);
-      return { service: match[1], port: Number(match[2]), protocol: match[3] ?? 'tcp' };
-    });
-  }
+  if (values.srv !== undefined) body.srv = values.srv.map(srvOf);
   return body;
+}
+
+/** A PATCH of the fields given; `none` removes a ttl, lease or cname (JSON null). */
+function patchBody(values: FieldFlags): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  if (values.name !== undefined) body.names = values.name;
+  if (values.address !== undefined) body.addresses = values.address;
+  if (values.txt !== undefined) body.txt = values.txt;
+  if (values.srv !== undefined) body.srv = values.srv.map(srvOf);
+  if (values.cname !== undefined) body.cname = values.cname === 'none' ? null : values.cname;
+  if (values.ttl !== undefined) body.ttl = values.ttl === 'none' ? null : wholeNumber('--ttl', values.ttl);
+  if (values.lease !== undefined) body.lease = values.lease === 'none' ? null : wholeNumber('--lease', values.lease);
+  if (Object.keys(body).length === 0) throw new UsageError('edit needs at least one field to change: --name, --address, --ttl, --lease, --srv, --txt or --cname');
+  return body;
+}
+
+function srvOf(text: string): { service: string; port: number; protocol: string } {
+  const match = /^([A-Za-z0-9-]+):(\d+)(?:\/([A-Za-z0-9-]+))?$/.exec(text);
+  if (match === null) throw new UsageError(`--srv "${text}" is not <service>:<port>[/<proto>], e.g. http:80/tcp`);
+  return { service: match[1] as string, port: Number(match[2]), protocol: match[3] ?? 'tcp' };
 }
 
 function wholeNumber(flag: string, text: string): number {
@@ -151,7 +208,23 @@ function positiveSeconds(flag: string, text: string): number {
   return seconds;
 }
 
-export type Client = (method: string, path: string, body?: unknown) => Promise<unknown>;
+/** A 2xx reply's status and parsed JSON body. */
+export interface ApiReply {
+  status: number;
+  body: unknown;
+}
+
+export type Client = (method: string, path: string, body?: unknown, extraHeaders?: Record<string, string>) => Promise<ApiReply>;
+
+/** A reply outside 2xx, with its status and the API's message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * JSON over node:http(s): unlike fetch it talks to any port (fetch refuses the
@@ -159,7 +232,7 @@ export type Client = (method: string, path: string, body?: unknown) => Promise<u
  * deadline and a size cap, and a reply that is not JSON is shown with its status.
  */
 export function apiClient(baseUrl: string, token: string | undefined, timeoutSeconds: number): Client {
-  return async (method, path, body) => {
+  return async (method, path, body, extraHeaders = {}) => {
     let url: URL;
     try {
       url = new URL(baseUrl + path);
@@ -167,7 +240,7 @@ export function apiClient(baseUrl: string, token: string | undefined, timeoutSec
       throw new UsageError(`--url "${baseUrl}" is not a URL, e.g. http://127.0.0.1:8080`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--url "${baseUrl}" is not an http:// or https:// URL`);
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json', ...extraHeaders };
     const payload = body === undefined ? undefined : JSON.stringify(body);
     if (payload !== undefined) headers['content-type'] = 'application/json';
     if (token !== undefined && token !== '') headers.authorization = `Bearer ${token}`;
@@ -182,9 +255,9 @@ export function apiClient(baseUrl: string, token: string | undefined, timeoutSec
     }
     if (status < 200 || status >= 300) {
       const message = (parsed as { message?: unknown } | undefined)?.message;
-      throw new Error(`${statusLine}: ${typeof message === 'string' ? message : text}`);
+      throw new ApiError(status, `${statusLine}: ${typeof message === 'string' ? message : text}`);
     }
-    return parsed;
+    return { status, body: parsed };
   };
 }
 

@@ -115,7 +115,7 @@ export const dnsdockRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: DnsdockR
       const origin = { name: service.name, image: service.image, aliases: service.aliases };
       try {
         const fields: RecordFields = { names: serviceNames(origin), addresses: requireAddresses(service.ips), srv: [], ...(service.ttl >= 0 ? { ttl: service.ttl } : {}) };
-        const { record } = await manual.put(request.params.id, fields, origin);
+        const { record } = await manual.put(request.params.id, fields, { dnsdock: origin });
         return serviceOf(record);
       } catch (error) {
         throw inDnsdockTerms(error, origin, request.body);

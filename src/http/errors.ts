@@ -3,7 +3,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { InputError } from '../lib/input-error.js';
-import { NoLeaseError, RecordIdCaseError, RecordUnreadableError } from '../sources/manual/index.js';
+import { NoLeaseError, RecordExistsError, RecordIdCaseError, RecordUnreadableError } from '../sources/manual/index.js';
 import { StoreConflictError, StoreFullError, StoreUnavailableError } from '../store/store.js';
 import { describeIssue, pickIssue, type SchemaIssue } from '../lib/json-schema.js';
 
@@ -47,6 +47,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     if (error instanceof InputError) return reply.code(400).send(errorBody(400, error.message, error.field));
     if (error instanceof HttpError) return reply.code(error.statusCode).send(errorBody(error.statusCode, error.message, error.field));
+    if (error instanceof RecordExistsError) return reply.code(412).send(errorBody(412, error.message));
     if (error instanceof NoLeaseError || error instanceof RecordUnreadableError || error instanceof RecordIdCaseError || error instanceof StoreConflictError) return reply.code(409).send(errorBody(409, error.message));
     if (error instanceof StoreUnavailableError) {
       request.log.warn({ err: error }, 'write refused: the record store is unavailable');

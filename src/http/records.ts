@@ -58,14 +58,17 @@ export const recordsRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: RecordsR
     {
       schema: {
         tags,
-        summary: 'Create or replace the record with this id (idempotent)',
+        summary: 'Create or replace the record with this id (idempotent); with If-None-Match: * create only (412 when it exists)',
         params: IdParams,
+        headers: { type: 'object', properties: { 'if-none-match': { type: 'string' } } },
         body: RecordFieldsSchema,
-        response: { 200: RecordViewSchema, 201: RecordViewSchema, 400: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema },
+        response: { 200: RecordViewSchema, 201: RecordViewSchema, 400: ErrorSchema, 409: ErrorSchema, 412: ErrorSchema, 503: ErrorSchema },
       },
     },
     async (request, reply) => {
-      const { record, created } = await manual.put(request.params.id, request.body);
+      // RFC 9110 §13.1.2: "*" matches any current representation; seamark has no entity tags, so no other value can match.
+      const onlyIfAbsent = request.headers['if-none-match']?.trim() === '*';
+      const { record, created } = await manual.put(request.params.id, request.body, { onlyIfAbsent });
       return reply.code(created ? 201 : 200).send(record);
     },
   );

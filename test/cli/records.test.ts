@@ -53,6 +53,44 @@ describe('seamark records', () => {
     for (const id of ['alias', 'target', 'wild']) await cli(['rm', id]);
   });
 
+  it('refuses an --id that exists unless --replace is given, and says when it replaced', async () => {
+    await cli(['add', '--id', 'web', '--name', 'web', '--address', '10.90.1.1']);
+    await assert.rejects(cli(['add', '--id', 'web', '--name', 'web', '--address', '10.90.1.2']), (error: { code: number; stderr: string }) => {
+      assert.equal(error.code, 1);
+      assert.match(error.stderr, /record "web" exists; add --replace to replace it, or change some of its fields with: seamark records edit web/);
+      return true;
+    });
+    assert.deepEqual(await digAddresses(seamark.dnsPort, 'web.docker'), ['10.90.1.1'], 'the refused add changed nothing');
+    const replaced = await cli(['add', '--id', 'web', '--replace', '--name', 'web', '--address', '10.90.1.2']);
+    assert.match(replaced.stdout, /^replaced web\nID\s+NAMES/);
+    assert.deepEqual(await digAddresses(seamark.dnsPort, 'web.docker'), ['10.90.1.2']);
+    await cli(['rm', 'web']);
+  });
+
+  it('gets one record, and edits only the fields given', async () => {
+    await cli(['add', '--id', 'cache', '--name', 'cache', '--address', '10.90.2.1', '--ttl', '60', '--lease', '600']);
+    const got = await cli(['get', 'cache']);
+    assert.match(got.stdout, /^ID\s+NAMES[\s\S]*\ncache\s+cache\.docker\s+10\.90\.2\.1\s+60\s/);
+    const gotJson = JSON.parse((await cli(['get', 'cache', '--json'])).stdout) as { id: string; lease?: number };
+    assert.equal(gotJson.lease, 600);
+
+    const edited = await cli(['edit', 'cache', '--address', '10.90.2.2', '--address', '10.90.2.3', '--ttl', '90', '--lease', 'none', '--json']);
+    const record = JSON.parse(edited.stdout) as { names: string[]; addresses: string[]; ttl?: number; lease?: number; expiresAt?: string };
+    assert.deepEqual(record.names, ['cache.docker'], 'names not given stay');
+    assert.deepEqual(record.addresses, ['10.90.2.2', '10.90.2.3']);
+    assert.equal(record.ttl, 90);
+    assert.equal(record.lease, undefined, '--lease none removes the lease');
+    assert.equal(record.expiresAt, undefined);
+    const answer = await dig(seamark.dnsPort, 'cache.docker', 'A');
+    assert.deepEqual(answer.answer.map((r) => r.data).sort(), ['10.90.2.2', '10.90.2.3']);
+    assert.equal(answer.answer[0]?.ttl, 90);
+
+    await assert.rejects(cli(['edit', 'cache']), (error: { code: number; stderr: string }) => error.code === 2 && /edit needs at least one field/.test(error.stderr));
+    await assert.rejects(cli(['edit', 'nobody', '--ttl', '5']), (error: { code: number; stderr: string }) => error.code === 1 && /404 Not Found: no record with id "nobody"/.test(error.stderr));
+    await assert.rejects(cli(['get', 'nobody']), (error: { code: number; stderr: string }) => error.code === 1 && /404 Not Found/.test(error.stderr));
+    await cli(['rm', 'cache']);
+  });
+
   it('generates an id when none is given', async () => {
     const added = await cli(['add', '--name', 'anon', '--address', '10.90.0.2', '--json']);
     const record = JSON.parse(added.stdout) as { id: string };

@@ -46,6 +46,23 @@ describe('/v1/records', () => {
     assert.equal((await call('DELETE', '/v1/records/db1')).status, 404);
   });
 
+  it('with If-None-Match: * a PUT only creates: an existing record answers 412 and stays as it was', async () => {
+    const createOnly = (addresses: string[]) =>
+      fetch(`http://127.0.0.1:${seamark.httpPort}/v1/records/once`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', 'if-none-match': '*' },
+        body: JSON.stringify({ names: ['once'], addresses }),
+      });
+    const first = await createOnly(['10.0.3.1']);
+    assert.equal(first.status, 201);
+    const second = await createOnly(['10.0.3.2']);
+    assert.equal(second.status, 412);
+    assert.match(((await second.json()) as { message: string }).message, /record "once" exists/);
+    assert.deepEqual(await digAddresses(seamark.dnsPort, 'once.docker'), ['10.0.3.1']);
+    assert.deepEqual((await call('GET', '/v1/records/once')).body.addresses, ['10.0.3.1']);
+    await call('DELETE', '/v1/records/once');
+  });
+
   it('creates with POST under a server-generated id, and lists with a name filter', async () => {
     const created = await call('POST', '/v1/records', { names: ['build-box'], addresses: ['192.168.7.20'] });
     assert.equal(created.status, 201);

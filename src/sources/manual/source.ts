@@ -33,6 +33,9 @@ export class RecordUnreadableError extends Error {}
 /** A new id that differs from an existing record's only by case: on a case-insensitive file system both would be one file. */
 export class RecordIdCaseError extends Error {}
 
+/** A create-only write (HTTP `If-None-Match: *`) to an id that has a record. */
+export class RecordExistsError extends Error {}
+
 /** The form of an id in which ids that differ only by case are equal. */
 const foldCase = (id: string) => id.toLowerCase();
 
@@ -170,14 +173,19 @@ export class ManualSource {
 
   /** Creates a record with a fresh id. */
   async create(fields: RecordFields, dnsdock?: DnsdockOrigin): Promise<ManualRecordView> {
-    return (await this.put(randomUUID(), fields, dnsdock)).record;
+    return (await this.put(randomUUID(), fields, { dnsdock })).record;
   }
 
-  /** Creates or replaces the record with this id; `created` says which. A replaced lease starts again from now. */
-  put(id: string, fields: RecordFields, dnsdock?: DnsdockOrigin): Promise<{ record: ManualRecordView; created: boolean }> {
+  /**
+   * Creates or replaces the record with this id; `created` says which. A replaced lease starts again from now.
+   * With `onlyIfAbsent` an existing record is left as it is and RecordExistsError thrown.
+   */
+  put(id: string, fields: RecordFields, options: { dnsdock?: DnsdockOrigin | undefined; onlyIfAbsent?: boolean } = {}): Promise<{ record: ManualRecordView; created: boolean }> {
+    const { dnsdock, onlyIfAbsent = false } = options;
     const normal = normalizeFields(fields, this.options.zones);
     return this.exclusive(id, async () => {
       const previous = this.records.get(id);
+      if (onlyIfAbsent && previous !== undefined) throw new RecordExistsError(`record "${id}" exists; leave out If-None-Match: * to replace it, or PATCH it`);
       const existing = previous === undefined ? this.sameIdInOtherCase(id) : undefined;
       if (existing !== undefined) {
         throw new RecordIdCaseError(
