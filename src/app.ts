@@ -92,7 +92,7 @@ export async function startSeamark(configured: Config, log: Logger): Promise<Sea
           { config, configuredHosts: () => staticHosts(hosts), token, manual, registry, zone, readiness, metrics, version: packageVersion(), log, afterWrite: replicas && (() => replicas.synced()), cluster },
           parseEndpoint(config.http),
         );
-  log.info({ zones: config.zones, workers, hosts: hosts.length }, 'seamark started');
+  log.info({ zones: config.zones, workers, hosts: hosts.length, dataDir: config.dataDir }, 'seamark started');
   tightenHeapGrowth();
 
   return {

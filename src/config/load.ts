@@ -11,6 +11,7 @@ import { requireCommonJs } from '../lib/commonjs.js';
 import { describeIssue, pickIssue, validatorOf, type SchemaIssue } from '../lib/json-schema.js';
 import { tokenProblem } from './token.js';
 import { forwardingLoop } from './loop.js';
+import { dataDirContext, defaultDataDir } from './data-dir.js';
 
 export class ConfigError extends Error {}
 
@@ -51,7 +52,7 @@ export const OPTIONS: readonly Option[] = [
   { key: 'httpTlsCert', flag: 'http-tls-cert', env: 'SEAMARK_HTTP_TLS_CERT', value: 'file', help: 'certificate chain (PEM) of the HTTP API; with --http-tls-key it serves HTTPS only [none]' },
   { key: 'httpTlsKey', flag: 'http-tls-key', env: 'SEAMARK_HTTP_TLS_KEY', value: 'file', help: 'private key (PEM) of the HTTP API [none]' },
   { key: 'zones', flag: 'zone', env: 'SEAMARK_ZONE', list: true, value: 'name', help: 'zone served with authority (repeatable; the first is the default for relative names) [docker]' },
-  { key: 'dataDir', flag: 'data-dir', env: 'SEAMARK_DATA_DIR', value: 'dir', help: 'directory of the record store [./data]' },
+  { key: 'dataDir', flag: 'data-dir', env: 'SEAMARK_DATA_DIR', value: 'dir', help: 'directory of the record store [$STATE_DIRECTORY under systemd; data in a source checkout; else /var/lib/seamark as root, ~/.local/state/seamark as a user]' },
   { key: 'upstreams', flag: 'upstream', env: 'SEAMARK_UPSTREAM', list: true, value: 'addr:port', help: 'resolver for names outside the zones (repeatable) [from /etc/resolv.conf]' },
   { key: 'workers', flag: 'workers', env: 'SEAMARK_WORKERS', value: 'n|auto', help: 'DNS worker processes sharing the sockets; auto = one per CPU [1]' },
   { key: 'answerCacheMemory', flag: 'answer-cache-memory', env: 'SEAMARK_ANSWER_CACHE_MEMORY', value: 'MB', help: 'heap the cache of encoded answers may hold, per DNS process; the least recently asked go first [64]' },
@@ -167,7 +168,7 @@ export function helpText(): string {
     'seamark — service-discovery DNS server for container hosts',
     '',
     'Usage: seamark [options]',
-    '       seamark records list|add|rm|renew ...   (manage hand-made records over the HTTP API; seamark records --help)',
+    '       seamark records list|get|add|edit|rm|renew ... (hand-made records over the HTTP API; seamark records --help)',
     '       seamark lookup <name> [type]            (what seamark answers, and from which instance; seamark lookup --help)',
     '       seamark --check-config [--config <file>] (check a configuration without starting: exit 0 good, 2 bad)',
     '',
@@ -210,6 +211,12 @@ export function loadConfig(commandLine: CommandLine, env: NodeJS.ProcessEnv): Lo
       merged[option.key] = fromText(schema, option.list ? fromEnv.split(',').map((s) => s.trim()).filter(Boolean) : fromEnv);
       origins.set(option.key, option.env);
     }
+  }
+
+  if (merged.dataDir === undefined) {
+    const { dir, why } = defaultDataDir(dataDirContext(env));
+    merged.dataDir = dir;
+    origins.set('dataDir', `the default: ${why}`);
   }
 
   // The check converts no types: text from flags and the environment is converted by fromText (which never

@@ -53,7 +53,8 @@ export const ConfigSchema = {
     httpTlsCert: { type: 'string', minLength: 1 },
     httpTlsKey: { type: 'string', minLength: 1 },
     zones: { type: 'array', items: { type: 'string', minLength: 1 }, default: ['docker'], minItems: 1 },
-    dataDir: { type: 'string', default: './data', minLength: 1 },
+    /** Filled in by the loader when not given: see data-dir.ts. */
+    dataDir: { type: 'string', minLength: 1 },
     upstreams: { type: 'array', items: { type: 'string' }, default: [] },
     logLevel: { type: 'string', enum: LOG_LEVELS, default: 'info' },
     /** The query log: a line for every answer (client, name, type, rcode, where it came from, latency). */
@@ -175,5 +176,6 @@ export const ConfigSchema = {
   ...Strict,
 } as const;
 
-export type Config = SchemaType<typeof ConfigSchema>;
+/** The checked configuration; the loader always fills in dataDir (its default depends on where seamark runs). */
+export type Config = Omit<SchemaType<typeof ConfigSchema>, 'dataDir'> & { dataDir: string };
 export type StaticHost = SchemaType<typeof StaticHostSchema>;

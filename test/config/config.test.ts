@@ -1,14 +1,15 @@
 // The configuration: file, environment and flags in that order of precedence, and errors that name the key.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadConfig, parseCommandLine } from '../../src/config/load.js';
-import { MAIN } from '../helpers/seamark.js';
+import { defaultDataDir } from '../../src/config/data-dir.js';
+import { MAIN, startSeamark } from '../helpers/seamark.js';
 
 const run = promisify(execFile);
 const EXAMPLE = fileURLToPath(new URL('../../../config/seamark.example.yaml', import.meta.url));
@@ -35,6 +36,37 @@ test('the example configuration is valid and equals the defaults', () => {
   assert.deepEqual(fromExample, defaults);
   assert.deepEqual(defaults.dns, ['127.0.0.1:8053']);
   assert.deepEqual(defaults.zones, ['docker']);
+});
+
+test('without dataDir the record store goes to a fixed place, never the directory seamark was started from', () => {
+  const home = '/home/ops';
+  const user = { env: {}, checkout: undefined, root: false, home };
+  assert.equal(defaultDataDir(user).dir, '/home/ops/.local/state/seamark');
+  assert.equal(defaultDataDir({ ...user, env: { XDG_STATE_HOME: '/srv/state' } }).dir, '/srv/state/seamark');
+  assert.equal(defaultDataDir({ ...user, env: { XDG_STATE_HOME: 'relative' } }).dir, '/home/ops/.local/state/seamark', 'a relative XDG_STATE_HOME is ignored, as the XDG spec says');
+  assert.equal(defaultDataDir({ ...user, root: true }).dir, '/var/lib/seamark');
+  assert.equal(defaultDataDir({ ...user, root: true, checkout: '/src/seamark' }).dir, '/src/seamark/data', 'a source checkout keeps its own data/');
+  assert.equal(defaultDataDir({ ...user, root: true, checkout: '/src/seamark', env: { STATE_DIRECTORY: '/var/lib/seamark-a:/var/lib/other' } }).dir, '/var/lib/seamark-a', "systemd's StateDirectory wins");
+  // This checkout: the default does not follow the working directory.
+  const fromHere = loadConfig(parseCommandLine([]), {}).config.dataDir;
+  assert.equal(fromHere, fileURLToPath(new URL('../../../data', import.meta.url)));
+});
+
+test('a seamark started under systemd without dataDir keeps its records in $STATE_DIRECTORY', async () => {
+  const state = mkdtempSync(join(tmpdir(), 'seamark-state-'));
+  const seamark = await startSeamark({ config: { docker: 'off', dataDir: undefined }, env: { STATE_DIRECTORY: state } });
+  try {
+    assert.equal(seamark.logs.find((line) => line.msg === 'seamark started')?.dataDir, state);
+    const response = await fetch(`http://127.0.0.1:${seamark.httpPort}/v1/records/legacy`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ names: ['legacy'], addresses: ['10.0.0.9'] }),
+    });
+    assert.equal(response.status, 201);
+    assert.ok(existsSync(join(state, 'records', 'legacy.json')), 'the record is written under $STATE_DIRECTORY');
+  } finally {
+    await seamark.stop();
+  }
 });
 
 test('flags beat the environment, which beats the file', () => {

@@ -55,7 +55,14 @@ describe('the npm package', { timeout: 600000 }, () => {
   it('seamark runs on its defaults and stops on SIGTERM with status 0', async () => {
     assert.ok(existsSync(seamark), 'the install step ran');
     const cwd = mkdtempSync(join(work, 'run-'));
-    const child = spawn(seamark, [], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    // An installed seamark keeps its records in a state directory, never in the directory it was started from.
+    // As a user that is $XDG_STATE_HOME/seamark; as root (CI) /var/lib/seamark, which this test leaves alone by
+    // giving the state directory systemd would give.
+    const state = mkdtempSync(join(work, 'state-'));
+    const root = process.getuid?.() === 0;
+    const env: NodeJS.ProcessEnv = { ...process.env, STATE_DIRECTORY: undefined, XDG_STATE_HOME: undefined };
+    env[root ? 'STATE_DIRECTORY' : 'XDG_STATE_HOME'] = state;
+    const child = spawn(seamark, [], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -71,6 +78,7 @@ describe('the npm package', { timeout: 600000 }, () => {
     assert.match(stdout, /^ns\.docker\. /);
     child.kill('SIGTERM');
     assert.equal(await exited, 0, output);
-    assert.ok(existsSync(join(cwd, 'data')), 'the records live in ./data of the working directory');
+    assert.ok(existsSync(join(state, root ? '' : 'seamark', 'soa-serial')), `the state lives in the state directory:\n${output}`);
+    assert.ok(!existsSync(join(cwd, 'data')), 'nothing is written into the working directory');
   });
 });
