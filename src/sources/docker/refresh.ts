@@ -91,7 +91,7 @@ export class Refresher {
     try {
       info = await this.state.call(`GET /containers/${id.slice(0, 12)}/json`, (s) => docker.getContainer(id).inspect({ abortSignal: s }), signal);
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return 'gone';
+      if (containerGone(error)) return 'gone';
       if (!signal.aborted) this.inspectFailed(id, (error as Error).message);
       return 'failed';
     }
@@ -150,4 +150,15 @@ export class Refresher {
     this.failing.delete(id);
     if (this.failing.size === 0) this.state.degraded('containers', undefined);
   }
+}
+
+/**
+ * Whether an inspect failed because the container no longer exists: Docker answers 404; Podman's Docker-compatible
+ * API answers 500 with "no such container" for a container removed while it is being inspected.
+ */
+export function containerGone(error: unknown): boolean {
+  const { statusCode, json, message } = error as { statusCode?: number; json?: { cause?: unknown; message?: unknown }; message?: unknown };
+  if (statusCode === 404) return true;
+  if (statusCode !== 500) return false;
+  return [json?.cause, json?.message, message].some((text) => typeof text === 'string' && /no such container/i.test(text));
 }
