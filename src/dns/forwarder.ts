@@ -59,8 +59,8 @@ interface CachedChain {
 
 /** What forwarding a query gave. */
 export type Forwarded =
-  /** The upstream's answer, scrubbed, with the client's ID and question; `cached` when the fast path may keep it. */
-  | { kind: 'answer'; response: Buffer; cached?: CachedAnswer }
+  /** The upstream's answer, scrubbed, with the client's ID and question; `cached` when the fast path may keep it; `fromCache` when no upstream was asked. */
+  | { kind: 'answer'; response: Buffer; cached?: CachedAnswer; fromCache?: true }
   /** The upstream's CNAME chain reached `target` in seamark's own zone: seamark answers it after `chain`. */
   | { kind: 'into-zone'; chain: ChainLink[]; target: string }
   /** Every upstream failed, now or within the failure TTL: SERVFAIL. */
@@ -225,7 +225,7 @@ export class Forwarder {
     }
     if (entry.questionEnd !== query.questionEnd) return undefined;
     const answer = withClientHeader(entry.message, message, query);
-    return ageCachedAnswer(entry, answer, this.now()) ? { kind: 'answer', response: answer, cached: entry } : undefined;
+    return ageCachedAnswer(entry, answer, this.now()) ? { kind: 'answer', response: answer, cached: entry, fromCache: true } : undefined;
   }
 
   /**

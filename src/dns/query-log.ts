@@ -5,12 +5,15 @@ import type { Log } from '../ops/log.js';
 import { RCODE_NAMES, TYPE_NAMES } from '../zone/records.js';
 import { HEADER_SIZE, labelText } from './wire/read.js';
 
-/** Where an answer came from: seamark's zone, the answer cache (a zone or a forwarded answer kept), the forwarder (upstream or its cache), or seamark itself (refusals, errors, CHAOS). */
-export type AnswerSource = 'zone' | 'cache' | 'forward' | 'seamark';
+/**
+ * Where an answer came from: seamark's zone, the answer cache (a zone or a forwarded answer kept), an upstream
+ * (`forward`), the forwarder's own cache of upstream answers (`forward-cache`), or seamark itself (refusals, errors, CHAOS).
+ */
+export type AnswerSource = 'zone' | 'cache' | 'forward' | 'forward-cache' | 'seamark';
 
 export interface QueryLog {
   /** One answer sent to `client` over `transport`, `startedAt` being performance.now() when its query arrived. */
-  answered(client: string, transport: 'udp' | 'tcp', response: Buffer, startedAt: number, source: 'cache' | 'forward' | undefined): void;
+  answered(client: string, transport: 'udp' | 'tcp', response: Buffer, startedAt: number, source: 'cache' | 'forward' | 'forward-cache' | undefined): void;
 }
 
 /**

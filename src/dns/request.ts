@@ -23,7 +23,8 @@ type Records = Pick<ResponseOptions, 'answers' | 'authority' | 'additional' | 't
 export type Respond = (rcode: number, authoritative: boolean, records?: Records) => false;
 
 /** Where a reply goes: one function per transport, so the request path does not care. */
-export type Reply = (response: Buffer) => void;
+/** Sends one reply; `origin` says when a forwarded answer came from the forwarder's cache, for the query log. */
+export type Reply = (response: Buffer, origin?: 'forward-cache') => void;
 
 /** Sends the messages of a zone transfer over TCP, each once the connection has taken the one before. */
 export type ReplyAll = (responses: Iterator<Buffer>) => void;
@@ -148,7 +149,7 @@ export class RequestPath {
         // RD clear and nothing cached: seamark would have to recurse to answer, which the client did not ask for.
         else if (result.kind === 'not-cached') respond(Rcode.REFUSED, false);
         else if (result.kind === 'into-zone') this.answerChainIntoZone(query, result.chain, result.target, view, respond);
-        else this.relay(message, query, kept, viaTcp, result.response, result.cached, generation, respond, reply, startedAt);
+        else this.relay(message, query, kept, viaTcp, result, generation, respond, reply, startedAt);
         settled?.();
       },
       (error: unknown) => {
@@ -210,8 +211,7 @@ export class RequestPath {
     query: Query,
     fast: FastQuery | undefined,
     viaTcp: boolean,
-    response: Buffer,
-    cached: CachedAnswer | undefined,
+    { response, cached, fromCache }: { response: Buffer; cached?: CachedAnswer | undefined; fromCache?: true | undefined },
     generation: number,
     respond: Respond,
     reply: Reply,
@@ -220,7 +220,7 @@ export class RequestPath {
     if (cached !== undefined && fast !== undefined) this.cache?.storeForward(message, fast, query.type, cached, generation);
     const limit = viaTcp ? MAX_MESSAGE_SIZE : this.udpLimit(query);
     if (response.length <= limit) {
-      reply(response);
+      reply(response, fromCache === true ? 'forward-cache' : undefined);
       this.options.onAnswer?.(query.type, response.readUInt16BE(2) & 0xf, startedAt);
     } else {
       respond(response.readUInt16BE(2) & 0xf, false, { truncated: true });

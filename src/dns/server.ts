@@ -118,9 +118,9 @@ export class DnsServer {
     const requests = this.requests;
     const hits = requests.answerCacheHits;
     let later = false;
-    const logged: Reply = (response) => {
+    const logged: Reply = (response, origin) => {
       reply(response);
-      queryLog.answered(client, transport, response, startedAt, requests.answerCacheHits !== hits ? 'cache' : later ? 'forward' : undefined);
+      queryLog.answered(client, transport, response, startedAt, origin ?? (requests.answerCacheHits !== hits ? 'cache' : later ? 'forward' : undefined));
     };
     later = requests.answer(message, client, transport === 'tcp', logged, settled, replyAll);
     return later;

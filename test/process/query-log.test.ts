@@ -49,6 +49,23 @@ test('--query-log: client, name, type, rcode, source (zone, cache, forward) and 
   for (const line of queryLines(seamark)) assert.ok(typeof line.ms === 'number' && line.ms >= 0, 'latency in ms');
 });
 
+test("an answer from the forwarder's own cache says forward-cache, not forward: no upstream was asked", async () => {
+  // An upstream whose answers may be kept (a TTL above 0), and the answer cache off: a second ask of a forwarded
+  // name is served by the forwarder's cache.
+  const caching = await startDnsmasq({ 'kept.example': '192.0.2.8' }, ['--local-ttl=60']);
+  try {
+    const seamark = await startSeamark({ config: { ...settings(), upstreams: [`127.0.0.1:${caching.port}`], answerCacheSize: 0 }, args: ['--query-log'] });
+    running.push(seamark);
+    await dig(seamark.dnsPort, 'kept.example', 'A');
+    await dig(seamark.dnsPort, 'kept.example', 'A');
+    await until(() => queryLines(seamark).length >= 2);
+    assert.deepEqual(queryLines(seamark).map((line) => line.from), ['forward', 'forward-cache']);
+    assert.deepEqual(caching.queries, ['kept.example'], 'the upstream was asked once');
+  } finally {
+    await caching.stop();
+  }
+});
+
 test('off by default; a reload turns it on, in the DNS thread', async () => {
   const seamark = await startSeamark({ config: settings() });
   running.push(seamark);
