@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { ConfigSchema, type Config } from './schema.js';
 import { parseAllowList, parseEndpoint } from './addresses.js';
 import { dockerOptions } from './docker-endpoint.js';
-import { canonicalAddress, isInZone, nameProblem, normalizeName, qualifyName } from '../registry/names.js';
+import { canonicalAddress, isInZone, nameProblem, normalizeName, qualifyName, servedNameProblem } from '../registry/names.js';
 import { requireCommonJs } from '../lib/commonjs.js';
 import { describeIssue, pickIssue, validatorOf, type SchemaIssue } from '../lib/json-schema.js';
 import { tokenProblem } from './token.js';
@@ -322,7 +322,7 @@ function checkMeaning(config: Config, origins: Map<string, string>, env: NodeJS.
   if ((config.etcdUsername === undefined) !== (config.etcdPassword === undefined)) fail('etcdUsername', config.etcdUsername, 'etcdUsername and etcdPassword go together');
   config.hosts.forEach((host, i) => {
     host.names = host.names.map((name, j) => {
-      const problem = nameProblem(name);
+      const problem = servedNameProblem(name);
       if (problem !== undefined) fail(`hosts[${i}].names[${j}]`, name, `not a valid DNS name: it ${problem}`);
       const qualified = qualifyName(name, config.zones);
       if (!config.zones.some((zone) => isInZone(qualified, zone))) {

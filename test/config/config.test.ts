@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadConfig, parseCommandLine } from '../../src/config/load.js';
 import { defaultDataDir } from '../../src/config/data-dir.js';
+import { dig } from '../helpers/dig.js';
 import { MAIN, startSeamark } from '../helpers/seamark.js';
 
 const run = promisify(execFile);
@@ -64,6 +65,19 @@ test('a seamark started under systemd without dataDir keeps its records in $STAT
     });
     assert.equal(response.status, 201);
     assert.ok(existsSync(join(state, 'records', 'legacy.json')), 'the record is written under $STATE_DIRECTORY');
+  } finally {
+    await seamark.stop();
+  }
+});
+
+test('a configured host may be a wildcard (*.legacy), answered as RFC 4592 says; a "*" inside a label is refused', async () => {
+  assert.match((await startError(['--config', file('hosts:\n  - names: [a*b]\n    addresses: [10.0.0.1]\n')])).stderr, /hosts\[0\]\.names\[0\] = "a\*b": not a valid DNS name: it has a "\*" that is not the whole leftmost label/);
+  const seamark = await startSeamark({ config: { docker: 'off', hosts: [{ names: ['*.legacy'], addresses: ['10.7.0.1'] }] } });
+  try {
+    assert.deepEqual((await dig(seamark.dnsPort, 'any.legacy.docker', 'A')).answer.map((record) => `${record.name} ${record.data}`), ['any.legacy.docker. 10.7.0.1']);
+    const parent = await dig(seamark.dnsPort, 'legacy.docker', 'A');
+    assert.equal(parent.status, 'NOERROR', 'the wildcard\'s parent exists, empty: NODATA');
+    assert.equal(parent.answer.length, 0);
   } finally {
     await seamark.stop();
   }
