@@ -1,6 +1,6 @@
 // A loose guard on memory: seamark's resident memory with 1,000 names, and
 // what every further 1,000 names cost once each was asked, stay within twice
-// the figures the README quotes. Not a stopwatch: memory, measured once.
+// the figures docs/performance.md quotes. Not a stopwatch: memory, measured once.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,11 +10,11 @@ import { test } from 'node:test';
 import { buildQuery, sendRaw } from '../helpers/raw.js';
 import { MAIN, freePort } from '../helpers/seamark.js';
 
-const README = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+const PERFORMANCE = readFileSync(new URL('../../../docs/performance.md', import.meta.url), 'utf8');
 
-function readmeFigure(pattern: RegExp): number {
-  const found = pattern.exec(README);
-  assert.ok(found, `README.md quotes ${pattern}`);
+function quotedFigure(pattern: RegExp): number {
+  const found = pattern.exec(PERFORMANCE);
+  assert.ok(found, `docs/performance.md quotes ${pattern}`);
   return Number(found[1]);
 }
 
@@ -46,13 +46,13 @@ async function residentAfterAsking(names: number): Promise<number> {
   }
 }
 
-test('memory with 1,000 names and per further 1,000 names stays within twice the README figures', { timeout: 300_000 }, async () => {
+test('memory with 1,000 names and per further 1,000 names stays within twice the figures of docs/performance.md', { timeout: 300_000 }, async () => {
   const small = await residentAfterAsking(1000);
   const large = await residentAfterAsking(21_000);
   const perThousand = (large - small) / 20;
   console.log(`resident: ${small.toFixed(1)} MB with 1,000 names, ${large.toFixed(1)} MB with 21,000; ${perThousand.toFixed(2)} MB per 1,000 names`);
-  const quotedBase = readmeFigure(/resident with 1,000 names \(one process, Docker source off, every name asked\): \*\*([\d.]+) MB\*\*/);
-  const quotedPerThousand = readmeFigure(/per further 1,000 names \(every name asked\): \*\*([\d.]+) MB\*\*/);
-  assert.ok(small <= 2 * quotedBase, `${small.toFixed(1)} MB with 1,000 names: more than twice the README's ${quotedBase} MB`);
-  assert.ok(perThousand <= 2 * quotedPerThousand, `${perThousand.toFixed(2)} MB per 1,000 names: more than twice the README's ${quotedPerThousand} MB`);
+  const quotedBase = quotedFigure(/resident with 1,000 names \(one process, Docker source off, every name asked\): \*\*([\d.]+) MB\*\*/);
+  const quotedPerThousand = quotedFigure(/per further 1,000 names \(every name asked\): \*\*([\d.]+) MB\*\*/);
+  assert.ok(small <= 2 * quotedBase, `${small.toFixed(1)} MB with 1,000 names: more than twice the ${quotedBase} MB of docs/performance.md`);
+  assert.ok(perThousand <= 2 * quotedPerThousand, `${perThousand.toFixed(2)} MB per 1,000 names: more than twice the ${quotedPerThousand} MB of docs/performance.md`);
 });
