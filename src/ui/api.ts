@@ -26,6 +26,9 @@ export interface RecordView {
   ttl?: number;
   lease?: number;
   expiresAt?: string;
+  /** An alias: the name the record's names stand for (it then has no addresses). */
+  cname?: string;
+  txt?: string[];
   healthy: boolean;
 }
 

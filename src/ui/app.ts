@@ -135,9 +135,11 @@ async function lookUp(name: string, type: string): Promise<void> {
 }
 
 // ---- hand-made record form ----
-const FIELDS = ['id', 'names', 'addresses', 'ttl', 'lease'] as const;
+const FIELDS = ['id', 'names', 'addresses', 'cname', 'txt', 'ttl', 'lease'] as const;
 const form = byId<HTMLFormElement>('record-form');
-const input = (field: (typeof FIELDS)[number]) => byId<HTMLInputElement>(`record-${field}`);
+const input = (field: Exclude<(typeof FIELDS)[number], 'txt'>) => byId<HTMLInputElement>(`record-${field}`);
+const txtInput = byId<HTMLTextAreaElement>('record-txt');
+const aliasChoice = byId<HTMLInputElement>('record-kind-cname');
 let editing: string | undefined;
 
 form.addEventListener('submit', (event) => {
@@ -145,6 +147,13 @@ form.addEventListener('submit', (event) => {
   void saveRecord();
 });
 byId('record-new').addEventListener('click', () => editRecord(undefined));
+byId('record-kind').addEventListener('change', showKind);
+
+/** Addresses or an alias: only the chosen one's field is shown and sent (what each may hold is the API's to say). */
+function showKind(): void {
+  byId('record-addresses-field').hidden = aliasChoice.checked;
+  byId('record-cname-field').hidden = !aliasChoice.checked;
+}
 
 async function saveRecord(): Promise<void> {
   const list = (text: string) => text.split(/[\s,]+/).filter((item) => item !== '');
@@ -152,11 +161,18 @@ async function saveRecord(): Promise<void> {
   const number = (text: string) => (/^-?\d+$/.test(text.trim()) ? Number(text.trim()) : text.trim());
   const ttl = input('ttl').value.trim();
   const lease = input('lease').value.trim();
-  const fields: Record<string, unknown> = { names: list(input('names').value), addresses: list(input('addresses').value) };
+  // TXT strings hold spaces and commas: one string a line, sent as typed.
+  const txt = txtInput.value.split('\n').filter((line) => line !== '');
+  const alias = aliasChoice.checked;
+  const fields: Record<string, unknown> = { names: list(input('names').value) };
+  if (alias) fields.cname = input('cname').value.trim();
+  else fields.addresses = list(input('addresses').value);
   let result;
   if (editing !== undefined) {
-    result = await api<RecordView>('PATCH', `/v1/records/${encodeURIComponent(editing)}`, { ...fields, ttl: ttl === '' ? null : number(ttl), lease: lease === '' ? null : number(lease) });
+    const patch = { ...fields, ...(alias ? { addresses: [] } : { cname: null }), txt: txt.length === 0 ? null : txt, ttl: ttl === '' ? null : number(ttl), lease: lease === '' ? null : number(lease) };
+    result = await api<RecordView>('PATCH', `/v1/records/${encodeURIComponent(editing)}`, patch);
   } else {
+    if (txt.length > 0) fields.txt = txt;
     if (ttl !== '') fields.ttl = number(ttl);
     if (lease !== '') fields.lease = number(lease);
     const id = input('id').value.trim();
@@ -164,9 +180,11 @@ async function saveRecord(): Promise<void> {
   }
   showFieldErrors('record', result.error, FIELDS, byId('record-form-error'));
   if (result.ok && result.body !== undefined) {
-    records.set(result.body.id, result.body);
+    const record = result.body;
+    records.set(record.id, record);
     table.recordsChanged();
-    byId('record-done').textContent = `Saved ${result.body.id}: ${result.body.names.join(', ')} → ${result.body.addresses.join(', ')}`;
+    const answers = record.cname !== undefined ? [`alias of ${record.cname}`] : [...record.addresses, ...(record.txt ?? []).map((text) => `TXT ${JSON.stringify(text)}`)];
+    byId('record-done').textContent = `Saved ${record.id}: ${record.names.join(', ')} → ${answers.join(', ')}`;
     editRecord(undefined);
   } else {
     byId('record-done').textContent = '';
@@ -180,22 +198,32 @@ function editRecord(id: string | undefined): void {
   input('id').readOnly = id !== undefined;
   input('names').value = record?.names.join(', ') ?? '';
   input('addresses').value = record?.addresses.join(', ') ?? '';
+  input('cname').value = record?.cname ?? '';
+  txtInput.value = record?.txt?.join('\n') ?? '';
   input('ttl').value = record?.ttl === undefined ? '' : String(record.ttl);
   input('lease').value = record?.lease === undefined ? '' : String(record.lease);
+  aliasChoice.checked = record?.cname !== undefined;
+  byId<HTMLInputElement>('record-kind-addresses').checked = record?.cname === undefined;
+  showKind();
   byId('record-heading').textContent = id === undefined ? 'Add a hand-made record' : `Edit record ${id}`;
   byId('record-submit').textContent = id === undefined ? 'Add record' : 'Save changes';
   showFieldErrors('record', undefined, FIELDS, byId('record-form-error'));
   if (id !== undefined) input('names').focus();
 }
 
-/** Puts a 400's message next to the field it names (`addresses[0]` → the addresses field); anything else under the form. */
+/**
+ * Puts a 400's message next to the field it names (`addresses[0]` → the addresses field) and moves the focus there;
+ * a message for no field, or for one not shown, goes under the form.
+ */
 function showFieldErrors(prefix: string, error: ApiError | undefined, fields: readonly string[], fallback: HTMLElement): void {
   const named = error?.field?.split(/[.[]/)[0];
   let placed = false;
   for (const field of fields) {
     const message = document.getElementById(`${prefix}-${field}-error`);
-    const mine = error !== undefined && field === named;
-    document.getElementById(`${prefix}-${field}`)?.setAttribute('aria-invalid', String(mine));
+    const control = document.getElementById(`${prefix}-${field}`);
+    const mine = error !== undefined && field === named && control !== null && control.closest('[hidden]') === null;
+    control?.setAttribute('aria-invalid', String(mine));
+    if (mine) control?.focus();
     if (message === null || message === fallback) continue;
     message.textContent = mine ? error.message : '';
     placed ||= mine;

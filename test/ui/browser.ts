@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { waitUntil } from '../http/client.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -68,4 +69,18 @@ export async function rowsMatching(page: Page, text: string): Promise<string[][]
   await page.fill('#filter', text);
   await page.waitForTimeout(50);
   return page.$$eval('#names-body tr:not(.spacer)', (rows) => rows.map((row) => [...row.children].map((cell) => cell.textContent ?? '')));
+}
+
+/** The rows shown for `filter` once `check` accepts them (the table follows /v1/events, so it may lag a write). */
+export async function waitForRows(page: Page, filter: string, check: (rows: string[][]) => boolean, what: string): Promise<string[][]> {
+  let rows: string[][] = [];
+  await waitUntil(async () => check((rows = await rowsMatching(page, filter))), 15000, what);
+  return rows;
+}
+
+/** Console errors, less the 4xx answers a test provoked on purpose (Chrome logs each as "Failed to load resource"). */
+export function unexpectedErrors(browser: Browser, expected: RegExp[]): string[] {
+  return browser.errors
+    .filter((error) => !(/^Failed to load resource: the server responded with a status of 40[01]/.test(error.text) && expected.some((url) => url.test(error.url))))
+    .map((error) => `${error.text} (${error.url})`);
 }

@@ -6,29 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { dig } from '../helpers/dig.js';
 import { seamarkForSuite } from '../helpers/seamark.js';
-import { api, digAddresses, waitUntil } from '../http/client.js';
+import { api, digAddresses } from '../http/client.js';
 import { describeWithDocker, docker, IMAGE } from '../docker/engine.js';
-import { launchBrowser, type Browser } from './browser.js';
-
-/** The rows the table shows after filtering on `text`, as arrays of cell texts. */
-async function rowsMatching(page: Page, text: string): Promise<string[][]> {
-  await page.fill('#filter', text);
-  await page.waitForTimeout(50);
-  return page.$$eval('#names-body tr:not(.spacer)', (rows) => rows.map((row) => [...row.children].map((cell) => cell.textContent ?? '')));
-}
-
-async function waitForRows(page: Page, filter: string, check: (rows: string[][]) => boolean, what: string): Promise<string[][]> {
-  let rows: string[][] = [];
-  await waitUntil(async () => check((rows = await rowsMatching(page, filter))), 15000, what);
-  return rows;
-}
-
-/** Console errors, less the 4xx answers a test provoked on purpose (Chrome logs each as "Failed to load resource"). */
-function unexpectedErrors(browser: Browser, expected: RegExp[]): string[] {
-  return browser.errors
-    .filter((error) => !(/^Failed to load resource: the server responded with a status of 40[01]/.test(error.text) && expected.some((url) => url.test(error.url))))
-    .map((error) => `${error.text} (${error.url})`);
-}
+import { launchBrowser, rowsMatching, unexpectedErrors, waitForRows, type Browser } from './browser.js';
 
 describeWithDocker('the operator page', 'ui', {}, (prefix) => {
   const seamark = seamarkForSuite({ config: { hosts: [{ names: ['static-web', 'static-www'], addresses: ['10.90.1.1'] }] } });
