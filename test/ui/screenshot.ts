@@ -20,6 +20,7 @@ try {
   await docker('run', '-d', '--name', `${prefix}web-2`, '--network', `${prefix}backend`, '--label', 'seamark.name=web', IMAGE, 'sleep', '600');
   await docker('run', '-d', '--name', `${prefix}cache`, '--network', `${prefix}backend`, IMAGE, 'sleep', '600');
   await api(seamark.httpPort, 'PUT', '/v1/records/db1', { names: ['db1', 'postgres'], addresses: ['10.0.0.5'], ttl: 60, srv: [{ service: 'postgres', port: 5432 }] });
+  await api(seamark.httpPort, 'PUT', '/v1/records/db', { names: ['db', '*.preview'], cname: 'db1' });
   await api(seamark.httpPort, 'PUT', '/v1/records/build-vm', { names: ['build-vm'], addresses: ['10.0.0.31'], lease: 3600 });
   await api(seamark.httpPort, 'PUT', '/v1/records/legacy-ftp', { names: ['ftp'], addresses: ['10.0.0.40'], check: { tcp: '127.0.0.1:1', interval: 1, timeout: 0.5 } });
 
