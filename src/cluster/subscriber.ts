@@ -68,6 +68,8 @@ export class Subscriber {
   private syncedOnce = false;
   private readonly syncWaiters: (() => void)[] = [];
   private firstAttemptDone: boolean | undefined;
+  /** Members whose read failed since the last read that went through: the next untried one is read at once. */
+  private failedReads = 0;
   private readonly attemptWaiters: ((read: boolean) => void)[] = [];
 
   constructor(private readonly options: SubscriberOptions) {}
@@ -94,7 +96,10 @@ export class Subscriber {
     return this.syncedOnce ? Promise.resolve() : new Promise((resolve) => this.syncWaiters.push(resolve));
   }
 
-  /** Resolves once the first read of the cluster went through (true) or failed (false: etcd did not answer; reads go on). */
+  /**
+   * Resolves once the first read of the cluster went through (true), or failed on every member (false: etcd did not
+   * answer; reads go on). A member that fails or stays silent (1 s) costs one attempt; the next is read at once.
+   */
   firstAttempt(): Promise<boolean> {
     return this.firstAttemptDone !== undefined ? Promise.resolve(this.firstAttemptDone) : new Promise((resolve) => this.attemptWaiters.push(resolve));
   }
@@ -139,12 +144,22 @@ export class Subscriber {
       listed = await reader.list(layout.prefix);
     } catch (error) {
       link.down(error);
-      this.attempted(false);
       this.leaveMember();
+      this.failedReads++;
+      if (this.failedReads < client.endpoints.length) {
+        // Another member may answer at once: a frozen first endpoint costs start-up one attempt, not a back-off too.
+        this.options.log.info({ member: reader.endpoint, err: (error as Error).message }, 'etcd member did not answer the read of the cluster: reading through the next');
+        this.timer = setTimeout(() => this.resyncOrRetry(), 0);
+        this.timer.unref();
+        return;
+      }
+      this.failedReads = 0;
+      this.attempted(false);
       this.retryLater();
       return;
     }
     if (this.stopped) return;
+    this.failedReads = 0;
     link.up();
     link.resyncs.inc();
     const instances: Instance[] = [];
