@@ -3,49 +3,39 @@
 // container without a gap while the node publishes again; a node that does not come back is dropped after the
 // grace; a node stopped cleanly (SIGTERM) leaves at once, without a grace.
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { before, it } from 'node:test';
 import { lapseGraceMs } from '../../src/cluster/subscriber.js';
-import { metric, startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import { metric, type RunningSeamark } from '../helpers/seamark.js';
 import { api, waitUntil } from '../http/client.js';
-import { containerAddresses, describeWithDocker, runContainer, seamarkResolver } from '../docker/engine.js';
-import { answers, startEtcd, type EtcdCluster } from './etcd.js';
+import { containerAddresses, runContainer, seamarkResolver } from '../docker/engine.js';
+import { answers } from './etcd.js';
+import { describeCluster } from './suite.js';
 
 const NODE_TTL = 12;
 const GRACE_MS = lapseGraceMs(NODE_TTL);
 
-describeWithDocker('cluster mode: a node whose lease etcd ends', 'cll', { timeout: 240000 }, (prefix) => {
-  let etcd: EtcdCluster;
+describeCluster('cluster mode: a node whose lease etcd ends', 'cla', { settings: { nodeTtl: NODE_TTL, clusterAddresses: 'container' } }, (suite) => {
+  const { prefix, fqdn, config } = suite;
   let a: RunningSeamark;
   let b: RunningSeamark;
   let addresses: string[];
-  const fqdn = (suffix: string) => `${prefix}${suffix}.docker`;
-  const config = (node: string, extra: Record<string, unknown> = {}) => ({
-    etcd: etcd.endpoints, nodeName: node, nodeTtl: NODE_TTL, advertiseAddress: '192.0.2.1', clusterAddresses: 'container', etcdPrefix: `/seamark-${prefix}/`, ...extra,
-  });
   /** Revokes node A's lease in etcd: its keys go at once, as when etcd lets a lease lapse. */
   const revokeLeaseOfA = async () => {
     const key = Buffer.from(`/seamark-${prefix}/nodes/node-a`).toString('base64');
-    const node = (await etcd.gateway('/v3/kv/range', { key })) as { kvs?: { lease: string }[] };
+    const node = (await suite.etcd.gateway('/v3/kv/range', { key })) as { kvs?: { lease: string }[] };
     const id = node.kvs?.[0]?.lease;
     assert.ok(id !== undefined, 'node-a\'s key is in etcd');
-    await etcd.gateway('/v3/lease/revoke', { ID: id });
+    await suite.etcd.gateway('/v3/lease/revoke', { ID: id });
     return Date.now();
   };
   const lapseWarnings = () => b.logs.filter((line) => String(line.msg).startsWith('node node-a\'s keys left etcd without its leaving mark'));
 
   before(async () => {
-    etcd = await startEtcd(1);
-    a = await startSeamark({ config: config('node-a'), waitFor: 'published this node\'s instances to etcd' });
-    b = await startSeamark({ config: config('node-b', { docker: 'off' }) });
+    a = await suite.start({ config: config('node-a'), waitFor: 'published this node\'s instances to etcd' });
+    b = await suite.start({ config: config('node-b', { docker: 'off' }) });
     await runContainer(`${prefix}web`);
     addresses = await containerAddresses(`${prefix}web`);
     await waitUntil(async () => (await answers(b, fqdn('web'))).join() === addresses.join(), 15000, 'web on B');
-  });
-  after(async () => {
-    if (a !== undefined && a.process.exitCode === null && a.process.signalCode === null) process.kill(a.pid, 'SIGCONT');
-    await a?.stop('SIGKILL');
-    await b?.stop('SIGKILL');
-    await etcd?.stop();
   });
 
   it('a lease etcd ends under a live node: the other node answers its container all through, while the node publishes again', async () => {

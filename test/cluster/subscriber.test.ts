@@ -8,7 +8,7 @@ import { Registry as MetricsRegistry } from 'prom-client';
 import type { EtcdClient, KeyValue, WatchHandlers } from '../../src/cluster/client.js';
 import { encodeInstance, KeyLayout } from '../../src/cluster/keys.js';
 import { EtcdLink } from '../../src/cluster/link.js';
-import { Subscriber } from '../../src/cluster/subscriber.js';
+import { Subscriber, type RecordSink } from '../../src/cluster/subscriber.js';
 import type { Instance } from '../../src/registry/instance.js';
 import { Registry } from '../../src/registry/registry.js';
 
@@ -40,31 +40,24 @@ function holdOpen(): () => void {
   return () => clearInterval(timer);
 }
 
-function capturingLog() {
+/** A subscriber of node `a` over a scripted client, with its registry and the lines it logs. */
+function subscriberOver(client: EtcdClient, records?: RecordSink) {
   const lines: { level: number; msg: string }[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as { level: number; msg: string }) });
-  return { log, lines };
+  const registry = new Registry();
+  const link = new EtcdLink(log, new MetricsRegistry());
+  const subscriber = new Subscriber({ client, layout, link, registry, nodeName: 'a', nodeTtl: 10, ...(records === undefined ? {} : { records }), log });
+  return { subscriber, registry, lines };
 }
 
 test('a resync that fails after the list is logged and tried again until the picture is read', { timeout: 5000 }, async () => {
   const { client, state } = scriptedEtcd([{ key: layout.instance('b', 'docker:1'), value: encodeInstance(remote('docker:1', 'web.docker', '10.0.0.7')), modRevision: 5 }]);
-  const { log, lines } = capturingLog();
-  const registry = new Registry();
   let sinkCalls = 0;
-  const subscriber = new Subscriber({
-    client,
-    layout,
-    link: new EtcdLink(log, new MetricsRegistry()),
-    registry,
-    nodeName: 'a',
-    nodeTtl: 10,
-    records: {
-      replaceAll: () => {
-        if (++sinkCalls === 1) throw new Error('record store not ready');
-      },
-      apply: () => undefined,
+  const { subscriber, registry, lines } = subscriberOver(client, {
+    replaceAll: () => {
+      if (++sinkCalls === 1) throw new Error('record store not ready');
     },
-    log,
+    apply: () => undefined,
   });
   subscriber.start();
   const release = holdOpen();
@@ -82,23 +75,12 @@ test('a resync that fails after the list is logged and tried again until the pic
 
 test('watch events that cannot be applied make the subscriber read the cluster again', { timeout: 5000 }, async () => {
   const { client, state } = scriptedEtcd([]);
-  const { log, lines } = capturingLog();
-  const registry = new Registry();
   let failApply = true;
-  const subscriber = new Subscriber({
-    client,
-    layout,
-    link: new EtcdLink(log, new MetricsRegistry()),
-    registry,
-    nodeName: 'a',
-    nodeTtl: 10,
-    records: {
-      replaceAll: () => undefined,
-      apply: () => {
-        if (failApply) throw new Error('unexpected record');
-      },
+  const { subscriber, lines } = subscriberOver(client, {
+    replaceAll: () => undefined,
+    apply: () => {
+      if (failApply) throw new Error('unexpected record');
     },
-    log,
   });
   subscriber.start();
   const release = holdOpen();
@@ -129,9 +111,7 @@ test('a full read without a node\'s keys and without its leaving mark keeps its 
   // Node b's lease will lapse during a gap in the watch; node c marked its key as leaving before it stopped.
   const entries = [nodeKey('b', '1'), instanceKey('b', 'docker:1', 'web.docker'), nodeKey('c', '2', { leaving: true }), instanceKey('c', 'docker:1', 'gone.docker')];
   const { client, state } = scriptedEtcd(entries);
-  const { log, lines } = capturingLog();
-  const registry = new Registry();
-  const subscriber = new Subscriber({ client, layout, link: new EtcdLink(log, new MetricsRegistry()), registry, nodeName: 'a', nodeTtl: 10, log });
+  const { subscriber, registry, lines } = subscriberOver(client);
   const readAgain = async () => {
     const lists = state.lists;
     state.watches.at(-1)?.onBroken('watch ended');
