@@ -9,10 +9,11 @@ import type { RecordSink } from './subscriber.js';
 import { StoreConflictError, StoreUnavailableError, type LoadResult, type RecordCheck, type RecordStore, type StoredRecord, type UnreadableRecord } from '../store/store.js';
 
 /**
- * How long start-up waits at most for the first read of etcd, which moves to the next member after 1 s on a frozen
- * one: one frozen member costs about 1 s; then start goes on without the records (served once a read goes through).
+ * How long start-up waits at most for the first read of etcd (a request's whole deadline), which moves to the next
+ * member after 1 s on a frozen one: one frozen member costs about 1 s; after this, start goes on without the records
+ * (served once a read goes through).
  */
-const LOAD_WAIT_MS = 2000;
+const LOAD_WAIT_MS = 3000;
 
 interface Known<T> {
   revision: number;
