@@ -8,8 +8,12 @@ import type { KeyLayout } from './keys.js';
 import type { RecordSink } from './subscriber.js';
 import { StoreConflictError, StoreUnavailableError, type LoadResult, type RecordCheck, type RecordStore, type StoredRecord, type UnreadableRecord } from '../store/store.js';
 
-/** How long start-up waits for a first read of etcd that neither succeeds nor fails (a frozen member) before it goes on with no records. */
-const LOAD_WAIT_MS = 5000;
+/**
+ * How long start-up waits at most for the first read of etcd (a request's whole deadline), which moves to the next
+ * member after 1 s on a frozen one: one frozen member costs about 1 s; after this, start goes on without the records
+ * (served once a read goes through).
+ */
+const LOAD_WAIT_MS = 3000;
 
 interface Known<T> {
   revision: number;

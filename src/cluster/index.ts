@@ -80,6 +80,7 @@ export class Cluster {
       link: this.link,
       registry,
       nodeName: this.nodeName,
+      nodeTtl: config.nodeTtl,
       records: { replaceAll: (entries, revision) => this.store?.replaceAll(entries, revision), apply: (event) => this.store?.apply(event) },
       ownKeys: { changed: (key, value) => this.publisher.ownKeyChanged(key, value), reread: () => this.publisher.recheck() },
       log,

@@ -76,7 +76,7 @@ export const InstanceValueSchema = {
 } as const;
 export type InstanceValue = SchemaType<typeof InstanceValueSchema>;
 
-/** `nodes/<node>`: who the node is, on its lease. */
+/** `nodes/<node>`: who the node is, on its lease (`ttl` and `leaving` are absent in keys of older seamarks). */
 export const NodeValueSchema = {
   type: 'object',
   required: ['name', 'advertiseAddress', 'dns', 'version', 'startedAt', 'lease'],
@@ -88,6 +88,10 @@ export const NodeValueSchema = {
     version: { type: 'string' },
     startedAt: { type: 'string' },
     lease: { type: 'string' },
+    /** The node's --node-ttl: how long other nodes keep its instances after its lease lapses depends on it. */
+    ttl: { type: 'integer', minimum: 1 },
+    /** Written just before the node revokes its lease on a clean stop: other nodes drop its instances at once. */
+    leaving: { type: 'boolean' },
   },
 } as const;
 export type NodeValue = SchemaType<typeof NodeValueSchema>;

@@ -44,7 +44,7 @@ export class EtcdLink {
         this.set(link.clockOffsetSeconds);
       },
     });
-    this.leaseLosses = new Counter({ name: 'seamark_cluster_lease_losses_total', help: 'Times etcd said this node\'s lease had expired (its instances left the other nodes) and a new one was taken', registers });
+    this.leaseLosses = new Counter({ name: 'seamark_cluster_lease_losses_total', help: 'Times etcd said this node\'s lease had expired and a new one was taken (other nodes keep its instances for a grace period meanwhile)', registers });
   }
 
   get connected(): boolean {

@@ -84,13 +84,24 @@ export class Publisher {
     if (this.written.get(key) !== value) this.recheck();
   }
 
-  /** Stops and revokes the lease, so this node's instances leave every other node at once. */
+  /**
+   * Stops, marks the node key as leaving, then revokes the lease: other nodes see the mark and drop this node's
+   * instances at once (keys that vanish without it are a lapsed lease, whose instances they keep for a grace period).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     this.unsubscribe?.();
     await this.busy;
-    if (this.lease !== undefined) await this.options.client.revokeLease(this.lease).catch(() => undefined);
+    const lease = this.lease;
+    if (lease === undefined) return;
+    const { client, layout, node, ttl, link } = this.options;
+    // While etcd is unreachable the mark would only delay the stop: the others then drop this node after the grace.
+    if (link.connected) {
+      const value = JSON.stringify({ ...node, ttl, lease, leaving: true });
+      await client.write([{ put: layout.node(node.name), value, lease }], this.guard()).catch(() => undefined);
+    }
+    await client.revokeLease(lease).catch(() => undefined);
   }
 
   /** Every key this node should hold, with its value. */
@@ -103,9 +114,11 @@ export class Publisher {
       if (view !== undefined) published.set(instance.owner, view);
     }
     const keys = new Map<string, string>();
-    keys.set(layout.node(node.name), JSON.stringify({ ...node, lease: this.lease ?? '' }));
     for (const [owner, view] of published) keys.set(layout.instance(node.name, owner), encodeInstance(view));
     for (const [key, value] of this.options.projection?.keys(published) ?? []) keys.set(key, value);
+    // Last: a node publishing again after its lease lapsed is back for the others once its node key is, so it
+    // follows its instances (in the last transaction of a write of several, whose guard holds it absent until then).
+    keys.set(layout.node(node.name), JSON.stringify({ ...node, ttl: this.options.ttl, lease: this.lease ?? '' }));
     return keys;
   }
 
@@ -160,7 +173,7 @@ export class Publisher {
       if (previous !== undefined) {
         link.leaseLosses.inc();
         const unrenewedSeconds = Math.round((Date.now() - this.lastKeepAlive) / 1000);
-        log.warn({ lease: previous, unrenewedSeconds }, 'node lease expired in etcd: this node\'s instances left the other nodes; taking a new lease and publishing again');
+        log.warn({ lease: previous, unrenewedSeconds }, 'node lease expired in etcd: taking a new lease and publishing again (other nodes keep serving this node\'s instances meanwhile, for a grace period)');
       }
       this.lease = await client.grantLease(ttl);
     }

@@ -1,11 +1,13 @@
 // Follows the whole cluster prefix: list at a revision, swap every remote
 // instance into the registry at once, watch from the next revision. Any watch
-// error, cancel or compaction: list again and swap.
+// error, cancel or compaction: list again and swap. A node whose keys vanish
+// without its leaving mark (its lease lapsed) keeps its instances served for a
+// grace period, so its names do not go while it publishes them again.
 import type { Logger } from 'pino';
 import type { Instance } from '../registry/instance.js';
 import type { Registry } from '../registry/registry.js';
 import type { EtcdClient, EtcdReader, KeyValue, WatchEvent } from './client.js';
-import { NODE_OWNER_PREFIX, remoteOwner } from '../registry/owners.js';
+import { NODE_OWNER_PREFIX, nodeOfOwner, remoteOwner } from '../registry/owners.js';
 import { decodeInstance, decodeNode, type KeyLayout, type NodeValue } from './keys.js';
 import type { EtcdLink } from './link.js';
 
@@ -24,6 +26,8 @@ export interface SubscriberOptions {
   registry: Registry;
   /** This node: its own instances are served from the local sources, never from etcd. */
   nodeName: string;
+  /** This node's --node-ttl: the grace after a lapsed lease of a node whose key does not give its own. */
+  nodeTtl: number;
   records?: RecordSink;
   /** This node's own keys: told of each change the watch shows, and of every full read (a watch gap may have hidden some). */
   ownKeys?: { changed(key: string, value: string | undefined): void; reread(): void };
@@ -33,8 +37,25 @@ export interface SubscriberOptions {
 const RETRY_MIN_MS = 200;
 const RETRY_MAX_MS = 2000;
 
+/**
+ * How long a node's last instances stay served after its keys left etcd without its leaving mark (its lease lapsed,
+ * or etcd revoked it): a third of its TTL, its keep-alive interval, by which it finds its lease gone if its watch did
+ * not show it, and 2 s for it to take a new lease and publish again (a keep-alive attempt on a frozen member costs 1 s).
+ */
+export function lapseGraceMs(nodeTtlSeconds: number): number {
+  return Math.round((nodeTtlSeconds * 1000) / 3) + 2000;
+}
+
+/** A node whose lease lapsed: the owners of its instances still served, until it publishes again or the grace ends. */
+interface Lapse {
+  owners: Set<string>;
+  graceMs: number;
+  timer: NodeJS.Timeout;
+}
+
 export class Subscriber {
   private readonly nodes = new Map<string, NodeValue>();
+  private readonly lapsed = new Map<string, Lapse>();
   private watch: { cancel(): void } | undefined;
   /** The member this node reads and watches through; any failure moves on to the next `--etcd` endpoint. */
   private reader: EtcdReader | undefined;
@@ -47,6 +68,8 @@ export class Subscriber {
   private syncedOnce = false;
   private readonly syncWaiters: (() => void)[] = [];
   private firstAttemptDone: boolean | undefined;
+  /** Members whose read failed since the last read that went through: the next untried one is read at once. */
+  private failedReads = 0;
   private readonly attemptWaiters: ((read: boolean) => void)[] = [];
 
   constructor(private readonly options: SubscriberOptions) {}
@@ -58,6 +81,7 @@ export class Subscriber {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    for (const lapse of this.lapsed.values()) clearTimeout(lapse.timer);
     this.watch?.cancel();
     this.reader?.close();
   }
@@ -72,7 +96,10 @@ export class Subscriber {
     return this.syncedOnce ? Promise.resolve() : new Promise((resolve) => this.syncWaiters.push(resolve));
   }
 
-  /** Resolves once the first read of the cluster went through (true) or failed (false: etcd did not answer; reads go on). */
+  /**
+   * Resolves once the first read of the cluster went through (true), or failed on every member (false: etcd did not
+   * answer; reads go on). A member that fails or stays silent (1 s) costs one attempt; the next is read at once.
+   */
   firstAttempt(): Promise<boolean> {
     return this.firstAttemptDone !== undefined ? Promise.resolve(this.firstAttemptDone) : new Promise((resolve) => this.attemptWaiters.push(resolve));
   }
@@ -117,16 +144,27 @@ export class Subscriber {
       listed = await reader.list(layout.prefix);
     } catch (error) {
       link.down(error);
-      this.attempted(false);
       this.leaveMember();
+      this.failedReads++;
+      if (this.failedReads < client.endpoints.length) {
+        // Another member may answer at once: a frozen first endpoint costs start-up one attempt, not a back-off too.
+        this.options.log.info({ member: reader.endpoint, err: (error as Error).message }, 'etcd member did not answer the read of the cluster: reading through the next');
+        this.timer = setTimeout(() => this.resyncOrRetry(), 0);
+        this.timer.unref();
+        return;
+      }
+      this.failedReads = 0;
+      this.attempted(false);
       this.retryLater();
       return;
     }
     if (this.stopped) return;
+    this.failedReads = 0;
     link.up();
     link.resyncs.inc();
     const instances: Instance[] = [];
     const records: KeyValue[] = [];
+    const known = new Map(this.nodes);
     this.nodes.clear();
     for (const entry of listed.entries) {
       const parsed = layout.parse(entry.key);
@@ -137,7 +175,9 @@ export class Subscriber {
       } else if (parsed?.kind === 'node') this.setNode(entry);
       else if (parsed?.kind === 'record') records.push(entry);
     }
-    registry.replaceByPrefix(NODE_OWNER_PREFIX, instances);
+    const lapsing = this.keptOverLapse(instances, known);
+    registry.replaceByPrefix(NODE_OWNER_PREFIX, [...instances, ...lapsing]);
+    for (const node of [...this.lapsed.keys()]) if (this.nodes.has(node)) this.endLapse(node);
     this.options.records?.replaceAll(records, listed.revision);
     this.options.ownKeys?.reread();
     this.nextRevision = listed.revision + 1;
@@ -192,6 +232,18 @@ export class Subscriber {
     const { layout, registry, log, link } = this.options;
     // One transaction's events share a revision; a replayed response (older than where we are) is already applied.
     const from = this.nextRevision;
+    // A lapsed or revoked lease deletes every key on it in one revision, so in one watch response: a node key deleted
+    // without the leaving mark its node writes on a clean stop means the node's instances deleted with it are kept
+    // for the grace. A node key written (the node published again, or is leaving) ends the grace after this response.
+    const lapsing = new Map<string, NodeValue>();
+    const written = new Set<string>();
+    for (const event of events) {
+      const parsed = event.modRevision < from ? undefined : layout.parse(event.key);
+      if (parsed?.kind !== 'node' || parsed.node === this.options.nodeName) continue;
+      const last = this.nodes.get(parsed.node);
+      if (event.kind === 'put') written.add(parsed.node);
+      else if (last !== undefined && last.leaving !== true) lapsing.set(parsed.node, last);
+    }
     for (const event of events) {
       if (event.modRevision < from) continue;
       this.nextRevision = Math.max(this.nextRevision, event.modRevision + 1);
@@ -203,6 +255,12 @@ export class Subscriber {
       }
       if (parsed?.kind === 'instance') {
         const owner = remoteOwner(parsed.node, parsed.owner);
+        const lapsingNode = lapsing.get(parsed.node);
+        if (event.kind === 'delete' && lapsingNode !== undefined && registry.get(owner) !== undefined) {
+          this.keepOverLapse(parsed.node, lapsingNode, owner);
+          continue;
+        }
+        this.lapsed.get(parsed.node)?.owners.delete(owner);
         if (event.kind === 'delete') {
           registry.remove(owner);
           continue;
@@ -217,6 +275,67 @@ export class Subscriber {
         else this.setNode(event);
       } else if (parsed?.kind === 'record') this.options.records?.apply(event);
     }
+    for (const node of lapsing.keys()) {
+      const lapse = this.lapsed.get(node);
+      if (lapse !== undefined) this.logLapse(node, lapse);
+    }
+    for (const node of written) this.endLapse(node);
+  }
+
+  /**
+   * On a full read: the instances still served of nodes whose keys are gone from it without their leaving mark (the
+   * lease lapsed during a gap in the watch), kept for the grace; the owners a lapsed node published again leave its lapse.
+   */
+  private keptOverLapse(listed: readonly Instance[], known: ReadonlyMap<string, NodeValue>): Instance[] {
+    const listedOwners = new Set(listed.map((instance) => instance.owner));
+    for (const lapse of this.lapsed.values()) for (const owner of listedOwners) lapse.owners.delete(owner);
+    const kept: Instance[] = [];
+    const started = new Set<string>();
+    for (const instance of this.options.registry.all()) {
+      const node = nodeOfOwner(instance.owner);
+      if (node === undefined || this.nodes.has(node) || listedOwners.has(instance.owner)) continue;
+      const last = known.get(node);
+      const lapse = this.lapsed.get(node);
+      if (!(lapse === undefined ? last !== undefined && last.leaving !== true : lapse.owners.has(instance.owner))) continue;
+      if (lapse === undefined) started.add(node);
+      this.keepOverLapse(node, last, instance.owner);
+      kept.push(instance);
+    }
+    for (const node of started) this.logLapse(node, this.lapsed.get(node) as Lapse);
+    return kept;
+  }
+
+  /** Keeps serving an instance of a node whose lease lapsed, until the node publishes again or the grace ends. */
+  private keepOverLapse(node: string, last: NodeValue | undefined, owner: string): void {
+    let lapse = this.lapsed.get(node);
+    if (lapse === undefined) {
+      const graceMs = lapseGraceMs(last?.ttl ?? this.options.nodeTtl);
+      const timer = setTimeout(() => this.endLapse(node), graceMs);
+      timer.unref();
+      lapse = { owners: new Set(), graceMs, timer };
+      this.lapsed.set(node, lapse);
+    }
+    lapse.owners.add(owner);
+  }
+
+  private logLapse(node: string, lapse: Lapse): void {
+    this.options.log.warn(
+      { node, instances: lapse.owners.size, graceMs: lapse.graceMs },
+      `node ${node}'s keys left etcd without its leaving mark (its lease lapsed): serving its last instances for up to ${lapse.graceMs / 1000} s while it publishes again`,
+    );
+  }
+
+  /** The node published again (its new instances are served already), is leaving, or its grace ran out: what it did not publish again goes. */
+  private endLapse(node: string): void {
+    const lapse = this.lapsed.get(node);
+    if (lapse === undefined) return;
+    clearTimeout(lapse.timer);
+    this.lapsed.delete(node);
+    for (const owner of lapse.owners) this.options.registry.remove(owner);
+    const now = this.nodes.get(node);
+    if (now?.leaving === true) this.options.log.info({ node, dropped: lapse.owners.size }, `node ${node} is leaving: its instances are no longer served`);
+    else if (now !== undefined) this.options.log.info({ node, dropped: lapse.owners.size }, `node ${node} published again after its lease lapsed`);
+    else this.options.log.warn({ node, dropped: lapse.owners.size }, `node ${node} did not publish again within ${lapse.graceMs / 1000} s of its lease lapsing: its instances are no longer served`);
   }
 
   private setNode(entry: KeyValue): void {

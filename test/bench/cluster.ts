@@ -3,11 +3,13 @@
 // (median, p99), and how long 50 simulated nodes × 200 instances take to
 // become resolvable on one node, with that node's resident memory. Then, on a
 // 3-member etcd: how long a dead node's instances take to leave another node
-// (its lease of 3 s stops being renewed, as after `kill -9`), and how long an
+// (its lease of 3 s stops being renewed, as after `kill -9`; the other node
+// keeps them for the grace after the lapse, 3 s at that TTL), and how long an
 // instance takes to answer on a node whose etcd member is frozen (SIGSTOP).
 import { readFileSync } from 'node:fs';
 import { connectEtcd, etcdOptions, type WriteOp } from '../../src/cluster/client.js';
 import { KeyLayout } from '../../src/cluster/keys.js';
+import { lapseGraceMs } from '../../src/cluster/subscriber.js';
 import { dig } from '../helpers/dig.js';
 import { startSeamark } from '../helpers/seamark.js';
 import { api, waitUntil } from '../http/client.js';
@@ -87,11 +89,16 @@ try {
   const resolvable = async (name: string) => (await dig(follower.dnsPort, name, 'A')).answer.length > 0;
 
   // A dead node: its lease (TTL 3 s) is no longer kept alive; time from its last keep-alive to NXDOMAIN on the follower.
+  // It writes its node key as a seamark does, so the follower sees a lapse (not a node leaving) and keeps it for the grace.
   const failovers: number[] = [];
   for (let i = 0; i < FAULT_SAMPLES; i++) {
     const lease = await liveClient.grantLease(3);
     const name = `dead${i}.docker`;
-    await liveClient.write([{ put: layout.instance(`dead${i}`, 'docker:x'), value: value(name), lease }]);
+    const nodeValue = JSON.stringify({ name: `dead${i}`, advertiseAddress: '192.0.2.9', dns: [], version: 'bench', startedAt: new Date().toISOString(), lease, ttl: 3 });
+    await liveClient.write([
+      { put: layout.instance(`dead${i}`, 'docker:x'), value: value(name), lease },
+      { put: layout.node(`dead${i}`), value: nodeValue, lease },
+    ]);
     await waitUntil(() => resolvable(name), 10000, name);
     await liveClient.keepAlive(lease);
     const died = performance.now();
@@ -120,7 +127,7 @@ try {
     await waitUntil(async () => (await api(follower.httpPort, 'GET', '/v1/cluster')).body.connected === true, 30000, 'the follower connected');
   }
   const fmt = (values: number[]) => values.map((ms) => (ms / 1000).toFixed(2)).join(', ');
-  console.log(`dead node (lease TTL 3 s, no longer renewed) → its instances NXDOMAIN on another node after: ${fmt(failovers)} s`);
+  console.log(`dead node (lease TTL 3 s, no longer renewed; grace ${lapseGraceMs(3) / 1000} s) → its instances NXDOMAIN on another node after: ${fmt(failovers)} s`);
   console.log(`member a node watches through frozen (SIGSTOP) → an instance written through the others at once (committed after ${fmt(commitTimes)} s) answers on that node after: ${fmt(frozenTimes)} s from the freeze`);
 } finally {
   for (const member of three.members) three.resume(member);

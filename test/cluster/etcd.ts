@@ -139,8 +139,8 @@ export async function picture(node: RunningSeamark, namePrefix: string): Promise
     .sort();
 }
 
-/** A answers of a name on a node, sorted; [] for NXDOMAIN. */
-export async function answers(node: RunningSeamark, name: string): Promise<string[]> {
-  return (await dig(node.dnsPort, name, 'A')).answer.filter((r) => r.type === 'A').map((r) => r.data).sort();
+/** Answers of a name on a node (A unless another type is asked for), data sorted; [] for NXDOMAIN. */
+export async function answers(node: RunningSeamark, name: string, type = 'A'): Promise<string[]> {
+  return (await dig(node.dnsPort, name, type)).answer.filter((r) => r.type === type).map((r) => r.data).sort();
 }
 

@@ -2,37 +2,22 @@
 // local Docker changes still show on their node, hand-made writes get 503 with
 // nothing half-applied, and once etcd is back every node converges.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, it } from 'node:test';
 import { dig } from '../helpers/dig.js';
-import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import type { RunningSeamark } from '../helpers/seamark.js';
 import { api, waitUntil } from '../http/client.js';
-import { containerAddresses, dockerUnavailable, removeByPrefix, runContainer, skipLoudly, testPrefix } from '../docker/engine.js';
-import { answers, picture, startEtcd, type EtcdCluster } from './etcd.js';
+import { containerAddresses, runContainer } from '../docker/engine.js';
+import { answers, picture } from './etcd.js';
+import { describeCluster } from './suite.js';
 
-const unavailable = dockerUnavailable();
-if (unavailable !== undefined) skipLoudly(unavailable);
-const prefix = testPrefix('clf');
-
-describe('cluster mode: etcd down and back', { skip: unavailable, timeout: 240000 }, () => {
-  let etcd: EtcdCluster;
+describeCluster('cluster mode: etcd down and back', 'clf', { settings: { nodeTtl: 3, clusterAddresses: 'container' } }, (suite) => {
+  const { prefix, fqdn, config } = suite;
   let a: RunningSeamark;
   let b: RunningSeamark;
-  const fqdn = (suffix: string) => `${prefix}${suffix}.docker`;
-  const config = (node: string, extra: Record<string, unknown> = {}) => ({
-    etcd: etcd.endpoints, nodeName: node, nodeTtl: 3, advertiseAddress: '192.0.2.1', clusterAddresses: 'container', etcdPrefix: `/seamark-${prefix}/`, ...extra,
-  });
 
   before(async () => {
-    await removeByPrefix(prefix);
-    etcd = await startEtcd(1);
-    a = await startSeamark({ config: config('node-a'), waitFor: 'published this node\'s instances to etcd' });
-    b = await startSeamark({ config: config('node-b', { docker: 'off' }) });
-  });
-  after(async () => {
-    await a?.stop('SIGKILL');
-    await b?.stop('SIGKILL');
-    await etcd?.stop();
-    await removeByPrefix(prefix);
+    a = await suite.start({ config: config('node-a'), waitFor: 'published this node\'s instances to etcd' });
+    b = await suite.start({ config: config('node-b', { docker: 'off' }) });
   });
 
   it('keeps answering through an outage, refuses hand-made writes with 503, and converges once etcd is back', async () => {
@@ -42,7 +27,7 @@ describe('cluster mode: etcd down and back', { skip: unavailable, timeout: 24000
     await waitUntil(async () => (await answers(b, fqdn('before'))).join() === beforeAddresses.join(), 15000, 'container on B');
     await waitUntil(async () => (await answers(a, fqdn('acked'))).join() === '10.0.0.1', 15000, 'record on A');
 
-    await etcd.kill(etcd.members[0]!);
+    await suite.etcd.kill(suite.etcd.members[0]!);
     await waitUntil(async () => (await api(b.httpPort, 'GET', '/readyz')).body.cluster.connected === false, 15000, 'B to notice the outage');
     // Every node keeps what it had.
     assert.deepEqual(await answers(b, fqdn('before')), beforeAddresses);
@@ -66,7 +51,7 @@ describe('cluster mode: etcd down and back', { skip: unavailable, timeout: 24000
     // Outlive the node lease: the outage must expire nobody once etcd is back.
     await new Promise((resolve) => setTimeout(resolve, 4000));
 
-    await etcd.start(etcd.members[0]!);
+    await suite.etcd.start(suite.etcd.members[0]!);
     await waitUntil(async () => (await answers(b, fqdn('during'))).join() === duringAddresses.join(), 20000, 'B to learn of the container started during the outage');
     await waitUntil(async () => JSON.stringify(await picture(a, prefix)) === JSON.stringify(await picture(b, prefix)), 20000, 'A and B to serve the same picture');
     assert.deepEqual(await answers(b, fqdn('before')), beforeAddresses);

@@ -2,39 +2,26 @@
 // changes no answer and writes keep working with quorum; a node whose etcd
 // member was away while the history was compacted catches up to the same picture.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { metric, startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import { before, it } from 'node:test';
+import { metric, type RunningSeamark } from '../helpers/seamark.js';
 import { api, waitUntil } from '../http/client.js';
-import { containerAddresses, docker, dockerUnavailable, removeByPrefix, runContainer, skipLoudly, testPrefix } from '../docker/engine.js';
-import { answers, picture, startEtcd, type EtcdCluster } from './etcd.js';
+import { containerAddresses, docker, runContainer } from '../docker/engine.js';
+import { answers, picture } from './etcd.js';
+import { describeCluster } from './suite.js';
 
-const unavailable = dockerUnavailable();
-if (unavailable !== undefined) skipLoudly(unavailable);
-const prefix = testPrefix('clm');
 const NODE_TTL = 3;
 
-describe('cluster mode over three etcd members', { skip: unavailable, timeout: 300000 }, () => {
-  let etcd: EtcdCluster;
+describeCluster('cluster mode over three etcd members', 'clm', { members: 3, timeout: 300000, settings: { nodeTtl: NODE_TTL, clusterAddresses: 'container' } }, (suite) => {
+  const { prefix, fqdn, config } = suite;
   let a: RunningSeamark;
   let b: RunningSeamark;
   let c: RunningSeamark;
-  const fqdn = (suffix: string) => `${prefix}${suffix}.docker`;
-  const config = (node: string, endpoints: string[], extra: Record<string, unknown> = {}) => ({
-    etcd: endpoints, nodeName: node, nodeTtl: NODE_TTL, advertiseAddress: '192.0.2.1', clusterAddresses: 'container', etcdPrefix: `/seamark-${prefix}/`, ...extra,
-  });
 
   before(async () => {
-    await removeByPrefix(prefix);
-    etcd = await startEtcd(3);
-    a = await startSeamark({ config: config('node-a', etcd.endpoints), waitFor: 'published this node\'s instances to etcd' });
-    b = await startSeamark({ config: config('node-b', etcd.endpoints, { docker: 'off' }) });
+    a = await suite.start({ config: config('node-a'), waitFor: 'published this node\'s instances to etcd' });
+    b = await suite.start({ config: config('node-b', { docker: 'off' }) });
     // C talks to the last member only, so it can be cut off while the others go on.
-    c = await startSeamark({ config: config('node-c', [etcd.endpoints[2] as string], { docker: 'off' }) });
-  });
-  after(async () => {
-    for (const node of [a, b, c]) await node?.stop('SIGKILL');
-    await etcd?.stop();
-    await removeByPrefix(prefix);
+    c = await suite.start({ config: config('node-c', { etcd: [suite.etcd.endpoints[2] as string], docker: 'off' }) });
   });
 
   it('a killed follower, then a killed leader, change no answer; writes keep working with quorum', async () => {
@@ -56,37 +43,37 @@ describe('cluster mode over three etcd members', { skip: unavailable, timeout: 3
         assert.equal(await metric(node, 'seamark_cluster_lease_losses_total'), 0, `node ${name} kept its lease ${what}`);
       }
     };
-    const leader = await etcd.leader();
-    const follower = etcd.members.find((m) => m !== leader && m !== etcd.members[2]) ?? etcd.members.find((m) => m !== leader)!;
-    await etcd.kill(follower);
+    const leader = await suite.etcd.leader();
+    const follower = suite.etcd.members.find((m) => m !== leader && m !== suite.etcd.members[2]) ?? suite.etcd.members.find((m) => m !== leader)!;
+    await suite.etcd.kill(follower);
     await steady('with a follower down');
     assert.equal((await api(b.httpPort, 'PUT', '/v1/records/vm2', { names: [`${prefix}vm2`], addresses: ['10.0.0.2'] })).status, 201);
     await waitUntil(async () => (await answers(a, fqdn('vm2'))).join() === '10.0.0.2', 15000, 'vm2 on A with a follower down');
-    await etcd.start(follower);
+    await suite.etcd.start(follower);
 
-    const newLeader = await etcd.leader();
-    await etcd.kill(newLeader);
+    const newLeader = await suite.etcd.leader();
+    await suite.etcd.kill(newLeader);
     await steady('with the leader killed');
     assert.equal((await api(a.httpPort, 'PUT', '/v1/records/vm3', { names: [`${prefix}vm3`], addresses: ['10.0.0.3'] })).status, 201);
     await waitUntil(async () => (await answers(b, fqdn('vm3'))).join() === '10.0.0.3', 15000, 'vm3 on B after the leader change');
-    await etcd.start(newLeader);
+    await suite.etcd.start(newLeader);
   });
 
   it('a node cut off while the history is compacted catches up to the same picture', async () => {
-    const cutOff = etcd.members[2]!;
+    const cutOff = suite.etcd.members[2]!;
     await waitUntil(async () => JSON.stringify(await picture(c, prefix)) === JSON.stringify(await picture(b, prefix)), 20000, 'C in step before the cut');
-    await etcd.kill(cutOff);
+    await suite.etcd.kill(cutOff);
     // The cut-off member may have been the leader: the writes below are made once the other two have elected one
     // (a write during an election may wait out its deadline and get 503; the first test writes after a steady spell).
-    await waitUntil(async () => etcd.leader().then(() => true, () => false), 10000, 'an etcd leader among the other two');
+    await waitUntil(async () => suite.etcd.leader().then(() => true, () => false), 10000, 'an etcd leader among the other two');
     // Changes C misses: a record written, one deleted, a container started, one removed.
     assert.equal((await api(b.httpPort, 'PUT', '/v1/records/missed', { names: [`${prefix}missed`], addresses: ['10.0.0.9'] })).status, 201);
     assert.equal((await api(b.httpPort, 'DELETE', '/v1/records/vm')).status, 204);
     await runContainer(`${prefix}new`);
     await docker('rm', '-f', `${prefix}app`);
     await waitUntil(async () => (await answers(b, fqdn('new'))).length > 0, 15000, 'new on B');
-    await etcd.compact();
-    await etcd.start(cutOff);
+    await suite.etcd.compact();
+    await suite.etcd.start(cutOff);
     await waitUntil(async () => JSON.stringify(await picture(c, prefix)) === JSON.stringify(await picture(b, prefix)), 30000, 'C to catch up with B');
     const seen = await picture(c, prefix);
     assert.ok(seen.some((line) => line.startsWith(`${prefix}missed.docker A 10.0.0.9`)), seen.join('\n'));

@@ -1,46 +1,26 @@
 // Cluster mode with real parts: one etcd process, node A following the real
 // Docker engine, node B with `--docker off`; answers read with dig on B.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, it } from 'node:test';
 import { dig } from '../helpers/dig.js';
-import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import type { RunningSeamark } from '../helpers/seamark.js';
 import { api, waitUntil } from '../http/client.js';
-import { containerAddresses, docker, dockerUnavailable, removeByPrefix, runContainer, skipLoudly, testPrefix } from '../docker/engine.js';
-import { startEtcd, type EtcdCluster } from './etcd.js';
+import { containerAddresses, docker, runContainer } from '../docker/engine.js';
+import { lapseGraceMs } from '../../src/cluster/subscriber.js';
+import { answers } from './etcd.js';
+import { describeCluster } from './suite.js';
 
-const unavailable = dockerUnavailable();
-if (unavailable !== undefined) skipLoudly(unavailable);
-const prefix = testPrefix('cl');
 const ADVERTISE_A = '192.0.2.10';
 const NODE_TTL = 3;
 
-export function clusterConfig(etcd: EtcdCluster, node: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { etcd: etcd.endpoints, nodeName: node, nodeTtl: NODE_TTL, advertiseAddress: '192.0.2.99', etcdPrefix: `/seamark-${prefix}/`, ...extra };
-}
-
-/** A / SRV answers of a name on a node: data sorted, [] for NXDOMAIN. */
-export async function answers(node: RunningSeamark, name: string, type = 'A'): Promise<string[]> {
-  const result = await dig(node.dnsPort, name, type);
-  return result.answer.filter((r) => r.type === type).map((r) => r.data).sort();
-}
-
-describe('cluster mode: two nodes over one etcd', { skip: unavailable, timeout: 240000 }, () => {
-  let etcd: EtcdCluster;
+describeCluster('cluster mode: two nodes over one etcd', 'cl', { settings: { nodeTtl: NODE_TTL, advertiseAddress: '192.0.2.99' } }, (suite) => {
+  const { prefix, fqdn, config } = suite;
   let a: RunningSeamark;
   let b: RunningSeamark;
-  const fqdn = (suffix: string) => `${prefix}${suffix}.docker`;
 
   before(async () => {
-    await removeByPrefix(prefix);
-    etcd = await startEtcd(1);
-    a = await startSeamark({ config: clusterConfig(etcd, 'node-a', { advertiseAddress: ADVERTISE_A }), waitFor: 'published this node\'s instances to etcd' });
-    b = await startSeamark({ config: clusterConfig(etcd, 'node-b', { docker: 'off' }), waitFor: 'seamark started' });
-  });
-  after(async () => {
-    await a?.stop('SIGKILL');
-    await b?.stop('SIGKILL');
-    await etcd?.stop();
-    await removeByPrefix(prefix);
+    a = await suite.start({ config: config('node-a', { advertiseAddress: ADVERTISE_A }), waitFor: 'published this node\'s instances to etcd' });
+    b = await suite.start({ config: config('node-b', { docker: 'off' }), waitFor: 'seamark started' });
   });
 
   it('answers a container of A on B: by default A\'s advertise address and the published host port', async () => {
@@ -104,23 +84,26 @@ describe('cluster mode: two nodes over one etcd', { skip: unavailable, timeout: 
 
   it('an instance value in etcd that does not read as one is skipped, with a warning naming the field', async () => {
     const key = Buffer.from(`/seamark-${prefix}/instances/node-x/manual:odd`).toString('base64');
-    const put = (value: unknown) => etcd.gateway('/v3/kv/put', { key, value: Buffer.from(JSON.stringify(value)).toString('base64') });
+    const put = (value: unknown) => suite.etcd.gateway('/v3/kv/put', { key, value: Buffer.from(JSON.stringify(value)).toString('base64') });
     await put({ source: 'manual', names: [`${prefix}odd.docker`], addresses: ['192.0.2.51'], srv: [], healthy: true });
     await waitUntil(async () => (await answers(b, fqdn('odd'))).join() === '192.0.2.51', 15000, 'the readable value on node B');
     await put({ source: 'manual', names: [`${prefix}odd.docker`], srv: [], healthy: true });
     await waitUntil(async () => (await dig(b.dnsPort, fqdn('odd'), 'A')).status === 'NXDOMAIN', 15000, 'the unreadable value gone from node B');
     const warning = b.logs.find((line) => line.msg === 'unreadable instance in etcd: skipped' && String(line.key).endsWith('/manual:odd'));
     assert.equal(warning?.problem, 'addresses is required');
-    await etcd.gateway('/v3/kv/deleterange', { key });
+    await suite.etcd.gateway('/v3/kv/deleterange', { key });
   });
 
-  it('kill -9 of A: its containers leave B within the lease TTL (+1 s); B\'s own records stay', async () => {
+  it('kill -9 of A: its containers leave B within the lease TTL and the grace after it (+2 s); B\'s own records stay', async () => {
     await api(b.httpPort, 'PUT', '/v1/records/keep', { names: [`${prefix}keep`], addresses: ['10.9.9.9'] });
     await waitUntil(async () => (await answers(b, fqdn('routed'))).length > 0, 15000, 'routed on node B');
     await a.stop('SIGKILL');
     const killedAt = Date.now();
-    await waitUntil(async () => (await dig(b.dnsPort, fqdn('routed'), 'A')).status === 'NXDOMAIN', (NODE_TTL + 1) * 1000, 'routed gone from node B');
-    console.log(`kill -9 → gone from the other node: ${Date.now() - killedAt} ms (lease TTL ${NODE_TTL} s)`);
+    // A lapsed lease looks like a node that may publish again at once: B keeps its instances for the grace first.
+    const boundMs = NODE_TTL * 1000 + lapseGraceMs(NODE_TTL) + 2000;
+    await waitUntil(async () => (await dig(b.dnsPort, fqdn('routed'), 'A')).status === 'NXDOMAIN', boundMs, 'routed gone from node B');
+    console.log(`kill -9 → gone from the other node: ${Date.now() - killedAt} ms (lease TTL ${NODE_TTL} s, grace ${lapseGraceMs(NODE_TTL)} ms)`);
+    assert.ok(b.logs.some((line) => String(line.msg).startsWith('node node-a did not publish again within')), 'B says why node-a went');
     assert.deepEqual(await answers(b, `${prefix}keep.docker`), ['10.9.9.9']);
     const cluster = await api(b.httpPort, 'GET', '/v1/cluster');
     assert.deepEqual(cluster.body.nodes.map((n: { name: string }) => n.name), ['node-b']);

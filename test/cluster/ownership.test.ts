@@ -2,59 +2,45 @@
 // the same --node-name is refused and changes nothing of the first's, and SkyDNS keys of nodes `sk` and `sk-2`
 // (one name a prefix of the other) stay each their own.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import { before, it } from 'node:test';
+import type { RunningSeamark } from '../helpers/seamark.js';
 import { api, waitUntil } from '../http/client.js';
-import { containerAddresses, dockerUnavailable, removeByPrefix, runContainer, skipLoudly, testPrefix } from '../docker/engine.js';
-import { answers, startEtcd, type EtcdCluster } from './etcd.js';
+import { containerAddresses, runContainer } from '../docker/engine.js';
+import { answers } from './etcd.js';
+import { describeCluster } from './suite.js';
 
-const unavailable = dockerUnavailable();
-if (unavailable !== undefined) skipLoudly(unavailable);
-const prefix = testPrefix('clo');
 const NODE_TTL = 3;
 const base64 = (text: string) => Buffer.from(text).toString('base64');
 
-describe('cluster mode: what a node owns in etcd', { skip: unavailable, timeout: 240000 }, () => {
-  let etcd: EtcdCluster;
+describeCluster('cluster mode: what a node owns in etcd', 'clo', { settings: { nodeTtl: NODE_TTL, clusterAddresses: 'container' } }, (suite) => {
+  const { prefix, fqdn, config } = suite;
   let a: RunningSeamark;
   let b: RunningSeamark;
   const etcdPrefix = `/seamark-${prefix}/`;
   let webId = '';
-  const fqdn = (suffix: string) => `${prefix}${suffix}.docker`;
-  const config = (node: string, extra: Record<string, unknown> = {}) => ({
-    etcd: etcd.endpoints, nodeName: node, nodeTtl: NODE_TTL, advertiseAddress: '192.0.2.1', clusterAddresses: 'container', etcdPrefix, ...extra,
-  });
   /** Keys (and their leases) under a prefix, read straight from etcd. */
   const keysUnder = async (keyPrefix: string): Promise<Map<string, string>> => {
     const end = Buffer.from(keyPrefix);
     end[end.length - 1] = (end[end.length - 1] as number) + 1;
-    const response = await etcd.gateway('/v3/kv/range', { key: base64(keyPrefix), range_end: end.toString('base64') });
+    const response = await suite.etcd.gateway('/v3/kv/range', { key: base64(keyPrefix), range_end: end.toString('base64') });
     const kvs = (response.kvs ?? []) as { key: string; lease?: string }[];
     return new Map(kvs.map((kv) => [Buffer.from(kv.key, 'base64').toString(), kv.lease ?? '0']));
   };
   /** The lease a key lives on; undefined when the key is absent. */
   const leaseOf = async (key: string): Promise<string | undefined> => {
-    const response = await etcd.gateway('/v3/kv/range', { key: base64(key) });
+    const response = await suite.etcd.gateway('/v3/kv/range', { key: base64(key) });
     const [kv] = (response.kvs ?? []) as { lease?: string }[];
     return kv === undefined ? undefined : (kv.lease ?? '0');
   };
   const deletePrefix = async (keyPrefix: string) => {
     const end = Buffer.from(keyPrefix);
     end[end.length - 1] = (end[end.length - 1] as number) + 1;
-    await etcd.gateway('/v3/kv/deleterange', { key: base64(keyPrefix), range_end: end.toString('base64') });
+    await suite.etcd.gateway('/v3/kv/deleterange', { key: base64(keyPrefix), range_end: end.toString('base64') });
   };
 
   before(async () => {
-    await removeByPrefix(prefix);
-    etcd = await startEtcd(1);
-    a = await startSeamark({ config: config('sk', { etcdSkydns: true }), waitFor: 'published this node\'s instances to etcd' });
-    b = await startSeamark({ config: config('sk-2', { etcdSkydns: true }), waitFor: 'published this node\'s instances to etcd' });
-  });
-  after(async () => {
-    await a?.stop('SIGKILL');
-    await b?.stop('SIGKILL');
-    await etcd?.stop();
-    await removeByPrefix(prefix);
+    a = await suite.start({ config: config('sk', { etcdSkydns: true }), waitFor: 'published this node\'s instances to etcd' });
+    b = await suite.start({ config: config('sk-2', { etcdSkydns: true }), waitFor: 'published this node\'s instances to etcd' });
   });
 
   it('a node\'s keys deleted with `etcdctl del --prefix` come back, and the SkyDNS keys of `sk-2` survive the repair by `sk`', async () => {
@@ -67,7 +53,7 @@ describe('cluster mode: what a node owns in etcd', { skip: unavailable, timeout:
     await waitUntil(async () => (await keysUnder(`${etcdPrefix}instances/sk/`)).size > 0, 15000, 'sk\'s instance keys');
 
     await deletePrefix(`${etcdPrefix}instances/sk/`);
-    await etcd.gateway('/v3/kv/deleterange', { key: base64(`${etcdPrefix}nodes/sk`) });
+    await suite.etcd.gateway('/v3/kv/deleterange', { key: base64(`${etcdPrefix}nodes/sk`) });
     await waitUntil(async () => (await keysUnder(`${etcdPrefix}instances/sk/`)).size > 0, 10000, 'sk to rewrite its instance keys');
     await waitUntil(async () => (await leaseOf(`${etcdPrefix}nodes/sk`)) !== undefined, 10000, 'sk to rewrite its node key');
     assert.ok(a.logs.some((line) => String(line.msg).includes('rewritten')), 'sk said it repaired its keys');
@@ -83,7 +69,7 @@ describe('cluster mode: what a node owns in etcd', { skip: unavailable, timeout:
     const webLease = await leaseOf(webKey);
     assert.ok(webLease !== undefined && webLease !== '0', [...(await keysUnder(`${etcdPrefix}instances/sk/`)).keys()].join(' ') + ' ' + webKey);
     // Docker off: had it published its (empty) picture, every one of sk's instance keys would be gone.
-    const duplicate = await startSeamark({ config: config('sk', { docker: 'off' }), waitFor: 'seamark started' });
+    const duplicate = await suite.start({ config: config('sk', { docker: 'off' }), waitFor: 'seamark started' });
     const code = await new Promise<number | null>((resolve) => duplicate.process.once('exit', resolve));
     assert.equal(code, 1);
     const fatal = duplicate.logs.find((line) => line.level === 60);

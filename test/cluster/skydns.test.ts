@@ -1,40 +1,26 @@
 // The SkyDNS/CoreDNS projection: keys and values as CoreDNS's etcd plugin
 // reads them (msg.Service: host, port, ttl), written and removed with the container.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startSeamark, type RunningSeamark } from '../helpers/seamark.js';
+import { before, it } from 'node:test';
+import type { RunningSeamark } from '../helpers/seamark.js';
 import { waitUntil } from '../http/client.js';
-import { containerAddresses, docker, dockerUnavailable, removeByPrefix, runContainer, skipLoudly, testPrefix } from '../docker/engine.js';
-import { startEtcd, type EtcdCluster } from './etcd.js';
+import { containerAddresses, docker, runContainer } from '../docker/engine.js';
+import { describeCluster } from './suite.js';
 
-const unavailable = dockerUnavailable();
-if (unavailable !== undefined) skipLoudly(unavailable);
-const prefix = testPrefix('sky');
-
-describe('SkyDNS projection', { skip: unavailable, timeout: 120000 }, () => {
-  let etcd: EtcdCluster;
+describeCluster('SkyDNS projection', 'sky', { timeout: 120000, settings: { clusterAddresses: 'container', etcdSkydns: true } }, (suite) => {
+  const { prefix } = suite;
   let a: RunningSeamark;
 
   /** Every key under /skydns/ with its parsed value. */
   const skydns = async (): Promise<Map<string, Record<string, unknown>>> => {
     const base64 = (text: string) => Buffer.from(text).toString('base64');
-    const response = await etcd.gateway('/v3/kv/range', { key: base64('/skydns/'), range_end: base64('/skydns0') });
+    const response = await suite.etcd.gateway('/v3/kv/range', { key: base64('/skydns/'), range_end: base64('/skydns0') });
     const kvs = (response.kvs ?? []) as { key: string; value: string }[];
     return new Map(kvs.map((kv) => [Buffer.from(kv.key, 'base64').toString(), JSON.parse(Buffer.from(kv.value, 'base64').toString()) as Record<string, unknown>]));
   };
 
   before(async () => {
-    await removeByPrefix(prefix);
-    etcd = await startEtcd(1);
-    a = await startSeamark({
-      config: { etcd: etcd.endpoints, nodeName: 'node-a', advertiseAddress: '192.0.2.1', clusterAddresses: 'container', etcdSkydns: true, etcdPrefix: `/seamark-${prefix}/` },
-      waitFor: 'published this node\'s instances to etcd',
-    });
-  });
-  after(async () => {
-    await a?.stop('SIGKILL');
-    await etcd?.stop();
-    await removeByPrefix(prefix);
+    a = await suite.start({ config: suite.config('node-a'), waitFor: 'published this node\'s instances to etcd' });
   });
 
   it('writes /skydns/<name reversed>/<node>-<short id> = {"host","port","ttl"} and removes it with the container', async () => {
