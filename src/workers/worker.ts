@@ -8,7 +8,8 @@ import type { ZoneSettings } from '../zone/view.js';
 import type { DnsServer } from '../dns/server.js';
 import { DnsCounts } from '../ops/dns-counts.js';
 import { tightenHeapGrowth } from './heap.js';
-import { Registry } from '../registry/registry.js';
+import { compactInstance } from '../registry/instance.js';
+import { Registry, type RegistryChange } from '../registry/registry.js';
 import { createWorkerLog, type WorkerLog } from './log.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
@@ -56,14 +57,16 @@ export function runDnsWorker(channel: PrimaryChannel): Promise<void> {
       log = workerLog;
       serial.base = message.serialBase;
       serial.ceiling = message.serialCeiling;
-      registry.apply({ kind: 'replace', ownerPrefix: '', instances: message.instances }, message.generation);
+      registry.apply({ kind: 'replace', ownerPrefix: '', instances: message.instances.map(compactInstance) }, message.generation);
       zone = zoneSettings(config, serial);
       dns = createDnsServer(config, registry, zone, workerLog, counts, message.reusePort);
       counts.watchAnswerCache(dns);
       dns.start().then(
         () => {
-          tightenHeapGrowth();
           send({ type: 'listening' });
+          // In a later task: while this message's task runs, the runtime still holds the snapshot as it was
+          // received, and the collection would keep it.
+          setImmediate(tightenHeapGrowth);
         },
         (error: unknown) => {
           const { message, code, syscall, address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
@@ -72,7 +75,7 @@ export function runDnsWorker(channel: PrimaryChannel): Promise<void> {
       );
     } else if (message.type === 'change') {
       serial.ceiling = message.serialCeiling;
-      registry.apply(message.change, message.generation);
+      registry.apply(compactChange(message.change), message.generation);
       send({ type: 'ack', sequence: message.sequence });
     } else if (message.type === 'reconfigure') {
       if (dns === undefined || log === undefined || zone === undefined) return;
@@ -89,4 +92,11 @@ export function runDnsWorker(channel: PrimaryChannel): Promise<void> {
       void (dns?.stop() ?? Promise.resolve()).finally(resolve);
     });
   });
+}
+
+/** A change as received, its instances made compact (see compactInstance). */
+function compactChange(change: RegistryChange): RegistryChange {
+  if (change.kind === 'upsert') return { kind: 'upsert', instance: compactInstance(change.instance) };
+  if (change.kind === 'replace') return { kind: 'replace', ownerPrefix: change.ownerPrefix, instances: change.instances.map(compactInstance) };
+  return change;
 }

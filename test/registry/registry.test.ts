@@ -1,7 +1,7 @@
 // The registry's indexes: names, SRV names, addresses and empty non-terminals follow every change.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Instance } from '../../src/registry/instance.js';
+import { compactInstance, NO_SRV, type Instance } from '../../src/registry/instance.js';
 import { addressFromReverseName, canonicalAddress, qualifyName, reverseName } from '../../src/registry/names.js';
 import { Registry } from '../../src/registry/registry.js';
 
@@ -104,4 +104,29 @@ test('name helpers: qualification, canonical addresses, reverse names both ways'
   assert.equal(reverseName('10.1.2.3'), '3.2.1.10.in-addr.arpa');
   assert.equal(addressFromReverseName(reverseName('fd00::6')), 'fd00::6');
   assert.equal(addressFromReverseName('2.1.10.in-addr.arpa'), undefined, 'a network, not a host');
+});
+
+test('compactInstance: a received copy of an instance becomes an equal one that holds no spare room', () => {
+  const full: Instance = {
+    owner: 'docker:abc',
+    source: 'docker',
+    names: ['web.docker', '*.web.docker'],
+    addresses: ['172.18.0.2', 'fd00::2'],
+    addressNetworks: ['front', 'front'],
+    ttl: 60,
+    srv: [{ service: 'http', protocol: 'tcp', port: 80, priority: 0, weight: 0 }],
+    healthy: true,
+    origin: { container: 'web', networks: ['front'] },
+    publishedPorts: [{ port: 80, protocol: 'tcp', hostPort: 8080 }],
+    clusterAddresses: 'published',
+    txt: ['v=1'],
+  };
+  const alias: Instance = { owner: 'manual:db', source: 'manual', names: ['db.docker'], addresses: [], srv: [], healthy: false, cname: 'db1.docker' };
+  for (const instance of [full, alias]) {
+    const received = structuredClone(instance);
+    const compact = compactInstance(received);
+    assert.deepStrictEqual(compact, instance, 'the same instance, field for field; absent fields stay absent');
+    assert.notEqual(compact.names, received.names, 'arrays are fresh copies cut to their length');
+  }
+  assert.equal(compactInstance(structuredClone(alias)).srv, NO_SRV, 'an empty SRV list is the shared one');
 });
