@@ -102,15 +102,12 @@ export async function runRecordsCommand(argv: string[], env: NodeJS.ProcessEnv, 
         if (values.replace === true && values.id === undefined) throw new UsageError('--replace needs the --id of the record to replace');
         const body = recordBody(values);
         // Without --replace an existing id is refused by the API (If-None-Match: *), not overwritten.
-        const reply =
-          values.id === undefined
-            ? await client('POST', '/v1/records', body)
-            : await client('PUT', recordPath(values.id), body, values.replace === true ? {} : { 'if-none-match': '*' }).catch((error: unknown) => {
-                if (error instanceof ApiError && error.status === 412) {
-                  throw new Error(`record "${values.id}" exists; add --replace to replace it, or change some of its fields with: seamark records edit ${values.id}`);
-                }
-                throw error;
-              });
+        const id = values.id;
+        const written = id === undefined ? client('POST', '/v1/records', body) : client('PUT', recordPath(id), body, values.replace === true ? {} : { 'if-none-match': '*' });
+        const reply = await written.catch((error: unknown) => {
+          if (!(error instanceof ApiError && error.status === 412)) throw error;
+          throw new Error(`record "${id}" exists; add --replace to replace it, or change some of its fields with: seamark records edit ${id}`);
+        });
         const record = reply.body as RecordView;
         if (json) io.out(JSON.stringify(record, null, 2));
         else io.out(reply.status === 201 ? recordTable([record]) : `replaced ${record.id}\n${recordTable([record])}`);

@@ -13,7 +13,7 @@ export type AnswerSource = 'zone' | 'cache' | 'forward' | 'forward-cache' | 'sea
 
 export interface QueryLog {
   /** One answer sent to `client` over `transport`, `startedAt` being performance.now() when its query arrived. */
-  answered(client: string, transport: 'udp' | 'tcp', response: Buffer, startedAt: number, source: 'cache' | 'forward' | 'forward-cache' | undefined): void;
+  answered(client: string, transport: 'udp' | 'tcp', response: Buffer, startedAt: number, source: Exclude<AnswerSource, 'zone' | 'seamark'> | undefined): void;
 }
 
 /**
